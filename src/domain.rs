@@ -1,0 +1,82 @@
+//! Plain domain types shared by analysis, policy, store and api. No proto, no Redis, no I/O: the api layer converts
+//! these to and from the wire types, the store serialises them with serde.
+
+use serde::{Deserialize, Serialize};
+use std::ops::Range;
+
+/// What the host site should do with a comment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Verdict {
+    Approved,
+    PendingReview,
+    Rejected,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Approved => "APPROVED",
+            Verdict::PendingReview => "PENDING_REVIEW",
+            Verdict::Rejected => "REJECTED",
+        }
+    }
+}
+
+/// The family a finding code belongs to (the prefix of its code).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Category {
+    Pii,
+    Spam,
+    Abuse,
+    Policy,
+}
+
+impl Category {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Category::Pii => "PII",
+            Category::Spam => "SPAM",
+            Category::Abuse => "ABUSE",
+            Category::Policy => "POLICY",
+        }
+    }
+}
+
+/// Who reached a verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DecisionSource {
+    Automatic,
+    Moderator,
+}
+
+/// One reason behind a verdict.
+///
+/// Invariant: every span is a byte range on `char` boundaries of the ORIGINAL body (not the normalised text), so
+/// the api layer can convert it to UTF-16 or code points and the redactor can cut the body at it.
+/// Invariant: `detail` never repeats the personal data itself.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Finding {
+    pub code: String,
+    pub category: Category,
+    pub score: f64,
+    pub detail: String,
+    pub spans: Vec<Range<usize>>,
+}
+
+impl Finding {
+    /// A finding for a registered code; the category comes from the registry so the two can never disagree.
+    pub fn new(code: &crate::findings::FindingCode, score: f64, detail: impl Into<String>) -> Finding {
+        Finding {
+            code: code.code.to_string(),
+            category: code.category,
+            score: score.clamp(0.0, 1.0),
+            detail: detail.into(),
+            spans: Vec::new(),
+        }
+    }
+
+    pub fn with_spans(mut self, spans: Vec<Range<usize>>) -> Finding {
+        self.spans = spans;
+        self
+    }
+}

@@ -1,0 +1,71 @@
+//! The one registry of finding codes (DESIGN §2). Codes are part of the API: stable, dotted, prefixed by their
+//! category. README's finding-code table lists the same entries; a test keeps the two in step.
+
+use crate::domain::Category;
+
+/// A registered finding code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FindingCode {
+    pub code: &'static str,
+    pub category: Category,
+    /// One line for README and for moderators: what fired and why it matters.
+    pub description: &'static str,
+}
+
+macro_rules! registry {
+    ($( $name:ident = ($code:literal, $cat:ident, $desc:literal); )*) => {
+        $( pub const $name: FindingCode = FindingCode { code: $code, category: Category::$cat, description: $desc }; )*
+        /// Every registered code, in README order.
+        pub const ALL: &[FindingCode] = &[$( $name ),*];
+    };
+}
+
+registry! {
+    PII_EMAIL = ("pii.email", Pii, "An email address, including obfuscated forms such as `name at domain dot com`.");
+    PII_PHONE = ("pii.phone", Pii, "A phone number valid for the site's region or with a country code, or a wa.me link.");
+    PII_CREDIT_CARD = ("pii.credit_card", Pii, "A payment card number (Luhn, length and issuer range checked).");
+    PII_IBAN = ("pii.iban", Pii, "An IBAN (ISO 13616 mod-97 and per-country length checked).");
+    PII_IP_ADDRESS = ("pii.ip_address", Pii, "An IPv4 or IPv6 address (not a version string).");
+    PII_US_SSN = ("pii.us_ssn", Pii, "A US social security number (invalid area, group and serial excluded).");
+    PII_PK_CNIC = ("pii.pk_cnic", Pii, "A Pakistani CNIC number (unhyphenated only with a context word).");
+    PII_IN_AADHAAR = ("pii.in_aadhaar", Pii, "An Indian Aadhaar number (Verhoeff check digit).");
+    PII_UK_NINO = ("pii.uk_nino", Pii, "A UK National Insurance number.");
+    PII_CRYPTO_WALLET = ("pii.crypto_wallet", Pii, "A cryptocurrency wallet address (base58check, bech32, Ethereum).");
+    PII_SECRET = ("pii.secret", Pii, "An API key, token, private key block or URL with credentials.");
+    SPAM_LINKS = ("spam.links", Spam, "More links than the site allows.");
+    SPAM_HONEYPOT = ("spam.honeypot", Spam, "The form's hidden honeypot field was filled: a bot.");
+    SPAM_TOO_FAST = ("spam.too_fast", Spam, "The form was submitted faster than a person can type.");
+    POLICY_BLOCKED_WORD = ("policy.blocked_word", Policy, "A word on the site's blocked list (rejects).");
+    POLICY_SUSPECT_WORD = ("policy.suspect_word", Policy, "A word on the site's suspect list (holds for review).");
+    POLICY_BANNED = ("policy.banned", Policy, "The author or address is banned by the site.");
+    POLICY_PREMODERATION = ("policy.premoderation", Policy, "The site holds every comment for review.");
+    POLICY_FIRST_TIME_AUTHOR = ("policy.first_time_author", Policy, "The site holds an author's first comment for review.");
+}
+
+/// Looks a code up; `None` for codes this build does not know (e.g. read back from a newer replica's record).
+pub fn lookup(code: &str) -> Option<&'static FindingCode> {
+    ALL.iter().find(|c| c.code == code)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_and_prefixed_by_their_category() {
+        let mut seen = std::collections::HashSet::new();
+        for c in ALL {
+            assert!(seen.insert(c.code), "duplicate code {}", c.code);
+            let prefix = c.code.split('.').next().unwrap_or_default();
+            assert_eq!(prefix.to_uppercase(), c.category.as_str(), "{} has the wrong category", c.code);
+        }
+    }
+
+    #[test]
+    fn readme_lists_every_code() {
+        let readme = include_str!("../README.md");
+        for c in ALL {
+            assert!(readme.contains(&format!("`{}`", c.code)), "README's finding-code table lacks {}", c.code);
+        }
+    }
+}
