@@ -80,3 +80,38 @@ impl Finding {
         self
     }
 }
+
+/// What the host's comment form observed (proto `ClientSignals`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Signals {
+    pub honeypot_filled: bool,
+    /// `None` = unknown; `Some(0)` = instant (a bot).
+    pub time_to_submit_ms: Option<u32>,
+}
+
+/// An author's (or an address's) history on one site, kept by the store and fetched once per submission.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reputation {
+    /// Comments accepted into the store (any verdict).
+    pub submitted: u64,
+    pub approved: u64,
+    pub rejected: u64,
+    /// Rejected by a moderator as spam.
+    pub spam: u64,
+}
+
+/// Everything analysis and policy need from the store, fetched in one round trip before analysis.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Context {
+    /// `None` when the submission names no author (no account id, no email).
+    pub author: Option<Reputation>,
+    pub ip: Reputation,
+}
+
+impl Context {
+    /// An author the site has not seen before. Anonymous authors (no account, no email) are not "first-time": the
+    /// site cannot tell, and holding every guest would be pre-moderation by another name.
+    pub fn is_first_time_author(&self) -> bool {
+        self.author.is_some_and(|a| a.submitted == 0)
+    }
+}

@@ -1,0 +1,145 @@
+//! The command line (DESIGN §6): `serve`, `check`, `train`.
+
+use crate::api::App;
+use crate::clock::SystemClock;
+use crate::config::{Config, LogFormat, ModeratorConfig, Overrides, Role, SiteConfig, sha256_hex};
+use crate::intake::Pseudonymizer;
+use crate::store::{Store, memory::MemoryStore};
+use crate::tenants::Tenants;
+use anyhow::{Context as _, bail};
+use arc_swap::ArcSwap;
+use clap::{Parser, Subcommand};
+use rand::Rng;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+#[derive(Debug, Parser)]
+#[command(name = "commentguard", version, about = "Comment moderation service: PII, spam and policy checks over gRPC")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the gRPC service (embedded in-memory store unless a Redis URL is configured).
+    Serve {
+        /// TOML configuration file; without one, dev mode with printed demo credentials.
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// gRPC listen address (overrides server.listen).
+        #[arg(long)]
+        listen: Option<String>,
+        /// Redis URL (overrides store.redis_url).
+        #[arg(long)]
+        redis_url: Option<String>,
+        /// Log format (overrides server.log_format).
+        #[arg(long, value_enum)]
+        log_format: Option<LogFormatArg>,
+    },
+    /// Analyse comments offline (JSON Lines in, one JSON verdict per line out).
+    Check(crate::check::CheckArgs),
+    /// Train the spam model from labelled JSON Lines.
+    Train {
+        #[arg(long)]
+        input: PathBuf,
+        #[arg(long)]
+        model: PathBuf,
+    },
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum LogFormatArg {
+    Human,
+    Json,
+}
+
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve { config, listen, redis_url, log_format } => {
+            let overrides = Overrides { listen, redis_url };
+            let mut cfg = Config::load(config.as_deref(), &overrides)?;
+            if let Some(f) = log_format {
+                cfg.server.log_format = match f {
+                    LogFormatArg::Human => LogFormat::Human,
+                    LogFormatArg::Json => LogFormat::Json,
+                };
+            }
+            let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+            runtime.block_on(serve(cfg, config, overrides))
+        }
+        Command::Check(args) => crate::check::run(args),
+        Command::Train { .. } => bail!("`train` arrives with the spam model; the base rules need no training"),
+    }
+}
+
+/// Starts the service and runs it until SIGINT/SIGTERM.
+async fn serve(mut config: Config, path: Option<PathBuf>, overrides: Overrides) -> anyhow::Result<()> {
+    crate::telemetry::init_logging(config.server.log_format);
+    let listen: SocketAddr = config.server.listen.parse().context("server.listen")?;
+    if config.sites.is_empty() {
+        enter_dev_mode(&mut config, listen)?;
+    }
+    let store: Arc<dyn Store> = match &config.store.redis_url {
+        Some(_) => bail!("store.redis_url is set, but this build has only the embedded store"),
+        None => {
+            tracing::warn!("embedded in-memory store: nothing survives a restart; configure store.redis_url for production");
+            Arc::new(MemoryStore::default())
+        }
+    };
+    let secret = match &config.store.pseudonym_secret {
+        Some(s) => s.as_bytes().to_vec(),
+        None => rand::rng().random::<[u8; 32]>().to_vec(),
+    };
+    let app = Arc::new(App {
+        tenants: ArcSwap::from_pointee(Tenants::from_config(&config)),
+        store,
+        keys: Pseudonymizer::new(&secret),
+        clock: Arc::new(SystemClock),
+    });
+    let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("binding {listen}"))?;
+    let metrics = match config.server.metrics_listen.as_str() {
+        "" => None,
+        addr => Some(tokio::net::TcpListener::bind(addr).await.with_context(|| format!("binding metrics {addr}"))?),
+    };
+    crate::telemetry::prometheus();
+    let reloader = tokio::spawn(crate::server::reload_on_sighup(app.clone(), path, overrides));
+    let result = crate::server::run(listener, metrics, app, &config.server, crate::server::shutdown_signal()).await;
+    reloader.abort();
+    result
+}
+
+/// No sites configured: add a demo site and an admin moderator with fresh random secrets and print them. Only on a
+/// loopback address — a service reachable from the network must be configured on purpose.
+fn enter_dev_mode(config: &mut Config, listen: SocketAddr) -> anyhow::Result<()> {
+    if !listen.ip().is_loopback() {
+        bail!(
+            "dev mode (no [[sites]] configured) refuses to listen on {listen}: it is not a loopback address; \
+             configure sites in a --config file"
+        );
+    }
+    let key = format!("cg_dev_{}", hex::encode(rand::rng().random::<[u8; 16]>()));
+    let token = format!("cg_mod_{}", hex::encode(rand::rng().random::<[u8; 16]>()));
+    config.sites.push(SiteConfig {
+        id: "demo".into(),
+        api_key_sha256: vec![sha256_hex(&key)],
+        default_region: "PK".into(),
+        policy: Default::default(),
+    });
+    config.moderators.push(ModeratorConfig {
+        id: "demo-admin".into(),
+        token_sha256: sha256_hex(&token),
+        sites: vec!["demo".into()],
+        role: Role::Admin,
+    });
+    println!("commentguard dev mode (no sites configured; embedded store, nothing survives a restart)");
+    println!("  site \"demo\" API key:            {key}");
+    println!("  moderator \"demo-admin\" token:   {token}");
+    println!(
+        "  try: grpcurl -plaintext -H 'authorization: Bearer {key}' -d '{{\"comment_id\":\"c1\",\"thread_id\":\"t1\",\
+         \"author\":{{\"ip\":\"203.0.113.7\"}},\"body\":\"Great article!\"}}' {listen} \
+         commentguard.v1.ModerationService/SubmitComment"
+    );
+    Ok(())
+}

@@ -1,0 +1,452 @@
+//! Configuration (DESIGN §7): built-in defaults → one TOML file → `COMMENTGUARD_<SECTION>__<KEY>` environment
+//! overrides → command-line flags, then [`Config::validate`] with exact, path-qualified messages.
+//!
+//! Invariant: a `Config` that passed `validate` can be compiled into a runtime without further checks, so a bad file
+//! given to SIGHUP is refused before anything is swapped.
+
+use figment::{
+    Figment,
+    providers::{Env, Format, Serialized, Toml},
+};
+use serde::{Deserialize, Serialize};
+use std::{collections::BTreeMap, net::SocketAddr, path::PathBuf};
+
+/// Environment variables with this prefix override scalar keys; `__` separates levels.
+pub const ENV_PREFIX: &str = "COMMENTGUARD_";
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub store: StoreConfig,
+    pub spam: SpamConfig,
+    pub sites: Vec<SiteConfig>,
+    pub moderators: Vec<ModeratorConfig>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerConfig {
+    /// gRPC address (also `serve --listen`).
+    pub listen: String,
+    /// Prometheus `/metrics`; empty string disables the endpoint.
+    pub metrics_listen: String,
+    /// `human` or `json`.
+    pub log_format: LogFormat,
+    /// Largest gRPC message the server decodes; bigger requests are refused before any handler runs.
+    pub max_message_bytes: usize,
+    /// After SIGTERM, health says NOT_SERVING for this long before the listener closes, so load balancers move away.
+    pub shutdown_grace_ms: u64,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            listen: "127.0.0.1:50051".into(),
+            metrics_listen: "127.0.0.1:9464".into(),
+            log_format: LogFormat::Human,
+            max_message_bytes: 1024 * 1024,
+            shutdown_grace_ms: 0,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Human,
+    Json,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct StoreConfig {
+    /// Absent: the embedded in-memory store (nothing survives a restart).
+    pub redis_url: Option<String>,
+    /// Secret that keys the pseudonyms of authors and IPs in the store (HMAC). Set it in production and keep it
+    /// stable: changing it starts every reputation afresh. Absent: a random one per process (memory store) or a
+    /// fixed, publicly known one with a warning (Redis).
+    pub pseudonym_secret: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct SpamConfig {
+    /// Absent: the base model shipped in the binary.
+    pub model_path: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SiteConfig {
+    pub id: String,
+    /// Hex SHA-256 of each valid API key; a list so keys rotate with overlap.
+    pub api_key_sha256: Vec<String>,
+    /// ISO 3166 region for phone numbers written without a country code.
+    #[serde(default = "default_region")]
+    pub default_region: String,
+    #[serde(default)]
+    pub policy: PolicyConfig,
+}
+
+fn default_region() -> String {
+    "PK".into()
+}
+
+/// What the policy does with a finding of one PII type.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum PiiAction {
+    Allow,
+    Redact,
+    Hold,
+    Reject,
+}
+
+/// A site's policy (`[sites.policy]`). Defaults are safe for a news site: a clean comment from a new reader is
+/// approved at once; pre-moderation and first-time-author hold are opt-in.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct PolicyConfig {
+    /// REJECT (`policy.blocked_word`); matched whole-word on normalised text.
+    pub blocked_words: Vec<String>,
+    /// HOLD (`policy.suspect_word`).
+    pub suspect_words: Vec<String>,
+    /// More links than this → `spam.links`.
+    pub max_links: u32,
+    /// Every comment is held (`policy.premoderation`).
+    pub premoderation: bool,
+    /// An author's first comment is held (`policy.first_time_author`).
+    pub hold_first_time_authors: bool,
+    /// Spam score at or above which a comment is held.
+    pub spam_hold_threshold: f64,
+    /// Spam score at or above which a comment is rejected.
+    pub spam_reject_threshold: f64,
+    /// A form submitted faster than this (ms) raises `spam.too_fast`.
+    pub min_time_to_submit_ms: u32,
+    /// Largest accepted body in UTF-8 bytes.
+    pub max_body_bytes: usize,
+    /// Records, queue entries and decision events are kept this many days.
+    pub retention_days: u32,
+    /// Action per PII type, keyed by finding code (`"pii.phone" = "redact"`); unlisted types use the defaults.
+    pub pii_actions: BTreeMap<String, PiiAction>,
+}
+
+impl Default for PolicyConfig {
+    fn default() -> Self {
+        PolicyConfig {
+            blocked_words: Vec::new(),
+            suspect_words: Vec::new(),
+            max_links: 3,
+            premoderation: false,
+            hold_first_time_authors: false,
+            spam_hold_threshold: 0.5,
+            spam_reject_threshold: 0.9,
+            min_time_to_submit_ms: 3000,
+            max_body_bytes: 16 * 1024,
+            retention_days: 30,
+            pii_actions: BTreeMap::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ModeratorConfig {
+    pub id: String,
+    pub token_sha256: String,
+    pub sites: Vec<String>,
+    #[serde(default)]
+    pub role: Role,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    #[default]
+    Moderator,
+    Admin,
+}
+
+/// Command-line values that win over the file and the environment.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub listen: Option<String>,
+    pub redis_url: Option<String>,
+}
+
+/// A configuration that could not be loaded or is invalid; the message names the key.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ConfigError(pub String);
+
+impl Config {
+    /// Loads defaults, then `file` (if any), then the environment, then `overrides`, and validates the result.
+    pub fn load(file: Option<&std::path::Path>, overrides: &Overrides) -> Result<Config, ConfigError> {
+        Self::load_from(file, Env::prefixed(ENV_PREFIX).split("__"), overrides)
+    }
+
+    /// As [`Config::load`] with an explicit environment provider (tests pass their own).
+    pub fn load_from(
+        file: Option<&std::path::Path>,
+        env: Env,
+        overrides: &Overrides,
+    ) -> Result<Config, ConfigError> {
+        let mut fig = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(path) = file {
+            if !path.exists() {
+                return Err(ConfigError(format!("config file {} does not exist", path.display())));
+            }
+            fig = fig.merge(Toml::file_exact(path));
+        }
+        fig = fig.merge(env);
+        if let Some(listen) = &overrides.listen {
+            fig = fig.merge(("server.listen", listen));
+        }
+        if let Some(url) = &overrides.redis_url {
+            fig = fig.merge(("store.redis_url", url));
+        }
+        let config: Config = fig.extract().map_err(|e| ConfigError(describe_figment_error(e)))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Parses a TOML string without environment or file (used by tests and `check`).
+    pub fn from_toml(text: &str) -> Result<Config, ConfigError> {
+        let config: Config = Figment::from(Serialized::defaults(Config::default()))
+            .merge(Toml::string(text))
+            .extract()
+            .map_err(|e| ConfigError(describe_figment_error(e)))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Checks everything serde cannot: formats, ranges, references between sections. Messages name the exact key.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let err = |m: String| Err(ConfigError(m));
+        if self.server.listen.parse::<SocketAddr>().is_err() {
+            return err(format!("server.listen: {:?} is not an address like 127.0.0.1:50051", self.server.listen));
+        }
+        if !self.server.metrics_listen.is_empty() && self.server.metrics_listen.parse::<SocketAddr>().is_err() {
+            return err(format!(
+                "server.metrics_listen: {:?} is not an address like 127.0.0.1:9464 (empty disables metrics)",
+                self.server.metrics_listen
+            ));
+        }
+        if !(1024..=64 * 1024 * 1024).contains(&self.server.max_message_bytes) {
+            return err("server.max_message_bytes: must be between 1024 and 67108864".into());
+        }
+        if let Some(url) = &self.store.redis_url
+            && !(url.starts_with("redis://") || url.starts_with("rediss://") || url.starts_with("unix://"))
+        {
+            return err("store.redis_url: must start with redis://, rediss:// or unix://".into());
+        }
+        let mut ids = std::collections::HashSet::new();
+        let mut key_hashes = std::collections::HashMap::new();
+        for (i, site) in self.sites.iter().enumerate() {
+            if !is_identifier(&site.id) {
+                return err(format!(
+                    "sites[{i}].id: {:?} must be 1-64 characters of a-z, 0-9, '-', '_' or '.'",
+                    site.id
+                ));
+            }
+            if !ids.insert(site.id.as_str()) {
+                return err(format!("sites[{i}].id: {:?} is listed twice", site.id));
+            }
+            if site.api_key_sha256.is_empty() {
+                return err(format!("sites[{i}].api_key_sha256: at least one key hash is required"));
+            }
+            for (k, h) in site.api_key_sha256.iter().enumerate() {
+                if !is_sha256_hex(h) {
+                    return err(format!("sites[{i}].api_key_sha256[{k}]: expected 64 hexadecimal characters"));
+                }
+                if let Some(other) = key_hashes.insert(h.to_ascii_lowercase(), site.id.as_str()) {
+                    return err(format!(
+                        "sites[{i}].api_key_sha256[{k}]: the same key is already used by site {other:?}"
+                    ));
+                }
+            }
+            if site.default_region.parse::<phonenumber::country::Id>().is_err() {
+                return err(format!(
+                    "sites[{i}].default_region: {:?} is not an ISO 3166 region code such as \"PK\"",
+                    site.default_region
+                ));
+            }
+            site.policy.validate(&format!("sites[{i}].policy"))?;
+        }
+        let mut mod_ids = std::collections::HashSet::new();
+        for (i, m) in self.moderators.iter().enumerate() {
+            if !is_identifier(&m.id) {
+                return err(format!(
+                    "moderators[{i}].id: {:?} must be 1-64 characters of a-z, 0-9, '-', '_' or '.'",
+                    m.id
+                ));
+            }
+            if !mod_ids.insert(m.id.as_str()) {
+                return err(format!("moderators[{i}].id: {:?} is listed twice", m.id));
+            }
+            if !is_sha256_hex(&m.token_sha256) {
+                return err(format!("moderators[{i}].token_sha256: expected 64 hexadecimal characters"));
+            }
+            if m.sites.is_empty() {
+                return err(format!("moderators[{i}].sites: at least one site is required"));
+            }
+            for (k, s) in m.sites.iter().enumerate() {
+                if !ids.contains(s.as_str()) {
+                    return err(format!("moderators[{i}].sites[{k}]: unknown site {s:?}"));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl PolicyConfig {
+    fn validate(&self, at: &str) -> Result<(), ConfigError> {
+        let err = |m: String| Err(ConfigError(m));
+        for (name, list) in [("blocked_words", &self.blocked_words), ("suspect_words", &self.suspect_words)] {
+            for (k, w) in list.iter().enumerate() {
+                if w.trim().is_empty() {
+                    return err(format!("{at}.{name}[{k}]: must not be blank"));
+                }
+            }
+        }
+        for (name, v) in [
+            ("spam_hold_threshold", self.spam_hold_threshold),
+            ("spam_reject_threshold", self.spam_reject_threshold),
+        ] {
+            if !(0.0..=1.0).contains(&v) {
+                return err(format!("{at}.{name}: must be between 0 and 1"));
+            }
+        }
+        if self.spam_hold_threshold > self.spam_reject_threshold {
+            return err(format!("{at}.spam_hold_threshold: must not be above spam_reject_threshold"));
+        }
+        if !(64..=1024 * 1024).contains(&self.max_body_bytes) {
+            return err(format!("{at}.max_body_bytes: must be between 64 and 1048576"));
+        }
+        if !(1..=3650).contains(&self.retention_days) {
+            return err(format!("{at}.retention_days: must be between 1 and 3650"));
+        }
+        for code in self.pii_actions.keys() {
+            let known = crate::findings::lookup(code).is_some_and(|c| c.category == crate::domain::Category::Pii);
+            if !known {
+                return err(format!("{at}.pii_actions: {code:?} is not a pii.* finding code"));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn is_identifier(s: &str) -> bool {
+    (1..=64).contains(&s.len())
+        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'_' | b'.'))
+}
+
+fn is_sha256_hex(s: &str) -> bool {
+    s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// Figment's errors carry the key path; say it first, the way `validate` does.
+fn describe_figment_error(e: figment::Error) -> String {
+    e.into_iter()
+        .map(|e| {
+            let path = e.path.join(".");
+            let kind = e.kind.to_string();
+            if path.is_empty() { kind } else { format!("{path}: {kind}") }
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// Hex SHA-256 of a secret, as written in `api_key_sha256` / `token_sha256`.
+pub fn sha256_hex(secret: &str) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(secret.as_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn site(id: &str) -> String {
+        format!("[[sites]]\nid = \"{id}\"\napi_key_sha256 = [\"{}\"]\n", sha256_hex(id))
+    }
+
+    #[test]
+    fn defaults_are_valid_and_match_the_design() {
+        let c = Config::from_toml("").expect("empty config is valid");
+        assert_eq!(c.server.listen, "127.0.0.1:50051");
+        assert_eq!(c.server.metrics_listen, "127.0.0.1:9464");
+        assert_eq!(c.store.redis_url, None);
+    }
+
+    #[test]
+    fn a_full_site_parses() {
+        let text = format!(
+            "{}default_region = \"GB\"\n[sites.policy]\nblocked_words = [\"casino\"]\nmax_links = 1\n\
+             pii_actions = {{ \"pii.phone\" = \"hold\" }}\n",
+            site("news")
+        );
+        let c = Config::from_toml(&text).expect("valid");
+        assert_eq!(c.sites[0].default_region, "GB");
+        assert_eq!(c.sites[0].policy.max_links, 1);
+        assert_eq!(c.sites[0].policy.pii_actions.get("pii.phone"), Some(&PiiAction::Hold));
+    }
+
+    fn error_of(text: &str) -> String {
+        Config::from_toml(text).expect_err("must be refused").0
+    }
+
+    #[test]
+    fn errors_name_the_exact_key() {
+        assert_eq!(
+            error_of("[[sites]]\nid = \"News\"\napi_key_sha256 = []"),
+            "sites[0].id: \"News\" must be 1-64 characters of a-z, 0-9, '-', '_' or '.'"
+        );
+        assert_eq!(
+            error_of("[[sites]]\nid = \"n\"\napi_key_sha256 = [\"abc\"]"),
+            "sites[0].api_key_sha256[0]: expected 64 hexadecimal characters"
+        );
+        assert_eq!(
+            error_of(&format!("{}[sites.policy]\nspam_hold_threshold = 1.5", site("n"))),
+            "sites[0].policy.spam_hold_threshold: must be between 0 and 1"
+        );
+        assert_eq!(
+            error_of(&format!("{}{}", site("a"), site("a"))),
+            "sites[1].id: \"a\" is listed twice"
+        );
+        assert_eq!(
+            error_of(&format!(
+                "{}[[moderators]]\nid = \"m\"\ntoken_sha256 = \"{}\"\nsites = [\"zzz\"]",
+                site("a"),
+                sha256_hex("t")
+            )),
+            "moderators[0].sites[0]: unknown site \"zzz\""
+        );
+        assert_eq!(error_of("[server]\nlisten = \"nope\""), "server.listen: \"nope\" is not an address like 127.0.0.1:50051");
+        assert!(error_of("[server]\nbogus = 1").contains("bogus"), "unknown keys are refused");
+        assert_eq!(
+            error_of(&format!("{}[sites.policy]\npii_actions = {{ \"spam.links\" = \"hold\" }}", site("n"))),
+            "sites[0].policy.pii_actions: \"spam.links\" is not a pii.* finding code"
+        );
+    }
+
+    #[test]
+    fn environment_overrides_scalar_keys_and_flags_win() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("COMMENTGUARD_SERVER__LISTEN", "127.0.0.1:6000");
+            jail.set_env("COMMENTGUARD_STORE__REDIS_URL", "redis://127.0.0.1:7000/0");
+            jail.create_file("c.toml", "[server]\nlisten = \"127.0.0.1:5000\"\n")?;
+            let path = std::path::Path::new("c.toml");
+            let c = Config::load(Some(path), &Overrides::default()).map_err(|e| e.0)?;
+            assert_eq!(c.server.listen, "127.0.0.1:6000");
+            assert_eq!(c.store.redis_url.as_deref(), Some("redis://127.0.0.1:7000/0"));
+            let flags = Overrides { listen: Some("127.0.0.1:7001".into()), redis_url: None };
+            let c = Config::load(Some(path), &flags).map_err(|e| e.0)?;
+            assert_eq!(c.server.listen, "127.0.0.1:7001");
+            Ok(())
+        });
+    }
+}

@@ -1,0 +1,150 @@
+//! The submit flow, independent of gRPC so `serve` and `check` run the very same steps (DESIGN §5):
+//!
+//! replay lookup → (bans, rate limits: `ratelimit`, later) → fetch context → analysis (pure) → policy (pure) → one
+//! atomic store step → answer.
+//!
+//! Invariant: the answer is returned only after the store's atomic step succeeded; a store error becomes
+//! `UNAVAILABLE` and nothing is acknowledged.
+
+use crate::analysis;
+use crate::domain::Signals;
+use crate::error::Error;
+use crate::policy;
+use crate::store::{Answer, AuthorRecord, Lookup, NewComment, Store, SubmitOutcome};
+use crate::tenants::Site;
+use hmac::{Hmac, Mac};
+use sha2::{Digest, Sha256};
+
+/// A validated submission (the api layer built it from the request).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Submission {
+    pub comment_id: String,
+    pub thread_id: String,
+    pub parent_comment_id: String,
+    pub permalink: String,
+    pub language: String,
+    pub author: AuthorRecord,
+    pub body: String,
+    pub signals: Signals,
+    pub submitted_at_ms: u64,
+}
+
+/// The answer to a submission.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Accepted {
+    pub answer: Answer,
+    /// The stored answer to an earlier identical submission.
+    pub replayed: bool,
+}
+
+/// Turns identifiers into reputation keys. Keyed (HMAC) rather than a plain hash, because the IPv4 space and
+/// common emails are small enough to reverse a plain hash by brute force: without the secret, a copy of the store
+/// does not reveal who commented.
+#[derive(Clone)]
+pub struct Pseudonymizer {
+    mac: Hmac<Sha256>,
+}
+
+impl std::fmt::Debug for Pseudonymizer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Pseudonymizer(..)")
+    }
+}
+
+impl Pseudonymizer {
+    pub fn new(secret: &[u8]) -> Pseudonymizer {
+        let mac = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC accepts keys of any length");
+        Pseudonymizer { mac }
+    }
+
+    /// 128-bit hex key for `(site, kind, value)`; the site is part of the input so keys never collide across sites.
+    pub fn key(&self, site: &str, kind: &str, value: &str) -> String {
+        let mut mac = self.mac.clone();
+        for part in [site, kind, value] {
+            mac.update(part.as_bytes());
+            mac.update(&[0]);
+        }
+        hex::encode(&mac.finalize().into_bytes()[..16])
+    }
+
+    /// The author's key (account id, else lower-cased email) and the address's key.
+    pub fn reputation_keys(&self, site: &str, author: &AuthorRecord) -> (Option<String>, String) {
+        let author_key = if !author.account_id.is_empty() {
+            Some(self.key(site, "account", &author.account_id))
+        } else if !author.email.is_empty() {
+            Some(self.key(site, "email", &author.email.trim().to_lowercase()))
+        } else {
+            None
+        };
+        // Parsing canonicalises IPv6 text so one address has one key.
+        let ip = author.ip.parse::<std::net::IpAddr>().map(|ip| ip.to_string()).unwrap_or_else(|_| author.ip.clone());
+        (author_key, self.key(site, "ip", &ip))
+    }
+}
+
+/// Hex SHA-256 of a body: the idempotency fingerprint.
+pub fn body_fingerprint(body: &str) -> String {
+    hex::encode(Sha256::digest(body.as_bytes()))
+}
+
+/// Runs the whole submit flow for one site.
+pub async fn submit(
+    store: &dyn Store,
+    keys: &Pseudonymizer,
+    site: &Site,
+    sub: Submission,
+) -> Result<Accepted, Error> {
+    let fingerprint = body_fingerprint(&sub.body);
+    match store.lookup(&site.id, &sub.comment_id, &fingerprint).await? {
+        Lookup::Replay(answer) => return Ok(Accepted { answer, replayed: true }),
+        Lookup::Conflict => return Err(conflict()),
+        Lookup::Missing => {}
+    }
+    // Seam: bans and rate limits run here (after the replay lookup, so a retry costs no quota; before analysis, so a
+    // flood costs almost nothing).
+
+    let (author_key, ip_key) = keys.reputation_keys(&site.id, &sub.author);
+    let context = store.context(&site.id, author_key.as_deref(), &ip_key).await?;
+    let analysis = analysis::analyze(&sub.body, &sub.signals, &site.rules);
+    let decision = policy::decide(&sub.body, analysis, &context, &site.policy);
+    record_metrics(&decision);
+
+    let comment = NewComment {
+        comment_id: sub.comment_id,
+        thread_id: sub.thread_id,
+        parent_comment_id: sub.parent_comment_id,
+        permalink: sub.permalink,
+        language: sub.language,
+        author: sub.author,
+        author_key,
+        ip_key,
+        body: sub.body,
+        body_sha256: fingerprint,
+        submitted_at_ms: sub.submitted_at_ms,
+        verdict: decision.verdict,
+        findings: decision.findings,
+        spam_score: decision.spam_score,
+        redacted_body: decision.redacted_body,
+        reason_codes: decision.reason_codes,
+        retention_ms: site.retention_ms,
+    };
+    match store.submit(&site.id, comment).await? {
+        SubmitOutcome::Stored(answer) => Ok(Accepted { answer, replayed: false }),
+        SubmitOutcome::Replayed(answer) => Ok(Accepted { answer, replayed: true }),
+        SubmitOutcome::Conflict => Err(conflict()),
+    }
+}
+
+fn conflict() -> Error {
+    Error::AlreadyExists("comment_id was already submitted with a different body".into())
+}
+
+/// Verdicts and finding codes only: codes are a closed registry, so labels stay bounded and carry no personal data.
+fn record_metrics(decision: &policy::Decision) {
+    metrics::counter!("commentguard_verdicts_total", "verdict" => decision.verdict.as_str()).increment(1);
+    for f in &decision.findings {
+        if let Some(code) = crate::findings::lookup(&f.code) {
+            metrics::counter!("commentguard_findings_total", "code" => code.code).increment(1);
+        }
+    }
+}

@@ -1,0 +1,191 @@
+//! Policy: findings + context + the site's settings → a verdict and the body to publish (DESIGN §5). Pure and
+//! table-tested. Precedence, most severe first:
+//! 1. `policy.banned` → REJECTED (normally answered before analysis, without storing);
+//! 2. any REJECT rule — blocked word, a PII type set to REJECT, spam score ≥ reject threshold → REJECTED;
+//! 3. any HOLD rule — a PII type set to HOLD, spam score ≥ hold threshold, suspect word, pre-moderation, first-time
+//!    author → PENDING_REVIEW;
+//! 4. otherwise APPROVED.
+//!
+//! Redaction applies to whatever is published or held: every PII finding whose type is not ALLOW is masked in the
+//! redacted body.
+
+use crate::analysis::Analysis;
+use crate::config::{PiiAction, PolicyConfig};
+use crate::domain::{Category, Context, Finding, Verdict};
+use crate::findings as codes;
+use std::collections::HashMap;
+
+/// A site's compiled policy.
+#[derive(Debug, Clone)]
+pub struct SitePolicy {
+    pub premoderation: bool,
+    pub hold_first_time_authors: bool,
+    pub spam_hold_threshold: f64,
+    pub spam_reject_threshold: f64,
+    pii_actions: HashMap<String, PiiAction>,
+}
+
+impl SitePolicy {
+    pub fn from_config(p: &PolicyConfig) -> SitePolicy {
+        SitePolicy {
+            premoderation: p.premoderation,
+            hold_first_time_authors: p.hold_first_time_authors,
+            spam_hold_threshold: p.spam_hold_threshold,
+            spam_reject_threshold: p.spam_reject_threshold,
+            pii_actions: p.pii_actions.clone().into_iter().collect(),
+        }
+    }
+
+    /// The action for one PII finding code: the site's setting, else the news-site default (contact details are
+    /// redacted and published; financial and national identifiers and secrets wait for a human).
+    pub fn pii_action(&self, code: &str) -> PiiAction {
+        if let Some(a) = self.pii_actions.get(code) {
+            return *a;
+        }
+        match code {
+            "pii.email" | "pii.phone" | "pii.ip_address" => PiiAction::Redact,
+            _ => PiiAction::Hold,
+        }
+    }
+}
+
+/// The outcome of policy for one comment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decision {
+    pub verdict: Verdict,
+    /// Analysis findings plus the policy's own (`policy.premoderation`, `policy.first_time_author`).
+    pub findings: Vec<Finding>,
+    pub spam_score: f64,
+    /// The body with PII masked per policy; equal to the body when nothing is masked.
+    pub redacted_body: String,
+    /// The finding codes that decided the verdict (empty when APPROVED without reservations).
+    pub reason_codes: Vec<String>,
+}
+
+/// Applies the site's policy to an analysis. Pure.
+pub fn decide(body: &str, analysis: Analysis, context: &Context, policy: &SitePolicy) -> Decision {
+    let Analysis { mut findings, spam_score } = analysis;
+    if policy.premoderation {
+        findings.push(Finding::new(&codes::POLICY_PREMODERATION, 1.0, "the site holds every comment"));
+    }
+    if policy.hold_first_time_authors && context.is_first_time_author() {
+        findings.push(Finding::new(&codes::POLICY_FIRST_TIME_AUTHOR, 1.0, "the author's first comment on this site"));
+    }
+
+    let mut reject = Vec::new();
+    let mut hold = Vec::new();
+    for f in &findings {
+        match severity(f, policy) {
+            Some(Verdict::Rejected) => reject.push(f.code.clone()),
+            Some(Verdict::PendingReview) => hold.push(f.code.clone()),
+            _ => {}
+        }
+    }
+    // The spam score is a combination of findings, so it decides as a whole and names the spam findings behind it.
+    let spam_codes = || findings.iter().filter(|f| f.category == Category::Spam).map(|f| f.code.clone());
+    if spam_score >= policy.spam_reject_threshold {
+        reject.extend(spam_codes());
+    } else if spam_score >= policy.spam_hold_threshold {
+        hold.extend(spam_codes());
+    }
+
+    let (verdict, mut reason_codes) = if !reject.is_empty() {
+        (Verdict::Rejected, reject)
+    } else if !hold.is_empty() {
+        (Verdict::PendingReview, hold)
+    } else {
+        (Verdict::Approved, Vec::new())
+    };
+    reason_codes.sort();
+    reason_codes.dedup();
+    Decision { verdict, findings, spam_score, redacted_body: body.to_string(), reason_codes }
+}
+
+/// What one finding demands on its own; spam findings decide through the combined score instead.
+fn severity(f: &Finding, policy: &SitePolicy) -> Option<Verdict> {
+    match f.category {
+        Category::Pii => match policy.pii_action(&f.code) {
+            PiiAction::Reject => Some(Verdict::Rejected),
+            PiiAction::Hold => Some(Verdict::PendingReview),
+            PiiAction::Allow | PiiAction::Redact => None,
+        },
+        Category::Policy => match f.code.as_str() {
+            "policy.banned" | "policy.blocked_word" => Some(Verdict::Rejected),
+            _ => Some(Verdict::PendingReview),
+        },
+        Category::Abuse => Some(Verdict::PendingReview),
+        Category::Spam => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Reputation;
+
+    fn finding(code: &str, score: f64) -> Finding {
+        let c = codes::lookup(code).expect("registered code");
+        Finding::new(c, score, "test")
+    }
+
+    fn run(policy: PolicyConfig, findings: &[(&str, f64)], spam_score: f64, ctx: Context) -> Decision {
+        let analysis = Analysis { findings: findings.iter().map(|(c, s)| finding(c, *s)).collect(), spam_score };
+        decide("body", analysis, &ctx, &SitePolicy::from_config(&policy))
+    }
+
+    #[test]
+    fn precedence_table() {
+        let d = PolicyConfig::default();
+        let new_author = Context { author: Some(Reputation::default()), ..Context::default() };
+        let known = Context { author: Some(Reputation { submitted: 3, approved: 3, ..Default::default() }), ..Default::default() };
+        let premod = PolicyConfig { premoderation: true, ..d.clone() };
+        let first = PolicyConfig { hold_first_time_authors: true, ..d.clone() };
+        // (policy, findings, spam score, context, expected verdict, expected reason codes)
+        let cases: Vec<(PolicyConfig, Vec<(&str, f64)>, f64, Context, Verdict, Vec<&str>)> = vec![
+            (d.clone(), vec![], 0.0, new_author, Verdict::Approved, vec![]),
+            (d.clone(), vec![("policy.blocked_word", 1.0)], 0.0, known, Verdict::Rejected, vec!["policy.blocked_word"]),
+            (d.clone(), vec![("policy.suspect_word", 1.0)], 0.0, known, Verdict::PendingReview, vec!["policy.suspect_word"]),
+            (
+                d.clone(),
+                vec![("policy.suspect_word", 1.0), ("policy.blocked_word", 1.0)],
+                0.0,
+                known,
+                Verdict::Rejected,
+                vec!["policy.blocked_word"],
+            ),
+            (d.clone(), vec![("spam.honeypot", 0.99)], 0.99, known, Verdict::Rejected, vec!["spam.honeypot"]),
+            (d.clone(), vec![("spam.links", 0.55)], 0.55, known, Verdict::PendingReview, vec!["spam.links"]),
+            (d.clone(), vec![("spam.links", 0.3)], 0.3, known, Verdict::Approved, vec![]),
+            (d.clone(), vec![("pii.email", 0.9)], 0.0, known, Verdict::Approved, vec![]),
+            (d.clone(), vec![("pii.credit_card", 0.9)], 0.0, known, Verdict::PendingReview, vec!["pii.credit_card"]),
+            (premod.clone(), vec![], 0.0, known, Verdict::PendingReview, vec!["policy.premoderation"]),
+            (premod, vec![("policy.blocked_word", 1.0)], 0.0, known, Verdict::Rejected, vec!["policy.blocked_word"]),
+            (first.clone(), vec![], 0.0, new_author, Verdict::PendingReview, vec!["policy.first_time_author"]),
+            (first.clone(), vec![], 0.0, known, Verdict::Approved, vec![]),
+            (first, vec![], 0.0, Context::default(), Verdict::Approved, vec![]),
+        ];
+        for (i, (policy, findings, score, ctx, verdict, reasons)) in cases.into_iter().enumerate() {
+            let got = run(policy, &findings, score, ctx);
+            assert_eq!(got.verdict, verdict, "case {i}");
+            assert_eq!(got.reason_codes, reasons, "case {i}");
+        }
+    }
+
+    #[test]
+    fn site_pii_actions_override_defaults() {
+        let mut p = PolicyConfig::default();
+        p.pii_actions.insert("pii.email".into(), PiiAction::Reject);
+        p.pii_actions.insert("pii.credit_card".into(), PiiAction::Allow);
+        let ctx = Context::default();
+        assert_eq!(run(p.clone(), &[("pii.email", 0.9)], 0.0, ctx).verdict, Verdict::Rejected);
+        assert_eq!(run(p, &[("pii.credit_card", 0.9)], 0.0, ctx).verdict, Verdict::Approved);
+    }
+
+    #[test]
+    fn thresholds_are_inclusive() {
+        let p = PolicyConfig { spam_hold_threshold: 0.5, spam_reject_threshold: 0.9, ..Default::default() };
+        let ctx = Context::default();
+        assert_eq!(run(p.clone(), &[("spam.links", 0.5)], 0.5, ctx).verdict, Verdict::PendingReview);
+        assert_eq!(run(p, &[("spam.links", 0.9)], 0.9, ctx).verdict, Verdict::Rejected);
+    }
+}

@@ -1,0 +1,115 @@
+//! The gRPC server: both services, health, reflection, metrics, SIGHUP reload and graceful shutdown.
+//!
+//! `run(listener, …, shutdown)` takes its listener and shutdown signal from the caller, so `main` stays thin and
+//! tests start servers on port 0 and stop them with a oneshot.
+//!
+//! Shutdown order: health says NOT_SERVING first (load balancers stop sending), then after `shutdown_grace_ms` the
+//! listener closes and in-flight requests finish before `run` returns.
+
+use crate::api::{App, moderation::Moderation, review::Review};
+use crate::config::{Config, ConfigError, Overrides, ServerConfig};
+use crate::pb::{moderation_service_server::ModerationServiceServer, review_service_server::ReviewServiceServer};
+use crate::tenants::Tenants;
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio_stream::wrappers::TcpListenerStream;
+use tonic_health::ServingStatus;
+
+/// Names reported by the health service besides the overall `""`.
+const SERVICE_NAMES: [&str; 2] = ["commentguard.v1.ModerationService", "commentguard.v1.ReviewService"];
+
+/// Serves until `shutdown` resolves, then drains. `metrics` is the listener for `/metrics`, if enabled.
+pub async fn run(
+    listener: TcpListener,
+    metrics: Option<TcpListener>,
+    app: Arc<App>,
+    server: &ServerConfig,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let (health, health_service) = tonic_health::server::health_reporter();
+    for name in SERVICE_NAMES.into_iter().chain([""]) {
+        health.set_service_status(name, ServingStatus::Serving).await;
+    }
+    let reflection_v1 = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(crate::pb::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1()?;
+    let reflection_v1alpha = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(crate::pb::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1alpha()?;
+
+    let max = server.max_message_bytes;
+    let moderation = ModerationServiceServer::new(Moderation::new(app.clone())).max_decoding_message_size(max);
+    let review = ReviewServiceServer::new(Review).max_decoding_message_size(max);
+
+    let metrics_task = metrics.map(|l| tokio::spawn(crate::telemetry::serve_metrics(l)));
+    let grace = Duration::from_millis(server.shutdown_grace_ms);
+    let drain = async move {
+        shutdown.await;
+        tracing::info!("shutting down: health NOT_SERVING, draining in-flight requests");
+        for name in SERVICE_NAMES.into_iter().chain([""]) {
+            health.set_service_status(name, ServingStatus::NotServing).await;
+        }
+        tokio::time::sleep(grace).await;
+    };
+    tracing::info!(addr = %listener.local_addr()?, store = app.store.name(), "commentguard serving");
+    let result = tonic::transport::Server::builder()
+        .add_service(health_service)
+        .add_service(reflection_v1)
+        .add_service(reflection_v1alpha)
+        .add_service(moderation)
+        .add_service(review)
+        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), drain)
+        .await;
+    if let Some(task) = metrics_task {
+        task.abort();
+    }
+    result?;
+    tracing::info!("shutdown complete");
+    Ok(())
+}
+
+/// Reloads sites, moderators and policies from the config file. A file that fails to load or validate is refused
+/// and the running configuration stays.
+pub fn reload(app: &App, path: Option<&PathBuf>, overrides: &Overrides) -> Result<(), ConfigError> {
+    let Some(path) = path else {
+        return Err(ConfigError("no config file to reload (dev mode)".into()));
+    };
+    let config = Config::load(Some(path), overrides)?;
+    app.tenants.store(Arc::new(Tenants::from_config(&config)));
+    tracing::info!(sites = config.sites.len(), moderators = config.moderators.len(), "configuration reloaded");
+    Ok(())
+}
+
+/// Reloads on every SIGHUP until the task is dropped.
+pub async fn reload_on_sighup(app: Arc<App>, path: Option<PathBuf>, overrides: Overrides) {
+    let Ok(mut hup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) else {
+        tracing::warn!("cannot listen for SIGHUP; configuration reload is disabled");
+        return;
+    };
+    while hup.recv().await.is_some() {
+        if let Err(e) = reload(&app, path.as_ref(), &overrides) {
+            tracing::error!(error = %e, "configuration reload refused; the previous configuration stays");
+        }
+    }
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term => {}
+    }
+}

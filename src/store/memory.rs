@@ -1,0 +1,236 @@
+//! The embedded in-memory store: the default for trying the service out and for `commentguard check`. It implements
+//! the same semantics as the Redis store (atomic submit, idempotent replays, retention) with one mutex per site, so
+//! every step that Redis runs as one Lua script runs here under one lock. Nothing survives a restart.
+
+use super::{
+    After, Answer, CommentRecord, DecisionEvent, Lookup, NewComment, ReadError, Store, StoreError, StreamId,
+    SubmitOutcome,
+};
+use crate::clock::{Clock, SystemClock};
+use crate::domain::{Context, DecisionSource, Reputation, Verdict};
+use async_trait::async_trait;
+use parking_lot::Mutex;
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::sync::Arc;
+
+/// A held comment waiting in a review queue.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueueEntry {
+    pub review_id: String,
+    pub comment_id: String,
+    pub expires_at_ms: u64,
+}
+
+#[derive(Debug, Default)]
+struct SiteData {
+    comments: HashMap<String, CommentRecord>,
+    /// (expiry, comment id), so expiry costs O(log n) per expired record rather than a scan.
+    comment_expiry: BTreeSet<(u64, String)>,
+    /// Decision stream, oldest first; each event with its expiry.
+    decisions: VecDeque<(StreamId, u64, DecisionEvent)>,
+    /// Highest id ever trimmed from `decisions`: a cursor below it is `OUT_OF_RANGE`.
+    trimmed_through: Option<StreamId>,
+    pending: BTreeMap<StreamId, QueueEntry>,
+    reputation: HashMap<String, Reputation>,
+    last_id: StreamId,
+}
+
+impl SiteData {
+    fn next_id(&mut self, now_ms: u64) -> StreamId {
+        self.last_id = self.last_id.next(now_ms);
+        self.last_id
+    }
+
+    /// Drops everything past its retention. Called under the site's lock before each read or write, so an expired
+    /// record is never served; the cost is proportional to what expires.
+    fn expire(&mut self, now_ms: u64) {
+        while let Some((id, expires, _)) = self.decisions.front() {
+            if *expires > now_ms {
+                break;
+            }
+            self.trimmed_through = Some(*id);
+            self.decisions.pop_front();
+        }
+        // Queue entries are ordered by id, i.e. by time: the expired ones are at the front.
+        while self.pending.first_key_value().is_some_and(|(_, e)| e.expires_at_ms <= now_ms) {
+            self.pending.pop_first();
+        }
+        while let Some((expires, _)) = self.comment_expiry.first() {
+            if *expires > now_ms {
+                break;
+            }
+            if let Some((_, id)) = self.comment_expiry.pop_first() {
+                self.comments.remove(&id);
+            }
+        }
+    }
+
+    fn live_comment(&self, comment_id: &str, now_ms: u64) -> Option<&CommentRecord> {
+        self.comments.get(comment_id).filter(|c| c.expires_at_ms > now_ms)
+    }
+}
+
+/// See the module docs.
+#[derive(Debug)]
+pub struct MemoryStore {
+    clock: Arc<dyn Clock>,
+    sites: Mutex<HashMap<String, Arc<Mutex<SiteData>>>>,
+}
+
+impl Default for MemoryStore {
+    fn default() -> Self {
+        MemoryStore::new(Arc::new(SystemClock))
+    }
+}
+
+impl MemoryStore {
+    pub fn new(clock: Arc<dyn Clock>) -> MemoryStore {
+        MemoryStore { clock, sites: Mutex::new(HashMap::new()) }
+    }
+
+    fn site(&self, site: &str) -> Arc<Mutex<SiteData>> {
+        self.sites.lock().entry(site.to_string()).or_default().clone()
+    }
+
+    /// Undecided items in the site's pending queue, oldest first (the review issue builds on this).
+    pub fn pending(&self, site: &str) -> Vec<QueueEntry> {
+        let now = self.clock.now_ms();
+        let site = self.site(site);
+        let mut data = site.lock();
+        data.expire(now);
+        data.pending.values().cloned().collect()
+    }
+}
+
+fn answer_for(record: &CommentRecord, body_sha256: &str) -> Lookup {
+    if record.body_sha256 == body_sha256 { Lookup::Replay(record.answer.clone()) } else { Lookup::Conflict }
+}
+
+#[async_trait]
+impl Store for MemoryStore {
+    fn name(&self) -> &'static str {
+        "memory"
+    }
+
+    async fn lookup(&self, site: &str, comment_id: &str, body_sha256: &str) -> Result<Lookup, StoreError> {
+        let now = self.clock.now_ms();
+        let site = self.site(site);
+        let data = site.lock();
+        Ok(data.live_comment(comment_id, now).map_or(Lookup::Missing, |r| answer_for(r, body_sha256)))
+    }
+
+    async fn context(&self, site: &str, author_key: Option<&str>, ip_key: &str) -> Result<Context, StoreError> {
+        let site = self.site(site);
+        let data = site.lock();
+        let rep = |k: &str| data.reputation.get(k).copied().unwrap_or_default();
+        Ok(Context { author: author_key.map(rep), ip: rep(ip_key) })
+    }
+
+    async fn submit(&self, site: &str, c: NewComment) -> Result<SubmitOutcome, StoreError> {
+        let now = self.clock.now_ms();
+        let site = self.site(site);
+        let mut data = site.lock();
+        data.expire(now);
+        // The replay check is repeated inside the atomic step: a concurrent duplicate that passed the earlier
+        // lookup resolves here to the winner's answer.
+        match data.live_comment(&c.comment_id, now).map(|r| answer_for(r, &c.body_sha256)) {
+            Some(Lookup::Replay(answer)) => return Ok(SubmitOutcome::Replayed(answer)),
+            Some(_) => return Ok(SubmitOutcome::Conflict),
+            None => {}
+        }
+        let expires_at_ms = now.saturating_add(c.retention_ms);
+        let review_id = (c.verdict == Verdict::PendingReview).then(|| {
+            let id = data.next_id(now);
+            let review_id = format!("p-{id}");
+            let entry = QueueEntry { review_id: review_id.clone(), comment_id: c.comment_id.clone(), expires_at_ms };
+            data.pending.insert(id, entry);
+            review_id
+        });
+        let cursor = data.next_id(now);
+        let answer = Answer {
+            verdict: c.verdict,
+            findings: c.findings,
+            spam_score: c.spam_score,
+            redacted_body: c.redacted_body,
+            review_id,
+            decision_cursor: cursor.to_string(),
+        };
+        let event = DecisionEvent {
+            cursor: cursor.to_string(),
+            comment_id: c.comment_id.clone(),
+            verdict: c.verdict,
+            source: DecisionSource::Automatic,
+            moderator_id: String::new(),
+            reason_codes: c.reason_codes,
+            decided_at_ms: now,
+            redacted_body: answer.redacted_body.clone(),
+            publish_original: false,
+            thread_id: c.thread_id.clone(),
+        };
+        data.decisions.push_back((cursor, expires_at_ms, event));
+        for key in c.author_key.iter().chain(std::iter::once(&c.ip_key)) {
+            let rep = data.reputation.entry(key.clone()).or_default();
+            rep.submitted += 1;
+            match c.verdict {
+                Verdict::Approved => rep.approved += 1,
+                Verdict::Rejected => rep.rejected += 1,
+                Verdict::PendingReview => {}
+            }
+        }
+        let record = CommentRecord {
+            comment_id: c.comment_id.clone(),
+            thread_id: c.thread_id,
+            parent_comment_id: c.parent_comment_id,
+            permalink: c.permalink,
+            language: c.language,
+            author: c.author,
+            body: c.body,
+            body_sha256: c.body_sha256,
+            submitted_at_ms: c.submitted_at_ms,
+            verdict: answer.verdict,
+            answer: answer.clone(),
+            source: DecisionSource::Automatic,
+            moderator_id: String::new(),
+            decided_at_ms: now,
+            publish_original: false,
+            expires_at_ms,
+        };
+        data.comment_expiry.insert((expires_at_ms, c.comment_id.clone()));
+        data.comments.insert(c.comment_id, record);
+        Ok(SubmitOutcome::Stored(answer))
+    }
+
+    async fn get(&self, site: &str, comment_id: &str) -> Result<Option<CommentRecord>, StoreError> {
+        let now = self.clock.now_ms();
+        let site = self.site(site);
+        let data = site.lock();
+        Ok(data.live_comment(comment_id, now).cloned())
+    }
+
+    async fn read_decisions(&self, site: &str, after: After, limit: usize) -> Result<Vec<DecisionEvent>, ReadError> {
+        let now = self.clock.now_ms();
+        let site = self.site(site);
+        let mut data = site.lock();
+        data.expire(now);
+        let from = match after {
+            After::Start => None,
+            After::Id(id) => {
+                if data.trimmed_through.is_some_and(|t| id < t) {
+                    return Err(ReadError::Expired);
+                }
+                Some(id)
+            }
+        };
+        Ok(data
+            .decisions
+            .iter()
+            .filter(|(id, _, _)| from.is_none_or(|f| *id > f))
+            .take(limit)
+            .map(|(_, _, e)| e.clone())
+            .collect())
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+}

@@ -1,0 +1,84 @@
+//! Sites and moderators compiled from the config: key hashes decoded, word lists compiled, policies resolved. One
+//! immutable `Tenants` value serves all requests; SIGHUP builds a new one and swaps it in atomically, so a request
+//! sees either the old configuration or the new one, never a mix.
+
+use crate::analysis::Rules;
+use crate::config::{Config, Role};
+use crate::policy::SitePolicy;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+/// One host site.
+#[derive(Debug)]
+pub struct Site {
+    pub id: String,
+    /// SHA-256 of each valid API key.
+    pub key_hashes: Vec<[u8; 32]>,
+    pub default_region: String,
+    pub rules: Rules,
+    pub policy: SitePolicy,
+    pub max_body_bytes: usize,
+    pub retention_ms: u64,
+}
+
+/// One moderator and the sites they may review.
+#[derive(Debug)]
+pub struct Moderator {
+    pub id: String,
+    pub token_hash: [u8; 32],
+    pub sites: HashSet<String>,
+    pub role: Role,
+}
+
+#[derive(Debug, Default)]
+pub struct Tenants {
+    pub sites: Vec<Arc<Site>>,
+    by_id: HashMap<String, Arc<Site>>,
+    pub moderators: Vec<Arc<Moderator>>,
+}
+
+impl Tenants {
+    /// Compiles a validated config. Hashes were checked by `Config::validate`, so decoding cannot fail here; a
+    /// malformed one would simply never match.
+    pub fn from_config(config: &Config) -> Tenants {
+        let sites: Vec<Arc<Site>> = config
+            .sites
+            .iter()
+            .map(|s| {
+                Arc::new(Site {
+                    id: s.id.clone(),
+                    key_hashes: s.api_key_sha256.iter().filter_map(|h| decode_hash(h)).collect(),
+                    default_region: s.default_region.clone(),
+                    rules: Rules::from_policy(&s.policy),
+                    policy: SitePolicy::from_config(&s.policy),
+                    max_body_bytes: s.policy.max_body_bytes,
+                    retention_ms: u64::from(s.policy.retention_days) * 86_400_000,
+                })
+            })
+            .collect();
+        let by_id = sites.iter().map(|s| (s.id.clone(), s.clone())).collect();
+        let moderators = config
+            .moderators
+            .iter()
+            .filter_map(|m| {
+                Some(Arc::new(Moderator {
+                    id: m.id.clone(),
+                    token_hash: decode_hash(&m.token_sha256)?,
+                    sites: m.sites.iter().cloned().collect(),
+                    role: m.role,
+                }))
+            })
+            .collect();
+        Tenants { sites, by_id, moderators }
+    }
+
+    pub fn site(&self, id: &str) -> Option<&Arc<Site>> {
+        self.by_id.get(id)
+    }
+}
+
+fn decode_hash(h: &str) -> Option<[u8; 32]> {
+    let mut out = [0u8; 32];
+    hex::decode_to_slice(h, &mut out).ok()?;
+    Some(out)
+}
