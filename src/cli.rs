@@ -15,7 +15,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 #[derive(Debug, Parser)]
-#[command(name = "commentguard", version, about = "Comment moderation service: PII, spam and policy checks over gRPC")]
+#[command(
+    name = "commentguard",
+    version,
+    about = "Comment moderation service: PII, spam and policy checks over gRPC"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -57,7 +61,12 @@ pub enum LogFormatArg {
 
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Serve { config, listen, redis_url, log_format } => {
+        Command::Serve {
+            config,
+            listen,
+            redis_url,
+            log_format,
+        } => {
             let overrides = Overrides { listen, redis_url };
             let mut cfg = Config::load(config.as_deref(), &overrides)?;
             if let Some(f) = log_format {
@@ -66,16 +75,24 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                     LogFormatArg::Json => LogFormat::Json,
                 };
             }
-            let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?;
             runtime.block_on(serve(cfg, config, overrides))
         }
         Command::Check(args) => crate::check::run(args),
-        Command::Train { .. } => bail!("`train` arrives with the spam model; the base rules need no training"),
+        Command::Train { .. } => {
+            bail!("`train` arrives with the spam model; the base rules need no training")
+        }
     }
 }
 
 /// Starts the service and runs it until SIGINT/SIGTERM.
-async fn serve(mut config: Config, path: Option<PathBuf>, overrides: Overrides) -> anyhow::Result<()> {
+async fn serve(
+    mut config: Config,
+    path: Option<PathBuf>,
+    overrides: Overrides,
+) -> anyhow::Result<()> {
     crate::telemetry::init_logging(config.server.log_format);
     let listen: SocketAddr = config.server.listen.parse().context("server.listen")?;
     if config.sites.is_empty() {
@@ -84,7 +101,9 @@ async fn serve(mut config: Config, path: Option<PathBuf>, overrides: Overrides) 
     let store: Arc<dyn Store> = match &config.store.redis_url {
         Some(_) => bail!("store.redis_url is set, but this build has only the embedded store"),
         None => {
-            tracing::warn!("embedded in-memory store: nothing survives a restart; configure store.redis_url for production");
+            tracing::warn!(
+                "embedded in-memory store: nothing survives a restart; configure store.redis_url for production"
+            );
             Arc::new(MemoryStore::default())
         }
     };
@@ -98,14 +117,31 @@ async fn serve(mut config: Config, path: Option<PathBuf>, overrides: Overrides) 
         keys: Pseudonymizer::new(&secret),
         clock: Arc::new(SystemClock),
     });
-    let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("binding {listen}"))?;
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("binding {listen}"))?;
     let metrics = match config.server.metrics_listen.as_str() {
         "" => None,
-        addr => Some(tokio::net::TcpListener::bind(addr).await.with_context(|| format!("binding metrics {addr}"))?),
+        addr => Some(
+            tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("binding metrics {addr}"))?,
+        ),
     };
     crate::telemetry::prometheus();
-    let reloader = tokio::spawn(crate::server::reload_on_sighup(app.clone(), path, overrides));
-    let result = crate::server::run(listener, metrics, app, &config.server, crate::server::shutdown_signal()).await;
+    let reloader = tokio::spawn(crate::server::reload_on_sighup(
+        app.clone(),
+        path,
+        overrides,
+    ));
+    let result = crate::server::run(
+        listener,
+        metrics,
+        app,
+        &config.server,
+        crate::server::shutdown_signal(),
+    )
+    .await;
     reloader.abort();
     result
 }
@@ -133,12 +169,14 @@ fn enter_dev_mode(config: &mut Config, listen: SocketAddr) -> anyhow::Result<()>
         sites: vec!["demo".into()],
         role: Role::Admin,
     });
-    println!("commentguard dev mode (no sites configured; embedded store, nothing survives a restart)");
+    println!(
+        "commentguard dev mode (no sites configured; embedded store, nothing survives a restart)"
+    );
     println!("  site \"demo\" API key:            {key}");
     println!("  moderator \"demo-admin\" token:   {token}");
     println!(
         "  try: grpcurl -plaintext -H 'authorization: Bearer {key}' -d '{{\"comment_id\":\"c1\",\"thread_id\":\"t1\",\
-         \"author\":{{\"ip\":\"203.0.113.7\"}},\"body\":\"Great article!\"}}' {listen} \
+         \"author\":{{\"ip\":\"198.51.100.23\"}},\"body\":\"Great article!\"}}' {listen} \
          commentguard.v1.ModerationService/SubmitComment"
     );
     Ok(())

@@ -8,7 +8,9 @@
 
 use crate::api::{App, moderation::Moderation, review::Review};
 use crate::config::{Config, ConfigError, Overrides, ServerConfig};
-use crate::pb::{moderation_service_server::ModerationServiceServer, review_service_server::ReviewServiceServer};
+use crate::pb::{
+    moderation_service_server::ModerationServiceServer, review_service_server::ReviewServiceServer,
+};
 use crate::tenants::Tenants;
 use std::future::Future;
 use std::path::PathBuf;
@@ -19,7 +21,10 @@ use tokio_stream::wrappers::TcpListenerStream;
 use tonic_health::ServingStatus;
 
 /// Names reported by the health service besides the overall `""`.
-const SERVICE_NAMES: [&str; 2] = ["commentguard.v1.ModerationService", "commentguard.v1.ReviewService"];
+const SERVICE_NAMES: [&str; 2] = [
+    "commentguard.v1.ModerationService",
+    "commentguard.v1.ReviewService",
+];
 
 /// Serves until `shutdown` resolves, then drains. `metrics` is the listener for `/metrics`, if enabled.
 pub async fn run(
@@ -31,7 +36,9 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let (health, health_service) = tonic_health::server::health_reporter();
     for name in SERVICE_NAMES.into_iter().chain([""]) {
-        health.set_service_status(name, ServingStatus::Serving).await;
+        health
+            .set_service_status(name, ServingStatus::Serving)
+            .await;
     }
     let reflection_v1 = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(crate::pb::FILE_DESCRIPTOR_SET)
@@ -43,28 +50,49 @@ pub async fn run(
         .build_v1alpha()?;
 
     let max = server.max_message_bytes;
-    let moderation = ModerationServiceServer::new(Moderation::new(app.clone())).max_decoding_message_size(max);
+    let moderation =
+        ModerationServiceServer::new(Moderation::new(app.clone())).max_decoding_message_size(max);
     let review = ReviewServiceServer::new(Review).max_decoding_message_size(max);
 
     let metrics_task = metrics.map(|l| tokio::spawn(crate::telemetry::serve_metrics(l)));
     let grace = Duration::from_millis(server.shutdown_grace_ms);
+    let drain_timeout = Duration::from_millis(server.drain_timeout_ms);
+    let (draining_tx, draining_rx) = tokio::sync::oneshot::channel::<()>();
     let drain = async move {
         shutdown.await;
         tracing::info!("shutting down: health NOT_SERVING, draining in-flight requests");
         for name in SERVICE_NAMES.into_iter().chain([""]) {
-            health.set_service_status(name, ServingStatus::NotServing).await;
+            health
+                .set_service_status(name, ServingStatus::NotServing)
+                .await;
         }
         tokio::time::sleep(grace).await;
+        let _ = draining_tx.send(());
     };
     tracing::info!(addr = %listener.local_addr()?, store = app.store.name(), "commentguard serving");
-    let result = tonic::transport::Server::builder()
+    let serve = tonic::transport::Server::builder()
         .add_service(health_service)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
         .add_service(moderation)
         .add_service(review)
-        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), drain)
-        .await;
+        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), drain);
+    // Long-lived streams (health watches, decision watchers) never finish on their own: after the drain timeout
+    // the server stops waiting for them. Unary requests are short and finish well within it.
+    let deadline = async move {
+        if draining_rx.await.is_ok() {
+            tokio::time::sleep(drain_timeout).await;
+        } else {
+            std::future::pending::<()>().await;
+        }
+    };
+    let result = tokio::select! {
+        r = serve => r.map_err(anyhow::Error::from),
+        _ = deadline => {
+            tracing::warn!(timeout_ms = drain_timeout.as_millis() as u64, "drain timeout: closing open streams");
+            Ok(())
+        }
+    };
     if let Some(task) = metrics_task {
         task.abort();
     }
@@ -81,7 +109,11 @@ pub fn reload(app: &App, path: Option<&PathBuf>, overrides: &Overrides) -> Resul
     };
     let config = Config::load(Some(path), overrides)?;
     app.tenants.store(Arc::new(Tenants::from_config(&config)));
-    tracing::info!(sites = config.sites.len(), moderators = config.moderators.len(), "configuration reloaded");
+    tracing::info!(
+        sites = config.sites.len(),
+        moderators = config.moderators.len(),
+        "configuration reloaded"
+    );
     Ok(())
 }
 

@@ -47,7 +47,11 @@ impl Tenants {
             .map(|s| {
                 Arc::new(Site {
                     id: s.id.clone(),
-                    key_hashes: s.api_key_sha256.iter().filter_map(|h| decode_hash(h)).collect(),
+                    key_hashes: s
+                        .api_key_sha256
+                        .iter()
+                        .filter_map(|h| decode_hash(h))
+                        .collect(),
                     default_region: s.default_region.clone(),
                     rules: Rules::from_policy(&s.policy),
                     policy: SitePolicy::from_config(&s.policy),
@@ -69,7 +73,11 @@ impl Tenants {
                 }))
             })
             .collect();
-        Tenants { sites, by_id, moderators }
+        Tenants {
+            sites,
+            by_id,
+            moderators,
+        }
     }
 
     pub fn site(&self, id: &str) -> Option<&Arc<Site>> {

@@ -26,7 +26,10 @@ impl WordList {
         let matcher = if patterns.is_empty() {
             None
         } else {
-            AhoCorasick::builder().match_kind(MatchKind::Standard).build(&patterns).ok()
+            AhoCorasick::builder()
+                .match_kind(MatchKind::Standard)
+                .build(&patterns)
+                .ok()
         };
         WordList { matcher }
     }
@@ -37,7 +40,9 @@ impl WordList {
 
     /// Byte ranges in the NORMALISED text of every whole-word occurrence.
     pub fn find(&self, text: &str) -> Vec<Range<usize>> {
-        let Some(ac) = &self.matcher else { return Vec::new() };
+        let Some(ac) = &self.matcher else {
+            return Vec::new();
+        };
         let mut hits: Vec<Range<usize>> = ac
             .find_overlapping_iter(text)
             .filter(|m| is_whole_word(text, m.start(), m.end()))
@@ -87,7 +92,10 @@ mod tests {
 
     #[test]
     fn whole_words_only() {
-        assert_eq!(matches(&["cialis"], "a specialist in cialis"), vec!["cialis"]);
+        assert_eq!(
+            matches(&["cialis"], "a specialist in cialis"),
+            vec!["cialis"]
+        );
         assert!(matches(&["ass"], "a classic assessment").is_empty());
         assert_eq!(matches(&["cialis"], "cialisx cialis"), vec!["cialis"]);
     }
@@ -95,14 +103,23 @@ mod tests {
     #[test]
     fn case_and_width_insensitive() {
         assert_eq!(matches(&["casino"], "Best CASINO here"), vec!["CASINO"]);
-        assert_eq!(matches(&["Casino"], "best ｃａｓｉｎｏ"), vec!["ｃａｓｉｎｏ"]);
+        assert_eq!(
+            matches(&["Casino"], "best ｃａｓｉｎｏ"),
+            vec!["ｃａｓｉｎｏ"]
+        );
     }
 
     #[test]
     fn multi_word_phrases_and_urdu() {
-        assert_eq!(matches(&["online earning"], "Join online earning now"), vec!["online earning"]);
+        assert_eq!(
+            matches(&["online earning"], "Join online earning now"),
+            vec!["online earning"]
+        );
         assert_eq!(matches(&["جوا"], "یہ جوا ہے"), vec!["جوا"]);
-        assert!(matches(&["جوا"], "جواب دو").is_empty(), "جوا inside جواب is not a whole word");
+        assert!(
+            matches(&["جوا"], "جواب دو").is_empty(),
+            "جوا inside جواب is not a whole word"
+        );
     }
 
     #[test]

@@ -1,0 +1,185 @@
+//! Test harness: in-process servers on port 0 stopped by a oneshot, clients with auth, and condition waits with
+//! deadlines (never sleep-and-hope).
+
+#![allow(dead_code)] // each test binary uses a different part of the harness
+
+use arc_swap::ArcSwap;
+use commentguard::api::App;
+use commentguard::clock::{Clock, SystemClock};
+use commentguard::config::{Config, sha256_hex};
+use commentguard::intake::Pseudonymizer;
+use commentguard::pb::moderation_service_client::ModerationServiceClient;
+use commentguard::pb::{self, review_service_client::ReviewServiceClient};
+use commentguard::store::{Store, memory::MemoryStore};
+use commentguard::tenants::Tenants;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::oneshot;
+use tonic::transport::Channel;
+
+/// API keys of the test sites: `key-<site>`.
+pub fn key(site: &str) -> String {
+    format!("key-{site}")
+}
+
+/// A config with sites `a` and `b`, optionally with extra TOML appended to site `a`'s policy table.
+pub fn two_sites(policy_a: &str) -> Config {
+    let text = format!(
+        "[server]\nmetrics_listen = \"127.0.0.1:0\"\n\
+         [[sites]]\nid = \"a\"\napi_key_sha256 = [\"{}\"]\n[sites.policy]\n{policy_a}\n\
+         [[sites]]\nid = \"b\"\napi_key_sha256 = [\"{}\"]\n",
+        sha256_hex(&key("a")),
+        sha256_hex(&key("b"))
+    );
+    Config::from_toml(&text).expect("test config is valid")
+}
+
+pub struct TestServer {
+    pub addr: SocketAddr,
+    pub metrics_addr: SocketAddr,
+    pub app: Arc<App>,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+}
+
+impl TestServer {
+    pub async fn start(config: Config) -> TestServer {
+        Self::start_with_store(config, Arc::new(MemoryStore::new(Arc::new(SystemClock)))).await
+    }
+
+    pub async fn start_with_store(config: Config, store: Arc<dyn Store>) -> TestServer {
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let app = Arc::new(App {
+            tenants: ArcSwap::from_pointee(Tenants::from_config(&config)),
+            store,
+            keys: Pseudonymizer::new(b"test-secret"),
+            clock,
+        });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let metrics = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind metrics");
+        let addr = listener.local_addr().expect("addr");
+        let metrics_addr = metrics.local_addr().expect("metrics addr");
+        let (tx, rx) = oneshot::channel::<()>();
+        let server_app = app.clone();
+        let server_config = config.server.clone();
+        let task = tokio::spawn(async move {
+            let shutdown = async move {
+                let _ = rx.await;
+            };
+            commentguard::server::run(
+                listener,
+                Some(metrics),
+                server_app,
+                &server_config,
+                shutdown,
+            )
+            .await
+        });
+        TestServer {
+            addr,
+            metrics_addr,
+            app,
+            shutdown: Some(tx),
+            task: Some(task),
+        }
+    }
+
+    pub async fn channel(&self) -> Channel {
+        let url = format!("http://{}", self.addr);
+        wait_for(Duration::from_secs(10), || async {
+            Channel::from_shared(url.clone()).ok()?.connect().await.ok()
+        })
+        .await
+        .expect("server accepts connections")
+    }
+
+    pub async fn moderation(&self) -> ModerationServiceClient<Channel> {
+        ModerationServiceClient::new(self.channel().await)
+    }
+
+    pub async fn review(&self) -> ReviewServiceClient<Channel> {
+        ReviewServiceClient::new(self.channel().await)
+    }
+
+    /// Signals shutdown (without waiting for the drain).
+    pub fn begin_shutdown(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+
+    /// Signals shutdown and waits until the server has drained and returned.
+    pub async fn stop(mut self) -> anyhow::Result<()> {
+        self.begin_shutdown();
+        let task = self.task.take().expect("running");
+        tokio::time::timeout(Duration::from_secs(10), task)
+            .await
+            .expect("server stops within 10 s")
+            .expect("join")
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.begin_shutdown();
+    }
+}
+
+/// Adds `authorization: Bearer <secret>`.
+pub fn authed<T>(message: T, secret: &str) -> tonic::Request<T> {
+    let mut req = tonic::Request::new(message);
+    req.metadata_mut().insert(
+        "authorization",
+        format!("Bearer {secret}").parse().expect("ascii metadata"),
+    );
+    req
+}
+
+/// A valid submission with the given ids and body.
+pub fn submission(comment_id: &str, body: &str) -> pb::SubmitCommentRequest {
+    pb::SubmitCommentRequest {
+        comment_id: comment_id.into(),
+        thread_id: "thread-1".into(),
+        author: Some(pb::Author {
+            ip: "203.0.113.7".into(),
+            email: "reader@example.com".into(),
+            account_id: format!("acct-{comment_id}"),
+            ..Default::default()
+        }),
+        body: body.into(),
+        ..Default::default()
+    }
+}
+
+/// Polls `probe` until it yields `Some` or the deadline passes.
+pub async fn wait_for<T, F, Fut>(deadline: Duration, mut probe: F) -> Option<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let until = Instant::now() + deadline;
+    loop {
+        if let Some(v) = probe().await {
+            return Some(v);
+        }
+        if Instant::now() >= until {
+            return None;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// The field names of an INVALID_ARGUMENT status's BadRequest details.
+pub fn violated_fields(status: &tonic::Status) -> Vec<String> {
+    use tonic_types::StatusExt;
+    status
+        .get_details_bad_request()
+        .map(|b| b.field_violations.into_iter().map(|v| v.field).collect())
+        .unwrap_or_default()
+}

@@ -1,0 +1,315 @@
+//! Tests of the real binary: dev mode, SIGHUP reload, SIGTERM shutdown, and `check`.
+
+mod common;
+
+use commentguard::config::sha256_hex;
+use commentguard::pb::{self, moderation_service_client::ModerationServiceClient};
+use common::{authed, submission, wait_for};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+const BIN: &str = env!("CARGO_BIN_EXE_commentguard");
+
+/// A `commentguard serve` child process, killed on drop. Its stdout and stderr lines are forwarded to a channel.
+struct Serve {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+    seen: Vec<String>,
+}
+
+impl Serve {
+    fn start(args: &[&str]) -> Serve {
+        let mut child = Command::new(BIN)
+            .arg("serve")
+            .args(args)
+            .env("RUST_LOG", "info")
+            .env_remove("COMMENTGUARD_SERVER__LISTEN")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn commentguard");
+        let (tx, lines) = mpsc::channel();
+        for stream in [
+            Box::new(child.stdout.take().expect("stdout")) as Box<dyn Read + Send>,
+            Box::new(child.stderr.take().expect("stderr")),
+        ] {
+            let tx = tx.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(stream).lines().map_while(Result::ok) {
+                    let _ = tx.send(line);
+                }
+            });
+        }
+        Serve {
+            child,
+            lines,
+            seen: Vec::new(),
+        }
+    }
+
+    /// Waits (up to 20 s) for a line containing `needle` and returns it.
+    fn wait_line(&mut self, needle: &str) -> String {
+        if let Some(l) = self.seen.iter().find(|l| l.contains(needle)) {
+            return l.clone();
+        }
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        while let Some(left) = deadline.checked_duration_since(std::time::Instant::now()) {
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    self.seen.push(line.clone());
+                    if line.contains(needle) {
+                        return line;
+                    }
+                }
+                Err(_) => break,
+            }
+        }
+        panic!("no line with {needle:?}; saw:\n{}", self.seen.join("\n"));
+    }
+
+    /// The gRPC address from the "commentguard serving" log line.
+    fn addr(&mut self) -> String {
+        let line = self.wait_line("commentguard serving");
+        // Human logs say `addr=1.2.3.4:5`, JSON logs `"addr":"1.2.3.4:5"`.
+        let start = line
+            .find("addr=")
+            .map(|i| i + 5)
+            .or_else(|| line.find("\"addr\":\"").map(|i| i + 8));
+        let rest = &line[start.expect("addr field")..];
+        rest.split(|c: char| c.is_whitespace() || c == '"')
+            .next()
+            .expect("address")
+            .to_string()
+    }
+
+    fn signal(&self, sig: &str) {
+        let status = Command::new("kill")
+            .arg(format!("-{sig}"))
+            .arg(self.child.id().to_string())
+            .status()
+            .expect("kill");
+        assert!(status.success());
+    }
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn client(addr: &str) -> ModerationServiceClient<tonic::transport::Channel> {
+    let url = format!("http://{addr}");
+    wait_for(Duration::from_secs(10), || async {
+        ModerationServiceClient::connect(url.clone()).await.ok()
+    })
+    .await
+    .expect("connects")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn dev_mode_prints_working_credentials_and_stops_cleanly_on_sigterm() {
+    let mut serve = Serve::start(&["--listen", "127.0.0.1:0", "--log-format", "json"]);
+    let key_line = serve.wait_line("site \"demo\" API key:");
+    let key = key_line.split_whitespace().last().expect("key").to_string();
+    serve.wait_line("moderator \"demo-admin\" token:");
+    let addr = serve.addr();
+    let mut c = client(&addr).await;
+    let resp = c
+        .submit_comment(authed(submission("d1", "hello from dev mode"), &key))
+        .await
+        .expect("accepted");
+    assert_eq!(resp.into_inner().verdict(), pb::Verdict::Approved);
+
+    // The client stays connected (idle): graceful shutdown must not wait on it. The test runtime is multi-threaded
+    // so the client's connection task can answer the server's GOAWAY while this thread blocks reading logs.
+    serve.signal("TERM");
+    serve.wait_line("shutdown complete");
+    let status = serve.child.wait().expect("exit");
+    assert!(status.success(), "exit status {status:?}");
+    let logs = serve.seen.join("\n");
+    assert!(
+        !logs.contains("drain timeout"),
+        "shutdown drains without hitting the timeout:\n{logs}"
+    );
+    assert!(
+        !logs.contains("hello from dev mode"),
+        "bodies never reach the logs"
+    );
+    assert!(
+        !logs.contains("203.0.113.7") && !logs.contains("reader@example.com"),
+        "no IPs or emails in logs"
+    );
+}
+
+#[test]
+fn dev_mode_refuses_a_non_loopback_address() {
+    let out = Command::new(BIN)
+        .args(["serve", "--listen", "0.0.0.0:0"])
+        .env("COMMENTGUARD_SERVER__METRICS_LISTEN", "")
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("refuses to listen on 0.0.0.0:0"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_bad_config_file_is_refused_with_the_key_named() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("bad.toml");
+    std::fs::write(&path, "[[sites]]\nid = \"x\"\napi_key_sha256 = [\"zz\"]\n").expect("write");
+    let out = Command::new(BIN)
+        .args(["serve", "--config"])
+        .arg(&path)
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("sites[0].api_key_sha256[0]: expected 64 hexadecimal characters"),
+        "{stderr}"
+    );
+}
+
+fn site_config(keys: &[&str], blocked: &str) -> String {
+    let hashes: Vec<String> = keys
+        .iter()
+        .map(|k| format!("\"{}\"", sha256_hex(k)))
+        .collect();
+    format!(
+        "[server]\nlisten = \"127.0.0.1:0\"\nmetrics_listen = \"\"\n\
+         [[sites]]\nid = \"news\"\napi_key_sha256 = [{}]\n[sites.policy]\nblocked_words = [\"{blocked}\"]\n",
+        hashes.join(", ")
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sighup_reloads_sites_and_refuses_a_bad_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("commentguard.toml");
+    std::fs::write(&path, site_config(&["old-key"], "casino")).expect("write");
+    let mut serve = Serve::start(&["--config", path.to_str().expect("utf-8 path")]);
+    let addr = serve.addr();
+    let mut c = client(&addr).await;
+    let verdict = |r: Result<tonic::Response<pb::SubmitCommentResponse>, tonic::Status>| {
+        r.map(|r| r.into_inner().verdict())
+    };
+    assert_eq!(
+        verdict(
+            c.submit_comment(authed(submission("s1", "lottery"), "old-key"))
+                .await
+        )
+        .ok(),
+        Some(pb::Verdict::Approved)
+    );
+
+    // Rotate: add a new key and a new blocked word, keep the old key during the overlap.
+    std::fs::write(&path, site_config(&["old-key", "new-key"], "lottery")).expect("write");
+    serve.signal("HUP");
+    let rotated = wait_for(Duration::from_secs(10), || {
+        let mut c = c.clone();
+        async move {
+            c.submit_comment(authed(submission("s2", "lottery win"), "new-key"))
+                .await
+                .ok()
+        }
+    })
+    .await
+    .expect("the new key works after SIGHUP");
+    assert_eq!(
+        rotated.into_inner().verdict(),
+        pb::Verdict::Rejected,
+        "the new policy applies"
+    );
+    assert!(
+        c.submit_comment(authed(submission("s3", "hi"), "old-key"))
+            .await
+            .is_ok(),
+        "old key still valid"
+    );
+
+    // A broken file is refused and the running configuration stays.
+    let mut f = std::fs::File::create(&path).expect("create");
+    f.write_all(b"[[sites]]\nid = \"BAD ID\"\n").expect("write");
+    drop(f);
+    serve.signal("HUP");
+    serve.wait_line("configuration reload refused");
+    assert!(
+        c.submit_comment(authed(submission("s4", "hi"), "new-key"))
+            .await
+            .is_ok(),
+        "old config stays"
+    );
+}
+
+#[test]
+fn check_reads_json_lines_and_reports_each() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("c.toml");
+    std::fs::write(&config, site_config(&["k"], "casino")).expect("write");
+    let input = concat!(
+        "{\"id\":\"1\",\"body\":\"😀 casino night\"}\n",
+        "not json\n",
+        "{\"id\":\"3\",\"body\":\"Thanks for the article\",\"author\":\"u1\"}\n",
+        "{\"id\":\"1\",\"body\":\"a different body\"}\n",
+    );
+    let mut child = Command::new(BIN)
+        .args(["check", "--offsets", "utf16", "--site", "news", "--config"])
+        .arg(&config)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input.as_bytes())
+        .expect("write");
+    let out = child.wait_with_output().expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json line"))
+        .collect();
+    assert_eq!(lines.len(), 4);
+    assert_eq!(lines[0]["verdict"], "REJECTED");
+    assert_eq!(lines[0]["findings"][0]["code"], "policy.blocked_word");
+    assert_eq!(lines[0]["findings"][0]["category"], "POLICY");
+    assert_eq!(
+        lines[0]["findings"][0]["spans"][0],
+        serde_json::json!({"start": 3, "end": 9}),
+        "UTF-16 offsets"
+    );
+    assert_eq!(lines[1]["id"], "line 2");
+    assert!(
+        lines[1]["error"]
+            .as_str()
+            .expect("error")
+            .contains("malformed")
+    );
+    assert_eq!(lines[2]["verdict"], "APPROVED");
+    assert_eq!(lines[2]["redacted_body"], "Thanks for the article");
+    assert!(
+        lines[3]["error"]
+            .as_str()
+            .expect("error")
+            .contains("different body")
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("comments/s"),
+        "throughput on stderr"
+    );
+}

@@ -1,0 +1,346 @@
+//! The store contract: one suite of behaviours every `Store` must have, run against each implementation.
+
+mod common;
+
+use commentguard::clock::ManualClock;
+use commentguard::domain::{DecisionSource, Finding, Verdict};
+use commentguard::findings;
+use commentguard::store::{
+    After, Lookup, NewComment, ReadError, Store, StreamId, SubmitOutcome, memory::MemoryStore,
+};
+use std::sync::Arc;
+
+const DAY_MS: u64 = 86_400_000;
+
+fn comment(id: &str, body: &str, verdict: Verdict) -> NewComment {
+    NewComment {
+        comment_id: id.into(),
+        thread_id: "t1".into(),
+        parent_comment_id: String::new(),
+        permalink: String::new(),
+        language: "en".into(),
+        author: Default::default(),
+        author_key: Some("author-1".into()),
+        ip_key: "ip-1".into(),
+        body: body.into(),
+        body_sha256: commentguard::intake::body_fingerprint(body),
+        submitted_at_ms: 1,
+        verdict,
+        findings: vec![Finding::new(&findings::SPAM_LINKS, 0.6, "2 links").with_spans(vec![0..1])],
+        spam_score: 0.6,
+        redacted_body: format!("redacted {body}"),
+        reason_codes: vec!["spam.links".into()],
+        retention_ms: DAY_MS,
+    }
+}
+
+fn stored(outcome: SubmitOutcome) -> commentguard::store::Answer {
+    match outcome {
+        SubmitOutcome::Stored(a) => a,
+        other => panic!("expected Stored, got {other:?}"),
+    }
+}
+
+pub async fn submit_then_replay_then_conflict(store: Arc<dyn Store>) {
+    let c = comment("c1", "hello", Verdict::Approved);
+    assert_eq!(
+        store
+            .lookup("s", "c1", &c.body_sha256)
+            .await
+            .expect("lookup"),
+        Lookup::Missing
+    );
+    let answer = stored(store.submit("s", c.clone()).await.expect("submit"));
+    assert_eq!(answer.verdict, Verdict::Approved);
+    assert_eq!(answer.redacted_body, "redacted hello");
+    assert_eq!(answer.review_id, None);
+    assert_eq!(
+        store
+            .lookup("s", "c1", &c.body_sha256)
+            .await
+            .expect("lookup"),
+        Lookup::Replay(answer.clone())
+    );
+    let other = commentguard::intake::body_fingerprint("other");
+    assert_eq!(
+        store.lookup("s", "c1", &other).await.expect("lookup"),
+        Lookup::Conflict
+    );
+
+    assert_eq!(
+        store.submit("s", c.clone()).await.expect("again"),
+        SubmitOutcome::Replayed(answer.clone())
+    );
+    let changed = comment("c1", "other", Verdict::Rejected);
+    assert_eq!(
+        store.submit("s", changed).await.expect("conflict"),
+        SubmitOutcome::Conflict
+    );
+
+    let record = store.get("s", "c1").await.expect("get").expect("present");
+    assert_eq!(record.verdict, Verdict::Approved);
+    assert_eq!(record.source, DecisionSource::Automatic);
+    assert_eq!(record.body, "hello");
+    assert_eq!(record.answer, answer);
+    let events = store
+        .read_decisions("s", After::Start, 10)
+        .await
+        .expect("read");
+    assert_eq!(events.len(), 1, "a replay appends no second event");
+}
+
+pub async fn held_comments_are_queued_with_their_decision_event(store: Arc<dyn Store>) {
+    let held = stored(
+        store
+            .submit("s", comment("h1", "hold me", Verdict::PendingReview))
+            .await
+            .expect("submit"),
+    );
+    let review_id = held
+        .review_id
+        .clone()
+        .expect("held comments get a review id");
+    assert!(!review_id.is_empty());
+    let rejected = stored(
+        store
+            .submit("s", comment("r1", "reject me", Verdict::Rejected))
+            .await
+            .expect("submit"),
+    );
+    assert_eq!(rejected.review_id, None);
+
+    let events = store
+        .read_decisions("s", After::Start, 10)
+        .await
+        .expect("read");
+    assert_eq!(events.len(), 2);
+    assert_eq!(events[0].cursor, held.decision_cursor);
+    assert_eq!(events[0].comment_id, "h1");
+    assert_eq!(events[0].verdict, Verdict::PendingReview);
+    assert_eq!(events[0].reason_codes, vec!["spam.links"]);
+    assert_eq!(events[0].redacted_body, "redacted hold me");
+    assert_eq!(events[0].thread_id, "t1");
+    assert_eq!(events[1].cursor, rejected.decision_cursor);
+    let after_first = StreamId::parse(&held.decision_cursor).expect("cursor parses");
+    let rest = store
+        .read_decisions("s", After::Id(after_first), 10)
+        .await
+        .expect("read");
+    assert_eq!(
+        rest.iter()
+            .map(|e| e.comment_id.as_str())
+            .collect::<Vec<_>>(),
+        vec!["r1"]
+    );
+    assert_eq!(
+        store
+            .read_decisions("s", After::Start, 1)
+            .await
+            .expect("read")
+            .len(),
+        1,
+        "limit honoured"
+    );
+}
+
+pub async fn concurrent_duplicates_store_one_record(store: Arc<dyn Store>) {
+    let mut tasks = Vec::new();
+    for _ in 0..50 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            store
+                .submit("s", comment("dup", "same", Verdict::PendingReview))
+                .await
+        }));
+    }
+    let mut stored_count = 0;
+    let mut answers = Vec::new();
+    for t in tasks {
+        match t.await.expect("join").expect("submit") {
+            SubmitOutcome::Stored(a) => {
+                stored_count += 1;
+                answers.push(a);
+            }
+            SubmitOutcome::Replayed(a) => answers.push(a),
+            SubmitOutcome::Conflict => panic!("same body is never a conflict"),
+        }
+    }
+    assert_eq!(stored_count, 1);
+    assert!(
+        answers.windows(2).all(|w| w[0] == w[1]),
+        "every duplicate gets the one stored answer"
+    );
+    assert_eq!(
+        store
+            .read_decisions("s", After::Start, 100)
+            .await
+            .expect("read")
+            .len(),
+        1
+    );
+}
+
+pub async fn reputation_counts_per_site(store: Arc<dyn Store>) {
+    let before = store
+        .context("s", Some("author-1"), "ip-1")
+        .await
+        .expect("context");
+    assert!(before.is_first_time_author());
+    store
+        .submit("s", comment("a1", "one", Verdict::Approved))
+        .await
+        .expect("submit");
+    store
+        .submit("s", comment("a2", "two", Verdict::Rejected))
+        .await
+        .expect("submit");
+    let after = store
+        .context("s", Some("author-1"), "ip-1")
+        .await
+        .expect("context");
+    let author = after.author.expect("author reputation");
+    assert_eq!(
+        (author.submitted, author.approved, author.rejected),
+        (2, 1, 1)
+    );
+    assert_eq!(
+        (after.ip.submitted, after.ip.approved, after.ip.rejected),
+        (2, 1, 1)
+    );
+    assert!(!after.is_first_time_author());
+    let anonymous = store.context("s", None, "ip-1").await.expect("context");
+    assert!(anonymous.author.is_none() && !anonymous.is_first_time_author());
+    let elsewhere = store
+        .context("other-site", Some("author-1"), "ip-1")
+        .await
+        .expect("context");
+    assert!(elsewhere.is_first_time_author(), "reputation is per site");
+}
+
+pub async fn sites_are_isolated(store: Arc<dyn Store>) {
+    store
+        .submit("a", comment("same-id", "site a", Verdict::Approved))
+        .await
+        .expect("submit");
+    assert!(store.get("b", "same-id").await.expect("get").is_none());
+    let b = stored(
+        store
+            .submit("b", comment("same-id", "site b", Verdict::Rejected))
+            .await
+            .expect("submit"),
+    );
+    assert_eq!(b.verdict, Verdict::Rejected);
+    assert_eq!(
+        store
+            .get("a", "same-id")
+            .await
+            .expect("get")
+            .expect("a")
+            .body,
+        "site a"
+    );
+    assert_eq!(
+        store
+            .read_decisions("a", After::Start, 10)
+            .await
+            .expect("read")
+            .len(),
+        1
+    );
+    assert_eq!(
+        store
+            .read_decisions("b", After::Start, 10)
+            .await
+            .expect("read")
+            .len(),
+        1
+    );
+}
+
+macro_rules! contract {
+    ($module:ident, $make:expr) => {
+        mod $module {
+            use super::*;
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn submit_then_replay_then_conflict() {
+                super::submit_then_replay_then_conflict($make).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn held_comments_are_queued_with_their_decision_event() {
+                super::held_comments_are_queued_with_their_decision_event($make).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn concurrent_duplicates_store_one_record() {
+                super::concurrent_duplicates_store_one_record($make).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn reputation_counts_per_site() {
+                super::reputation_counts_per_site($make).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sites_are_isolated() {
+                super::sites_are_isolated($make).await
+            }
+        }
+    };
+}
+
+contract!(memory, Arc::new(MemoryStore::default()));
+
+#[tokio::test]
+async fn memory_store_expires_records_events_and_queue_entries_after_retention() {
+    let clock = ManualClock::new(1_000_000);
+    let store = MemoryStore::new(clock.clone());
+    let held = stored(
+        store
+            .submit("s", comment("old", "old", Verdict::PendingReview))
+            .await
+            .expect("submit"),
+    );
+    assert_eq!(store.pending("s").len(), 1);
+    clock.advance(DAY_MS / 2);
+    store
+        .submit("s", comment("young", "young", Verdict::Approved))
+        .await
+        .expect("submit");
+
+    clock.advance(DAY_MS / 2);
+    assert!(
+        store.get("s", "old").await.expect("get").is_none(),
+        "expired record is gone"
+    );
+    let fp = commentguard::intake::body_fingerprint("old");
+    assert_eq!(
+        store.lookup("s", "old", &fp).await.expect("lookup"),
+        Lookup::Missing
+    );
+    assert!(store.pending("s").is_empty(), "expired queue entry is gone");
+    assert!(
+        store.get("s", "young").await.expect("get").is_some(),
+        "younger record stays"
+    );
+    let events = store
+        .read_decisions("s", After::Start, 10)
+        .await
+        .expect("read");
+    assert_eq!(
+        events
+            .iter()
+            .map(|e| e.comment_id.as_str())
+            .collect::<Vec<_>>(),
+        vec!["young"]
+    );
+    let stale = StreamId { ms: 0, seq: 0 };
+    assert_eq!(
+        store.read_decisions("s", After::Id(stale), 10).await,
+        Err(ReadError::Expired)
+    );
+    let from_held = StreamId::parse(&held.decision_cursor).expect("cursor");
+    assert!(
+        store
+            .read_decisions("s", After::Id(from_held), 10)
+            .await
+            .is_ok(),
+        "the last trimmed cursor is still a valid resume point"
+    );
+}
