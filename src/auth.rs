@@ -21,9 +21,7 @@ fn bearer(metadata: &MetadataMap) -> Result<&str, Error> {
     let secret = value
         .strip_prefix("Bearer ")
         .or_else(|| value.strip_prefix("bearer "))
-        .ok_or(Error::Unauthenticated(
-            "authorization must be `Bearer <key>`",
-        ))?
+        .ok_or(Error::Unauthenticated("authorization must be `Bearer <key>`"))?
         .trim();
     if secret.is_empty() {
         return Err(Error::Unauthenticated("empty bearer key"));
@@ -32,10 +30,7 @@ fn bearer(metadata: &MetadataMap) -> Result<&str, Error> {
 }
 
 /// Scans all candidates without short-circuiting and returns the one whose hash matches.
-fn find_constant_time<'a, T>(
-    digest: &[u8],
-    candidates: impl Iterator<Item = (&'a [u8; 32], T)>,
-) -> Option<T> {
+fn find_constant_time<'a, T>(digest: &[u8], candidates: impl Iterator<Item = (&'a [u8; 32], T)>) -> Option<T> {
     let mut found = None;
     for (hash, item) in candidates {
         if bool::from(hash.ct_eq(digest)) {
@@ -48,22 +43,15 @@ fn find_constant_time<'a, T>(
 /// The site a request's API key belongs to; any of a site's keys works (rotation with overlap).
 pub fn site(metadata: &MetadataMap, tenants: &Tenants) -> Result<Arc<Site>, Error> {
     let digest = Sha256::digest(bearer(metadata)?.as_bytes());
-    let candidates = tenants
-        .sites
-        .iter()
-        .flat_map(|s| s.key_hashes.iter().map(move |h| (h, s)));
-    find_constant_time(&digest, candidates)
-        .cloned()
-        .ok_or(Error::Unauthenticated("unknown API key"))
+    let candidates = tenants.sites.iter().flat_map(|s| s.key_hashes.iter().map(move |h| (h, s)));
+    find_constant_time(&digest, candidates).cloned().ok_or(Error::Unauthenticated("unknown API key"))
 }
 
 /// The moderator a request's token belongs to.
 pub fn moderator(metadata: &MetadataMap, tenants: &Tenants) -> Result<Arc<Moderator>, Error> {
     let digest = Sha256::digest(bearer(metadata)?.as_bytes());
     let candidates = tenants.moderators.iter().map(|m| (&m.token_hash, m));
-    find_constant_time(&digest, candidates)
-        .cloned()
-        .ok_or(Error::Unauthenticated("unknown moderator token"))
+    find_constant_time(&digest, candidates).cloned().ok_or(Error::Unauthenticated("unknown moderator token"))
 }
 
 /// The moderator may act on `site_id`, else `PERMISSION_DENIED` (also for sites that do not exist, so a moderator
@@ -72,9 +60,7 @@ pub fn require_site(moderator: &Moderator, site_id: &str) -> Result<(), Error> {
     if moderator.sites.contains(site_id) {
         Ok(())
     } else {
-        Err(Error::PermissionDenied(format!(
-            "moderator may not review site {site_id:?}"
-        )))
+        Err(Error::PermissionDenied(format!("moderator may not review site {site_id:?}")))
     }
 }
 
@@ -104,30 +90,12 @@ mod tests {
     #[test]
     fn keys_decide_the_site_and_rotate() {
         let t = tenants();
-        assert_eq!(
-            site(&md("Bearer old-a"), &t).map(|s| s.id.clone()).ok(),
-            Some("a".into())
-        );
-        assert_eq!(
-            site(&md("Bearer new-a"), &t).map(|s| s.id.clone()).ok(),
-            Some("a".into())
-        );
-        assert_eq!(
-            site(&md("Bearer key-b"), &t).map(|s| s.id.clone()).ok(),
-            Some("b".into())
-        );
-        assert!(matches!(
-            site(&md("Bearer nope"), &t),
-            Err(Error::Unauthenticated(_))
-        ));
-        assert!(matches!(
-            site(&md("Basic old-a"), &t),
-            Err(Error::Unauthenticated(_))
-        ));
-        assert!(matches!(
-            site(&MetadataMap::new(), &t),
-            Err(Error::Unauthenticated(_))
-        ));
+        assert_eq!(site(&md("Bearer old-a"), &t).map(|s| s.id.clone()).ok(), Some("a".into()));
+        assert_eq!(site(&md("Bearer new-a"), &t).map(|s| s.id.clone()).ok(), Some("a".into()));
+        assert_eq!(site(&md("Bearer key-b"), &t).map(|s| s.id.clone()).ok(), Some("b".into()));
+        assert!(matches!(site(&md("Bearer nope"), &t), Err(Error::Unauthenticated(_))));
+        assert!(matches!(site(&md("Basic old-a"), &t), Err(Error::Unauthenticated(_))));
+        assert!(matches!(site(&MetadataMap::new(), &t), Err(Error::Unauthenticated(_))));
     }
 
     #[test]
@@ -135,15 +103,9 @@ mod tests {
         let t = tenants();
         let m = moderator(&md("Bearer tok"), &t).expect("known token");
         assert!(require_site(&m, "a").is_ok());
-        assert!(matches!(
-            require_site(&m, "b"),
-            Err(Error::PermissionDenied(_))
-        ));
+        assert!(matches!(require_site(&m, "b"), Err(Error::PermissionDenied(_))));
         assert!(
-            matches!(
-                moderator(&md("Bearer old-a"), &t),
-                Err(Error::Unauthenticated(_))
-            ),
+            matches!(moderator(&md("Bearer old-a"), &t), Err(Error::Unauthenticated(_))),
             "site keys are not tokens"
         );
     }

@@ -68,10 +68,7 @@ enum AuthorField {
 
 pub fn run(args: CheckArgs) -> anyhow::Result<()> {
     let Some(unit) = OffsetUnit::parse(&args.offsets) else {
-        bail!(
-            "--offsets must be utf8, utf16 or code-point, not {:?}",
-            args.offsets
-        );
+        bail!("--offsets must be utf8, utf16 or code-point, not {:?}", args.offsets);
     };
     if args.model.is_some() {
         bail!("--model needs the spam model, which this build does not have yet");
@@ -79,11 +76,7 @@ pub fn run(args: CheckArgs) -> anyhow::Result<()> {
     let site_config = match (&args.config, &args.site) {
         (Some(path), Some(id)) => {
             let config = Config::load(Some(path), &Default::default())?;
-            config
-                .sites
-                .into_iter()
-                .find(|s| &s.id == id)
-                .with_context(|| format!("no site {id:?} in the config"))?
+            config.sites.into_iter().find(|s| &s.id == id).with_context(|| format!("no site {id:?} in the config"))?
         }
         _ => SiteConfig {
             id: "check".into(),
@@ -92,10 +85,7 @@ pub fn run(args: CheckArgs) -> anyhow::Result<()> {
             policy: Default::default(),
         },
     };
-    let tenants = Tenants::from_config(&Config {
-        sites: vec![site_config],
-        ..Default::default()
-    });
+    let tenants = Tenants::from_config(&Config { sites: vec![site_config], ..Default::default() });
     let site = tenants.sites.first().context("site")?.clone();
 
     let input: Box<dyn BufRead> = match args.file.as_deref() {
@@ -151,24 +141,10 @@ pub fn run(args: CheckArgs) -> anyhow::Result<()> {
 fn submission(l: Line) -> Submission {
     let author = match l.author {
         None => AuthorRecord::default(),
-        Some(AuthorField::Account(account_id)) => AuthorRecord {
-            account_id,
-            ..Default::default()
-        },
-        Some(AuthorField::Full {
-            account_id,
-            display_name,
-            email,
-            website_url,
-            ip,
-        }) => AuthorRecord {
-            account_id,
-            display_name,
-            email,
-            website_url,
-            ip,
-            ..Default::default()
-        },
+        Some(AuthorField::Account(account_id)) => AuthorRecord { account_id, ..Default::default() },
+        Some(AuthorField::Full { account_id, display_name, email, website_url, ip }) => {
+            AuthorRecord { account_id, display_name, email, website_url, ip, ..Default::default() }
+        }
     };
     Submission {
         comment_id: l.id,

@@ -2,8 +2,9 @@
 
 use crate::api::App;
 use crate::clock::SystemClock;
-use crate::config::{Config, LogFormat, ModeratorConfig, Overrides, Role, SiteConfig, sha256_hex};
+use crate::config::{Config, DurabilityConfig, LogFormat, ModeratorConfig, Overrides, Role, SiteConfig, sha256_hex};
 use crate::intake::Pseudonymizer;
+use crate::store::redis::{Durability, RedisOptions, RedisStore};
 use crate::store::{Store, memory::MemoryStore};
 use crate::tenants::Tenants;
 use anyhow::{Context as _, bail};
@@ -13,13 +14,10 @@ use rand::Rng;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 #[derive(Debug, Parser)]
-#[command(
-    name = "commentguard",
-    version,
-    about = "Comment moderation service: PII, spam and policy checks over gRPC"
-)]
+#[command(name = "commentguard", version, about = "Comment moderation service: PII, spam and policy checks over gRPC")]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -61,12 +59,7 @@ pub enum LogFormatArg {
 
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Serve {
-            config,
-            listen,
-            redis_url,
-            log_format,
-        } => {
+        Command::Serve { config, listen, redis_url, log_format } => {
             let overrides = Overrides { listen, redis_url };
             let mut cfg = Config::load(config.as_deref(), &overrides)?;
             if let Some(f) = log_format {
@@ -75,9 +68,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                     LogFormatArg::Json => LogFormat::Json,
                 };
             }
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .enable_all()
-                .build()?;
+            let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
             runtime.block_on(serve(cfg, config, overrides))
         }
         Command::Check(args) => crate::check::run(args),
@@ -88,62 +79,58 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 /// Starts the service and runs it until SIGINT/SIGTERM.
-async fn serve(
-    mut config: Config,
-    path: Option<PathBuf>,
-    overrides: Overrides,
-) -> anyhow::Result<()> {
+async fn serve(mut config: Config, path: Option<PathBuf>, overrides: Overrides) -> anyhow::Result<()> {
     crate::telemetry::init_logging(config.server.log_format);
     let listen: SocketAddr = config.server.listen.parse().context("server.listen")?;
     if config.sites.is_empty() {
         enter_dev_mode(&mut config, listen)?;
     }
+    let clock = Arc::new(SystemClock);
     let store: Arc<dyn Store> = match &config.store.redis_url {
-        Some(_) => bail!("store.redis_url is set, but this build has only the embedded store"),
+        Some(url) => Arc::new(RedisStore::connect(&redis_options(url, &config), clock.clone())?),
         None => {
             tracing::warn!(
                 "embedded in-memory store: nothing survives a restart; configure store.redis_url for production"
             );
-            Arc::new(MemoryStore::default())
+            Arc::new(MemoryStore::new(clock.clone()))
         }
     };
-    let secret = match &config.store.pseudonym_secret {
-        Some(s) => s.as_bytes().to_vec(),
-        None => rand::rng().random::<[u8; 32]>().to_vec(),
+    let secret = match (&config.store.pseudonym_secret, &config.store.redis_url) {
+        (Some(s), _) => s.as_bytes().to_vec(),
+        // Nothing outlives the process, so a random secret costs nothing.
+        (None, None) => rand::rng().random::<[u8; 32]>().to_vec(),
+        // Reputation must survive restarts, so the key must be stable; a known one protects nothing: say so.
+        (None, Some(_)) => {
+            tracing::warn!("store.pseudonym_secret is not set: reputation keys use a public default secret");
+            b"commentguard-default-pseudonym-secret".to_vec()
+        }
     };
     let app = Arc::new(App {
         tenants: ArcSwap::from_pointee(Tenants::from_config(&config)),
         store,
         keys: Pseudonymizer::new(&secret),
-        clock: Arc::new(SystemClock),
+        clock,
     });
-    let listener = tokio::net::TcpListener::bind(listen)
-        .await
-        .with_context(|| format!("binding {listen}"))?;
+    let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("binding {listen}"))?;
     let metrics = match config.server.metrics_listen.as_str() {
         "" => None,
-        addr => Some(
-            tokio::net::TcpListener::bind(addr)
-                .await
-                .with_context(|| format!("binding metrics {addr}"))?,
-        ),
+        addr => Some(tokio::net::TcpListener::bind(addr).await.with_context(|| format!("binding metrics {addr}"))?),
     };
     crate::telemetry::prometheus();
-    let reloader = tokio::spawn(crate::server::reload_on_sighup(
-        app.clone(),
-        path,
-        overrides,
-    ));
-    let result = crate::server::run(
-        listener,
-        metrics,
-        app,
-        &config.server,
-        crate::server::shutdown_signal(),
-    )
-    .await;
+    let reloader = tokio::spawn(crate::server::reload_on_sighup(app.clone(), path, overrides));
+    let result = crate::server::run(listener, metrics, app, &config, crate::server::shutdown_signal()).await;
     reloader.abort();
     result
+}
+
+fn redis_options(url: &str, config: &Config) -> RedisOptions {
+    let durability = match config.store.durability {
+        DurabilityConfig::Primary => Durability::Primary,
+        DurabilityConfig::Replica => {
+            Durability::Replica { timeout: Duration::from_millis(config.store.replica_wait_ms) }
+        }
+    };
+    RedisOptions { url: url.to_string(), timeout: Duration::from_millis(config.store.timeout_ms), durability }
 }
 
 /// No sites configured: add a demo site and an admin moderator with fresh random secrets and print them. Only on a
@@ -169,9 +156,7 @@ fn enter_dev_mode(config: &mut Config, listen: SocketAddr) -> anyhow::Result<()>
         sites: vec!["demo".into()],
         role: Role::Admin,
     });
-    println!(
-        "commentguard dev mode (no sites configured; embedded store, nothing survives a restart)"
-    );
+    println!("commentguard dev mode (no sites configured; embedded store, nothing survives a restart)");
     println!("  site \"demo\" API key:            {key}");
     println!("  moderator \"demo-admin\" token:   {token}");
     println!(

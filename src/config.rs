@@ -62,7 +62,7 @@ pub enum LogFormat {
     Json,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct StoreConfig {
     /// Absent: the embedded in-memory store (nothing survives a restart).
@@ -71,6 +71,36 @@ pub struct StoreConfig {
     /// stable: changing it starts every reputation afresh. Absent: a random one per process (memory store) or a
     /// fixed, publicly known one with a warning (Redis).
     pub pseudonym_secret: Option<String>,
+    /// `primary`: answer once the primary applied the write (durable with `appendonly yes`); `replica`: also wait
+    /// for one replica (`WAIT`).
+    pub durability: DurabilityConfig,
+    /// Bound on every Redis command and connection attempt; a request never hangs longer on a dead Redis.
+    pub timeout_ms: u64,
+    /// With `durability = "replica"`: how long to wait for the replica before answering UNAVAILABLE.
+    pub replica_wait_ms: u64,
+    /// How often health probes the store; NOT_SERVING while it does not answer.
+    pub health_interval_ms: u64,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        StoreConfig {
+            redis_url: None,
+            pseudonym_secret: None,
+            durability: DurabilityConfig::Primary,
+            timeout_ms: 1000,
+            replica_wait_ms: 500,
+            health_interval_ms: 1000,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum DurabilityConfig {
+    #[default]
+    Primary,
+    Replica,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -186,26 +216,16 @@ pub struct ConfigError(pub String);
 
 impl Config {
     /// Loads defaults, then `file` (if any), then the environment, then `overrides`, and validates the result.
-    pub fn load(
-        file: Option<&std::path::Path>,
-        overrides: &Overrides,
-    ) -> Result<Config, ConfigError> {
+    pub fn load(file: Option<&std::path::Path>, overrides: &Overrides) -> Result<Config, ConfigError> {
         Self::load_from(file, Env::prefixed(ENV_PREFIX).split("__"), overrides)
     }
 
     /// As [`Config::load`] with an explicit environment provider (tests pass their own).
-    pub fn load_from(
-        file: Option<&std::path::Path>,
-        env: Env,
-        overrides: &Overrides,
-    ) -> Result<Config, ConfigError> {
+    pub fn load_from(file: Option<&std::path::Path>, env: Env, overrides: &Overrides) -> Result<Config, ConfigError> {
         let mut fig = Figment::from(Serialized::defaults(Config::default()));
         if let Some(path) = file {
             if !path.exists() {
-                return Err(ConfigError(format!(
-                    "config file {} does not exist",
-                    path.display()
-                )));
+                return Err(ConfigError(format!("config file {} does not exist", path.display())));
             }
             fig = fig.merge(Toml::file_exact(path));
         }
@@ -216,9 +236,7 @@ impl Config {
         if let Some(url) = &overrides.redis_url {
             fig = fig.merge(("store.redis_url", url));
         }
-        let config: Config = fig
-            .extract()
-            .map_err(|e| ConfigError(describe_figment_error(e)))?;
+        let config: Config = fig.extract().map_err(|e| ConfigError(describe_figment_error(e)))?;
         config.validate()?;
         Ok(config)
     }
@@ -237,14 +255,9 @@ impl Config {
     pub fn validate(&self) -> Result<(), ConfigError> {
         let err = |m: String| Err(ConfigError(m));
         if self.server.listen.parse::<SocketAddr>().is_err() {
-            return err(format!(
-                "server.listen: {:?} is not an address like 127.0.0.1:50051",
-                self.server.listen
-            ));
+            return err(format!("server.listen: {:?} is not an address like 127.0.0.1:50051", self.server.listen));
         }
-        if !self.server.metrics_listen.is_empty()
-            && self.server.metrics_listen.parse::<SocketAddr>().is_err()
-        {
+        if !self.server.metrics_listen.is_empty() && self.server.metrics_listen.parse::<SocketAddr>().is_err() {
             return err(format!(
                 "server.metrics_listen: {:?} is not an address like 127.0.0.1:9464 (empty disables metrics)",
                 self.server.metrics_listen
@@ -254,11 +267,15 @@ impl Config {
             return err("server.max_message_bytes: must be between 1024 and 67108864".into());
         }
         if let Some(url) = &self.store.redis_url
-            && !(url.starts_with("redis://")
-                || url.starts_with("rediss://")
-                || url.starts_with("unix://"))
+            && !(url.starts_with("redis://") || url.starts_with("rediss://") || url.starts_with("unix://"))
         {
             return err("store.redis_url: must start with redis://, rediss:// or unix://".into());
+        }
+        if !(10..=60_000).contains(&self.store.timeout_ms) {
+            return err("store.timeout_ms: must be between 10 and 60000".into());
+        }
+        if !(10..=60_000).contains(&self.store.health_interval_ms) {
+            return err("store.health_interval_ms: must be between 10 and 60000".into());
         }
         let mut ids = std::collections::HashSet::new();
         let mut key_hashes = std::collections::HashMap::new();
@@ -273,15 +290,11 @@ impl Config {
                 return err(format!("sites[{i}].id: {:?} is listed twice", site.id));
             }
             if site.api_key_sha256.is_empty() {
-                return err(format!(
-                    "sites[{i}].api_key_sha256: at least one key hash is required"
-                ));
+                return err(format!("sites[{i}].api_key_sha256: at least one key hash is required"));
             }
             for (k, h) in site.api_key_sha256.iter().enumerate() {
                 if !is_sha256_hex(h) {
-                    return err(format!(
-                        "sites[{i}].api_key_sha256[{k}]: expected 64 hexadecimal characters"
-                    ));
+                    return err(format!("sites[{i}].api_key_sha256[{k}]: expected 64 hexadecimal characters"));
                 }
                 if let Some(other) = key_hashes.insert(h.to_ascii_lowercase(), site.id.as_str()) {
                     return err(format!(
@@ -289,11 +302,7 @@ impl Config {
                     ));
                 }
             }
-            if site
-                .default_region
-                .parse::<phonenumber::country::Id>()
-                .is_err()
-            {
+            if site.default_region.parse::<phonenumber::country::Id>().is_err() {
                 return err(format!(
                     "sites[{i}].default_region: {:?} is not an ISO 3166 region code such as \"PK\"",
                     site.default_region
@@ -313,14 +322,10 @@ impl Config {
                 return err(format!("moderators[{i}].id: {:?} is listed twice", m.id));
             }
             if !is_sha256_hex(&m.token_sha256) {
-                return err(format!(
-                    "moderators[{i}].token_sha256: expected 64 hexadecimal characters"
-                ));
+                return err(format!("moderators[{i}].token_sha256: expected 64 hexadecimal characters"));
             }
             if m.sites.is_empty() {
-                return err(format!(
-                    "moderators[{i}].sites: at least one site is required"
-                ));
+                return err(format!("moderators[{i}].sites: at least one site is required"));
             }
             for (k, s) in m.sites.iter().enumerate() {
                 if !ids.contains(s.as_str()) {
@@ -335,44 +340,33 @@ impl Config {
 impl PolicyConfig {
     fn validate(&self, at: &str) -> Result<(), ConfigError> {
         let err = |m: String| Err(ConfigError(m));
-        for (name, list) in [
-            ("blocked_words", &self.blocked_words),
-            ("suspect_words", &self.suspect_words),
-        ] {
+        for (name, list) in [("blocked_words", &self.blocked_words), ("suspect_words", &self.suspect_words)] {
             for (k, w) in list.iter().enumerate() {
                 if w.trim().is_empty() {
                     return err(format!("{at}.{name}[{k}]: must not be blank"));
                 }
             }
         }
-        for (name, v) in [
-            ("spam_hold_threshold", self.spam_hold_threshold),
-            ("spam_reject_threshold", self.spam_reject_threshold),
-        ] {
+        for (name, v) in
+            [("spam_hold_threshold", self.spam_hold_threshold), ("spam_reject_threshold", self.spam_reject_threshold)]
+        {
             if !(0.0..=1.0).contains(&v) {
                 return err(format!("{at}.{name}: must be between 0 and 1"));
             }
         }
         if self.spam_hold_threshold > self.spam_reject_threshold {
-            return err(format!(
-                "{at}.spam_hold_threshold: must not be above spam_reject_threshold"
-            ));
+            return err(format!("{at}.spam_hold_threshold: must not be above spam_reject_threshold"));
         }
         if !(64..=1024 * 1024).contains(&self.max_body_bytes) {
-            return err(format!(
-                "{at}.max_body_bytes: must be between 64 and 1048576"
-            ));
+            return err(format!("{at}.max_body_bytes: must be between 64 and 1048576"));
         }
         if !(1..=3650).contains(&self.retention_days) {
             return err(format!("{at}.retention_days: must be between 1 and 3650"));
         }
         for code in self.pii_actions.keys() {
-            let known = crate::findings::lookup(code)
-                .is_some_and(|c| c.category == crate::domain::Category::Pii);
+            let known = crate::findings::lookup(code).is_some_and(|c| c.category == crate::domain::Category::Pii);
             if !known {
-                return err(format!(
-                    "{at}.pii_actions: {code:?} is not a pii.* finding code"
-                ));
+                return err(format!("{at}.pii_actions: {code:?} is not a pii.* finding code"));
             }
         }
         Ok(())
@@ -381,9 +375,7 @@ impl PolicyConfig {
 
 fn is_identifier(s: &str) -> bool {
     (1..=64).contains(&s.len())
-        && s.bytes().all(|b| {
-            b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'_' | b'.')
-        })
+        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'_' | b'.'))
 }
 
 fn is_sha256_hex(s: &str) -> bool {
@@ -396,11 +388,7 @@ fn describe_figment_error(e: figment::Error) -> String {
         .map(|e| {
             let path = e.path.join(".");
             let kind = e.kind.to_string();
-            if path.is_empty() {
-                kind
-            } else {
-                format!("{path}: {kind}")
-            }
+            if path.is_empty() { kind } else { format!("{path}: {kind}") }
         })
         .collect::<Vec<_>>()
         .join("; ")
@@ -417,10 +405,7 @@ mod tests {
     use super::*;
 
     fn site(id: &str) -> String {
-        format!(
-            "[[sites]]\nid = \"{id}\"\napi_key_sha256 = [\"{}\"]\n",
-            sha256_hex(id)
-        )
+        format!("[[sites]]\nid = \"{id}\"\napi_key_sha256 = [\"{}\"]\n", sha256_hex(id))
     }
 
     #[test]
@@ -441,10 +426,7 @@ mod tests {
         let c = Config::from_toml(&text).expect("valid");
         assert_eq!(c.sites[0].default_region, "GB");
         assert_eq!(c.sites[0].policy.max_links, 1);
-        assert_eq!(
-            c.sites[0].policy.pii_actions.get("pii.phone"),
-            Some(&PiiAction::Hold)
-        );
+        assert_eq!(c.sites[0].policy.pii_actions.get("pii.phone"), Some(&PiiAction::Hold));
     }
 
     fn error_of(text: &str) -> String {
@@ -462,16 +444,10 @@ mod tests {
             "sites[0].api_key_sha256[0]: expected 64 hexadecimal characters"
         );
         assert_eq!(
-            error_of(&format!(
-                "{}[sites.policy]\nspam_hold_threshold = 1.5",
-                site("n")
-            )),
+            error_of(&format!("{}[sites.policy]\nspam_hold_threshold = 1.5", site("n"))),
             "sites[0].policy.spam_hold_threshold: must be between 0 and 1"
         );
-        assert_eq!(
-            error_of(&format!("{}{}", site("a"), site("a"))),
-            "sites[1].id: \"a\" is listed twice"
-        );
+        assert_eq!(error_of(&format!("{}{}", site("a"), site("a"))), "sites[1].id: \"a\" is listed twice");
         assert_eq!(
             error_of(&format!(
                 "{}[[moderators]]\nid = \"m\"\ntoken_sha256 = \"{}\"\nsites = [\"zzz\"]",
@@ -484,15 +460,9 @@ mod tests {
             error_of("[server]\nlisten = \"nope\""),
             "server.listen: \"nope\" is not an address like 127.0.0.1:50051"
         );
-        assert!(
-            error_of("[server]\nbogus = 1").contains("bogus"),
-            "unknown keys are refused"
-        );
+        assert!(error_of("[server]\nbogus = 1").contains("bogus"), "unknown keys are refused");
         assert_eq!(
-            error_of(&format!(
-                "{}[sites.policy]\npii_actions = {{ \"spam.links\" = \"hold\" }}",
-                site("n")
-            )),
+            error_of(&format!("{}[sites.policy]\npii_actions = {{ \"spam.links\" = \"hold\" }}", site("n"))),
             "sites[0].policy.pii_actions: \"spam.links\" is not a pii.* finding code"
         );
     }
@@ -507,14 +477,8 @@ mod tests {
             let path = std::path::Path::new("c.toml");
             let c = Config::load(Some(path), &Overrides::default()).map_err(|e| e.0)?;
             assert_eq!(c.server.listen, "127.0.0.1:6000");
-            assert_eq!(
-                c.store.redis_url.as_deref(),
-                Some("redis://127.0.0.1:7000/0")
-            );
-            let flags = Overrides {
-                listen: Some("127.0.0.1:7001".into()),
-                redis_url: None,
-            };
+            assert_eq!(c.store.redis_url.as_deref(), Some("redis://127.0.0.1:7000/0"));
+            let flags = Overrides { listen: Some("127.0.0.1:7001".into()), redis_url: None };
             let c = Config::load(Some(path), &flags).map_err(|e| e.0)?;
             assert_eq!(c.server.listen, "127.0.0.1:7001");
             Ok(())

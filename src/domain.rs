@@ -65,11 +65,7 @@ pub struct Finding {
 
 impl Finding {
     /// A finding for a registered code; the category comes from the registry so the two can never disagree.
-    pub fn new(
-        code: &crate::findings::FindingCode,
-        score: f64,
-        detail: impl Into<String>,
-    ) -> Finding {
+    pub fn new(code: &crate::findings::FindingCode, score: f64, detail: impl Into<String>) -> Finding {
         Finding {
             code: code.code.to_string(),
             category: code.category,

@@ -33,10 +33,7 @@ pub enum Error {
 
 impl Error {
     pub fn invalid(field: impl Into<String>, description: impl Into<String>) -> Error {
-        Error::InvalidArgument(vec![FieldViolation {
-            field: field.into(),
-            description: description.into(),
-        }])
+        Error::InvalidArgument(vec![FieldViolation { field: field.into(), description: description.into() }])
     }
 }
 

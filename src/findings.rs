@@ -57,12 +57,7 @@ mod tests {
         for c in ALL {
             assert!(seen.insert(c.code), "duplicate code {}", c.code);
             let prefix = c.code.split('.').next().unwrap_or_default();
-            assert_eq!(
-                prefix.to_uppercase(),
-                c.category.as_str(),
-                "{} has the wrong category",
-                c.code
-            );
+            assert_eq!(prefix.to_uppercase(), c.category.as_str(), "{} has the wrong category", c.code);
         }
     }
 
@@ -70,11 +65,7 @@ mod tests {
     fn readme_lists_every_code() {
         let readme = include_str!("../README.md");
         for c in ALL {
-            assert!(
-                readme.contains(&format!("`{}`", c.code)),
-                "README's finding-code table lacks {}",
-                c.code
-            );
+            assert!(readme.contains(&format!("`{}`", c.code)), "README's finding-code table lacks {}", c.code);
         }
     }
 }

@@ -77,11 +77,7 @@ impl Pseudonymizer {
             None
         };
         // Parsing canonicalises IPv6 text so one address has one key.
-        let ip = author
-            .ip
-            .parse::<std::net::IpAddr>()
-            .map(|ip| ip.to_string())
-            .unwrap_or_else(|_| author.ip.clone());
+        let ip = author.ip.parse::<std::net::IpAddr>().map(|ip| ip.to_string()).unwrap_or_else(|_| author.ip.clone());
         (author_key, self.key(site, "ip", &ip))
     }
 }
@@ -92,22 +88,11 @@ pub fn body_fingerprint(body: &str) -> String {
 }
 
 /// Runs the whole submit flow for one site.
-pub async fn submit(
-    store: &dyn Store,
-    keys: &Pseudonymizer,
-    site: &Site,
-    sub: Submission,
-) -> Result<Accepted, Error> {
+pub async fn submit(store: &dyn Store, keys: &Pseudonymizer, site: &Site, sub: Submission) -> Result<Accepted, Error> {
     let fingerprint = body_fingerprint(&sub.body);
-    match store
-        .lookup(&site.id, &sub.comment_id, &fingerprint)
-        .await?
-    {
+    match store.lookup(&site.id, &sub.comment_id, &fingerprint).await? {
         Lookup::Replay(answer) => {
-            return Ok(Accepted {
-                answer,
-                replayed: true,
-            });
+            return Ok(Accepted { answer, replayed: true });
         }
         Lookup::Conflict => return Err(conflict()),
         Lookup::Missing => {}
@@ -116,9 +101,7 @@ pub async fn submit(
     // flood costs almost nothing).
 
     let (author_key, ip_key) = keys.reputation_keys(&site.id, &sub.author);
-    let context = store
-        .context(&site.id, author_key.as_deref(), &ip_key)
-        .await?;
+    let context = store.context(&site.id, author_key.as_deref(), &ip_key).await?;
     let analysis = analysis::analyze(&sub.body, &sub.signals, &site.rules);
     let decision = policy::decide(&sub.body, analysis, &context, &site.policy);
     record_metrics(&decision);
@@ -143,14 +126,8 @@ pub async fn submit(
         retention_ms: site.retention_ms,
     };
     match store.submit(&site.id, comment).await? {
-        SubmitOutcome::Stored(answer) => Ok(Accepted {
-            answer,
-            replayed: false,
-        }),
-        SubmitOutcome::Replayed(answer) => Ok(Accepted {
-            answer,
-            replayed: true,
-        }),
+        SubmitOutcome::Stored(answer) => Ok(Accepted { answer, replayed: false }),
+        SubmitOutcome::Replayed(answer) => Ok(Accepted { answer, replayed: true }),
         SubmitOutcome::Conflict => Err(conflict()),
     }
 }
@@ -161,8 +138,7 @@ fn conflict() -> Error {
 
 /// Verdicts and finding codes only: codes are a closed registry, so labels stay bounded and carry no personal data.
 fn record_metrics(decision: &policy::Decision) {
-    metrics::counter!("commentguard_verdicts_total", "verdict" => decision.verdict.as_str())
-        .increment(1);
+    metrics::counter!("commentguard_verdicts_total", "verdict" => decision.verdict.as_str()).increment(1);
     for f in &decision.findings {
         if let Some(code) = crate::findings::lookup(&f.code) {
             metrics::counter!("commentguard_findings_total", "code" => code.code).increment(1);

@@ -37,6 +37,5 @@ pub mod pb {
     tonic::include_proto!("commentguard.v1");
 
     /// Encoded descriptors of the contract, served by reflection.
-    pub const FILE_DESCRIPTOR_SET: &[u8] =
-        tonic::include_file_descriptor_set!("commentguard_descriptor");
+    pub const FILE_DESCRIPTOR_SET: &[u8] = tonic::include_file_descriptor_set!("commentguard_descriptor");
 }

@@ -29,10 +29,7 @@ impl OffsetUnit {
 pub fn convert(text: &str, spans: &[Range<usize>], unit: OffsetUnit) -> Vec<(u32, u32)> {
     let clamp = |v: usize| u32::try_from(v).unwrap_or(u32::MAX);
     if unit == OffsetUnit::Utf8 {
-        return spans
-            .iter()
-            .map(|r| (clamp(r.start.min(text.len())), clamp(r.end.min(text.len()))))
-            .collect();
+        return spans.iter().map(|r| (clamp(r.start.min(text.len())), clamp(r.end.min(text.len())))).collect();
     }
     let mut wanted: Vec<usize> = spans.iter().flat_map(|r| [r.start, r.end]).collect();
     wanted.sort_unstable();
@@ -56,16 +53,8 @@ pub fn convert(text: &str, spans: &[Range<usize>], unit: OffsetUnit) -> Vec<(u32
     for &w in next {
         mapped.push((w, units));
     }
-    let lookup = |v: usize| {
-        mapped
-            .binary_search_by_key(&v, |(b, _)| *b)
-            .map(|i| mapped[i].1)
-            .unwrap_or(0)
-    };
-    spans
-        .iter()
-        .map(|r| (clamp(lookup(r.start)), clamp(lookup(r.end))))
-        .collect()
+    let lookup = |v: usize| mapped.binary_search_by_key(&v, |(b, _)| *b).map(|i| mapped[i].1).unwrap_or(0);
+    spans.iter().map(|r| (clamp(lookup(r.start)), clamp(lookup(r.end)))).collect()
 }
 
 #[cfg(test)]
@@ -77,27 +66,15 @@ mod tests {
         let text = "a😀 é ٣x";
         let x = text.find('x').expect("x");
         let spans = [0..1, 1..5, x..x + 1];
-        assert_eq!(
-            convert(text, &spans, OffsetUnit::Utf8),
-            vec![(0, 1), (1, 5), (x as u32, x as u32 + 1)]
-        );
-        assert_eq!(
-            convert(text, &spans, OffsetUnit::Utf16),
-            vec![(0, 1), (1, 3), (7, 8)]
-        );
-        assert_eq!(
-            convert(text, &spans, OffsetUnit::CodePoint),
-            vec![(0, 1), (1, 2), (6, 7)]
-        );
+        assert_eq!(convert(text, &spans, OffsetUnit::Utf8), vec![(0, 1), (1, 5), (x as u32, x as u32 + 1)]);
+        assert_eq!(convert(text, &spans, OffsetUnit::Utf16), vec![(0, 1), (1, 3), (7, 8)]);
+        assert_eq!(convert(text, &spans, OffsetUnit::CodePoint), vec![(0, 1), (1, 2), (6, 7)]);
     }
 
     #[test]
     fn end_of_text_and_out_of_range_do_not_panic() {
         let text = "ab";
-        assert_eq!(
-            convert(text, &[0..2, 5..9], OffsetUnit::CodePoint),
-            vec![(0, 2), (2, 2)]
-        );
+        assert_eq!(convert(text, &[0..2, 5..9], OffsetUnit::CodePoint), vec![(0, 2), (2, 2)]);
         assert_eq!(convert(text, &[Range { start: 5, end: 9 }], OffsetUnit::Utf8), vec![(2, 2)]);
     }
 }

@@ -64,23 +64,12 @@ pub struct Decision {
 
 /// Applies the site's policy to an analysis. Pure.
 pub fn decide(body: &str, analysis: Analysis, context: &Context, policy: &SitePolicy) -> Decision {
-    let Analysis {
-        mut findings,
-        spam_score,
-    } = analysis;
+    let Analysis { mut findings, spam_score } = analysis;
     if policy.premoderation {
-        findings.push(Finding::new(
-            &codes::POLICY_PREMODERATION,
-            1.0,
-            "the site holds every comment",
-        ));
+        findings.push(Finding::new(&codes::POLICY_PREMODERATION, 1.0, "the site holds every comment"));
     }
     if policy.hold_first_time_authors && context.is_first_time_author() {
-        findings.push(Finding::new(
-            &codes::POLICY_FIRST_TIME_AUTHOR,
-            1.0,
-            "the author's first comment on this site",
-        ));
+        findings.push(Finding::new(&codes::POLICY_FIRST_TIME_AUTHOR, 1.0, "the author's first comment on this site"));
     }
 
     let mut reject = Vec::new();
@@ -93,12 +82,7 @@ pub fn decide(body: &str, analysis: Analysis, context: &Context, policy: &SitePo
         }
     }
     // The spam score is a combination of findings, so it decides as a whole and names the spam findings behind it.
-    let spam_codes = || {
-        findings
-            .iter()
-            .filter(|f| f.category == Category::Spam)
-            .map(|f| f.code.clone())
-    };
+    let spam_codes = || findings.iter().filter(|f| f.category == Category::Spam).map(|f| f.code.clone());
     if spam_score >= policy.spam_reject_threshold {
         reject.extend(spam_codes());
     } else if spam_score >= policy.spam_hold_threshold {
@@ -114,13 +98,7 @@ pub fn decide(body: &str, analysis: Analysis, context: &Context, policy: &SitePo
     };
     reason_codes.sort();
     reason_codes.dedup();
-    Decision {
-        verdict,
-        findings,
-        spam_score,
-        redacted_body: body.to_string(),
-        reason_codes,
-    }
+    Decision { verdict, findings, spam_score, redacted_body: body.to_string(), reason_codes }
 }
 
 /// What one finding demands on its own; spam findings decide through the combined score instead.
@@ -153,59 +131,24 @@ mod tests {
     /// (policy, findings, spam score, context, expected verdict, expected reason codes)
     type Case = (PolicyConfig, Vec<(&'static str, f64)>, f64, Context, Verdict, Vec<&'static str>);
 
-    fn run(
-        policy: PolicyConfig,
-        findings: &[(&str, f64)],
-        spam_score: f64,
-        ctx: Context,
-    ) -> Decision {
-        let analysis = Analysis {
-            findings: findings.iter().map(|(c, s)| finding(c, *s)).collect(),
-            spam_score,
-        };
+    fn run(policy: PolicyConfig, findings: &[(&str, f64)], spam_score: f64, ctx: Context) -> Decision {
+        let analysis = Analysis { findings: findings.iter().map(|(c, s)| finding(c, *s)).collect(), spam_score };
         decide("body", analysis, &ctx, &SitePolicy::from_config(&policy))
     }
 
     #[test]
     fn precedence_table() {
         let d = PolicyConfig::default();
-        let new_author = Context {
-            author: Some(Reputation::default()),
-            ..Context::default()
-        };
+        let new_author = Context { author: Some(Reputation::default()), ..Context::default() };
         let known = Context {
-            author: Some(Reputation {
-                submitted: 3,
-                approved: 3,
-                ..Default::default()
-            }),
+            author: Some(Reputation { submitted: 3, approved: 3, ..Default::default() }),
             ..Default::default()
         };
-        let premod = PolicyConfig {
-            premoderation: true,
-            ..d.clone()
-        };
-        let first = PolicyConfig {
-            hold_first_time_authors: true,
-            ..d.clone()
-        };
+        let premod = PolicyConfig { premoderation: true, ..d.clone() };
+        let first = PolicyConfig { hold_first_time_authors: true, ..d.clone() };
         let cases: Vec<Case> = vec![
-            (
-                d.clone(),
-                vec![],
-                0.0,
-                new_author,
-                Verdict::Approved,
-                vec![],
-            ),
-            (
-                d.clone(),
-                vec![("policy.blocked_word", 1.0)],
-                0.0,
-                known,
-                Verdict::Rejected,
-                vec!["policy.blocked_word"],
-            ),
+            (d.clone(), vec![], 0.0, new_author, Verdict::Approved, vec![]),
+            (d.clone(), vec![("policy.blocked_word", 1.0)], 0.0, known, Verdict::Rejected, vec!["policy.blocked_word"]),
             (
                 d.clone(),
                 vec![("policy.suspect_word", 1.0)],
@@ -222,79 +165,16 @@ mod tests {
                 Verdict::Rejected,
                 vec!["policy.blocked_word"],
             ),
-            (
-                d.clone(),
-                vec![("spam.honeypot", 0.99)],
-                0.99,
-                known,
-                Verdict::Rejected,
-                vec!["spam.honeypot"],
-            ),
-            (
-                d.clone(),
-                vec![("spam.links", 0.55)],
-                0.55,
-                known,
-                Verdict::PendingReview,
-                vec!["spam.links"],
-            ),
-            (
-                d.clone(),
-                vec![("spam.links", 0.3)],
-                0.3,
-                known,
-                Verdict::Approved,
-                vec![],
-            ),
-            (
-                d.clone(),
-                vec![("pii.email", 0.9)],
-                0.0,
-                known,
-                Verdict::Approved,
-                vec![],
-            ),
-            (
-                d.clone(),
-                vec![("pii.credit_card", 0.9)],
-                0.0,
-                known,
-                Verdict::PendingReview,
-                vec!["pii.credit_card"],
-            ),
-            (
-                premod.clone(),
-                vec![],
-                0.0,
-                known,
-                Verdict::PendingReview,
-                vec!["policy.premoderation"],
-            ),
-            (
-                premod,
-                vec![("policy.blocked_word", 1.0)],
-                0.0,
-                known,
-                Verdict::Rejected,
-                vec!["policy.blocked_word"],
-            ),
-            (
-                first.clone(),
-                vec![],
-                0.0,
-                new_author,
-                Verdict::PendingReview,
-                vec!["policy.first_time_author"],
-            ),
+            (d.clone(), vec![("spam.honeypot", 0.99)], 0.99, known, Verdict::Rejected, vec!["spam.honeypot"]),
+            (d.clone(), vec![("spam.links", 0.55)], 0.55, known, Verdict::PendingReview, vec!["spam.links"]),
+            (d.clone(), vec![("spam.links", 0.3)], 0.3, known, Verdict::Approved, vec![]),
+            (d.clone(), vec![("pii.email", 0.9)], 0.0, known, Verdict::Approved, vec![]),
+            (d.clone(), vec![("pii.credit_card", 0.9)], 0.0, known, Verdict::PendingReview, vec!["pii.credit_card"]),
+            (premod.clone(), vec![], 0.0, known, Verdict::PendingReview, vec!["policy.premoderation"]),
+            (premod, vec![("policy.blocked_word", 1.0)], 0.0, known, Verdict::Rejected, vec!["policy.blocked_word"]),
+            (first.clone(), vec![], 0.0, new_author, Verdict::PendingReview, vec!["policy.first_time_author"]),
             (first.clone(), vec![], 0.0, known, Verdict::Approved, vec![]),
-            (
-                first,
-                vec![],
-                0.0,
-                Context::default(),
-                Verdict::Approved,
-                vec![],
-            ),
+            (first, vec![], 0.0, Context::default(), Verdict::Approved, vec![]),
         ];
         for (i, (policy, findings, score, ctx, verdict, reasons)) in cases.into_iter().enumerate() {
             let got = run(policy, &findings, score, ctx);
@@ -307,34 +187,17 @@ mod tests {
     fn site_pii_actions_override_defaults() {
         let mut p = PolicyConfig::default();
         p.pii_actions.insert("pii.email".into(), PiiAction::Reject);
-        p.pii_actions
-            .insert("pii.credit_card".into(), PiiAction::Allow);
+        p.pii_actions.insert("pii.credit_card".into(), PiiAction::Allow);
         let ctx = Context::default();
-        assert_eq!(
-            run(p.clone(), &[("pii.email", 0.9)], 0.0, ctx).verdict,
-            Verdict::Rejected
-        );
-        assert_eq!(
-            run(p, &[("pii.credit_card", 0.9)], 0.0, ctx).verdict,
-            Verdict::Approved
-        );
+        assert_eq!(run(p.clone(), &[("pii.email", 0.9)], 0.0, ctx).verdict, Verdict::Rejected);
+        assert_eq!(run(p, &[("pii.credit_card", 0.9)], 0.0, ctx).verdict, Verdict::Approved);
     }
 
     #[test]
     fn thresholds_are_inclusive() {
-        let p = PolicyConfig {
-            spam_hold_threshold: 0.5,
-            spam_reject_threshold: 0.9,
-            ..Default::default()
-        };
+        let p = PolicyConfig { spam_hold_threshold: 0.5, spam_reject_threshold: 0.9, ..Default::default() };
         let ctx = Context::default();
-        assert_eq!(
-            run(p.clone(), &[("spam.links", 0.5)], 0.5, ctx).verdict,
-            Verdict::PendingReview
-        );
-        assert_eq!(
-            run(p, &[("spam.links", 0.9)], 0.9, ctx).verdict,
-            Verdict::Rejected
-        );
+        assert_eq!(run(p.clone(), &[("spam.links", 0.5)], 0.5, ctx).verdict, Verdict::PendingReview);
+        assert_eq!(run(p, &[("spam.links", 0.9)], 0.9, ctx).verdict, Verdict::Rejected);
     }
 }

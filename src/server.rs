@@ -7,10 +7,8 @@
 //! listener closes and in-flight requests finish before `run` returns.
 
 use crate::api::{App, moderation::Moderation, review::Review};
-use crate::config::{Config, ConfigError, Overrides, ServerConfig};
-use crate::pb::{
-    moderation_service_server::ModerationServiceServer, review_service_server::ReviewServiceServer,
-};
+use crate::config::{Config, ConfigError, Overrides};
+use crate::pb::{moderation_service_server::ModerationServiceServer, review_service_server::ReviewServiceServer};
 use crate::tenants::Tenants;
 use std::future::Future;
 use std::path::PathBuf;
@@ -21,25 +19,24 @@ use tokio_stream::wrappers::TcpListenerStream;
 use tonic_health::ServingStatus;
 
 /// Names reported by the health service besides the overall `""`.
-const SERVICE_NAMES: [&str; 2] = [
-    "commentguard.v1.ModerationService",
-    "commentguard.v1.ReviewService",
-];
+const SERVICE_NAMES: [&str; 2] = ["commentguard.v1.ModerationService", "commentguard.v1.ReviewService"];
 
 /// Serves until `shutdown` resolves, then drains. `metrics` is the listener for `/metrics`, if enabled.
 pub async fn run(
     listener: TcpListener,
     metrics: Option<TcpListener>,
     app: Arc<App>,
-    server: &ServerConfig,
+    config: &Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    let server = &config.server;
+    let store_probe_interval = Duration::from_millis(config.store.health_interval_ms);
     let (health, health_service) = tonic_health::server::health_reporter();
-    for name in SERVICE_NAMES.into_iter().chain([""]) {
-        health
-            .set_service_status(name, ServingStatus::Serving)
-            .await;
-    }
+    // Health follows the store: NOT_SERVING until it answers and whenever it stops answering.
+    let ready = app.store.ping().await.is_ok();
+    set_health(&health, ready).await;
+    let (stopping_tx, stopping_rx) = tokio::sync::watch::channel(false);
+    let prober = tokio::spawn(probe_store(app.clone(), health.clone(), ready, store_probe_interval, stopping_rx));
     let reflection_v1 = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(crate::pb::FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
@@ -50,8 +47,7 @@ pub async fn run(
         .build_v1alpha()?;
 
     let max = server.max_message_bytes;
-    let moderation =
-        ModerationServiceServer::new(Moderation::new(app.clone())).max_decoding_message_size(max);
+    let moderation = ModerationServiceServer::new(Moderation::new(app.clone())).max_decoding_message_size(max);
     let review = ReviewServiceServer::new(Review).max_decoding_message_size(max);
 
     let metrics_task = metrics.map(|l| tokio::spawn(crate::telemetry::serve_metrics(l)));
@@ -61,11 +57,8 @@ pub async fn run(
     let drain = async move {
         shutdown.await;
         tracing::info!("shutting down: health NOT_SERVING, draining in-flight requests");
-        for name in SERVICE_NAMES.into_iter().chain([""]) {
-            health
-                .set_service_status(name, ServingStatus::NotServing)
-                .await;
-        }
+        let _ = stopping_tx.send(true);
+        set_health(&health, false).await;
         tokio::time::sleep(grace).await;
         let _ = draining_tx.send(());
     };
@@ -96,9 +89,47 @@ pub async fn run(
     if let Some(task) = metrics_task {
         task.abort();
     }
+    prober.abort();
     result?;
     tracing::info!("shutdown complete");
     Ok(())
+}
+
+async fn set_health(health: &tonic_health::server::HealthReporter, serving: bool) {
+    let status = if serving { ServingStatus::Serving } else { ServingStatus::NotServing };
+    for name in SERVICE_NAMES.into_iter().chain([""]) {
+        health.set_service_status(name, status).await;
+    }
+}
+
+/// Pings the store every `interval` and mirrors the result in health, logging each transition once. Stops
+/// flipping once shutdown began (health then stays NOT_SERVING).
+async fn probe_store(
+    app: Arc<App>,
+    health: tonic_health::server::HealthReporter,
+    mut ready: bool,
+    interval: Duration,
+    stopping: tokio::sync::watch::Receiver<bool>,
+) {
+    let mut ticker = tokio::time::interval(interval);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticker.tick().await;
+        let now_ready = app.store.ping().await.is_ok();
+        if *stopping.borrow() {
+            return;
+        }
+        if now_ready != ready {
+            if now_ready {
+                tracing::info!(store = app.store.name(), "store answers again: SERVING");
+            } else {
+                tracing::error!(store = app.store.name(), "store does not answer: NOT_SERVING");
+            }
+            set_health(&health, now_ready).await;
+            ready = now_ready;
+        }
+        metrics::gauge!("commentguard_store_up").set(if ready { 1.0 } else { 0.0 });
+    }
 }
 
 /// Reloads sites, moderators and policies from the config file. A file that fails to load or validate is refused
@@ -109,11 +140,7 @@ pub fn reload(app: &App, path: Option<&PathBuf>, overrides: &Overrides) -> Resul
     };
     let config = Config::load(Some(path), overrides)?;
     app.tenants.store(Arc::new(Tenants::from_config(&config)));
-    tracing::info!(
-        sites = config.sites.len(),
-        moderators = config.moderators.len(),
-        "configuration reloaded"
-    );
+    tracing::info!(sites = config.sites.len(), moderators = config.moderators.len(), "configuration reloaded");
     Ok(())
 }
 

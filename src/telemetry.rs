@@ -18,10 +18,7 @@ pub fn init_logging(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(ansi);
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(ansi);
     let _ = match format {
         LogFormat::Human => builder.try_init(),
         LogFormat::Json => builder.json().flatten_event(true).try_init(),
@@ -34,9 +31,7 @@ pub fn prometheus() -> &'static PrometheusHandle {
     static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
     HANDLE.get_or_init(|| {
         let recorder = PrometheusBuilder::new()
-            .set_buckets(&[
-                0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0,
-            ])
+            .set_buckets(&[0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0])
             .map(|b| b.build_recorder())
             .unwrap_or_else(|_| PrometheusBuilder::new().build_recorder());
         let handle = recorder.handle();
@@ -58,23 +53,19 @@ pub async fn serve_metrics(listener: TcpListener) {
             continue;
         };
         tokio::spawn(async move {
-            let service = hyper::service::service_fn(
-                move |req: hyper::Request<hyper::body::Incoming>| async move {
-                    let (status, body) = if req.uri().path() == "/metrics" {
-                        (200, handle.render())
-                    } else {
-                        (404, "not found: try /metrics\n".to_string())
-                    };
-                    hyper::Response::builder()
-                        .status(status)
-                        .header("content-type", "text/plain; version=0.0.4")
-                        .body(Full::new(Bytes::from(body)))
-                },
-            );
+            let service = hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| async move {
+                let (status, body) = if req.uri().path() == "/metrics" {
+                    (200, handle.render())
+                } else {
+                    (404, "not found: try /metrics\n".to_string())
+                };
+                hyper::Response::builder()
+                    .status(status)
+                    .header("content-type", "text/plain; version=0.0.4")
+                    .body(Full::new(Bytes::from(body)))
+            });
             let io = hyper_util::rt::TokioIo::new(stream);
-            let _ = hyper::server::conn::http1::Builder::new()
-                .serve_connection(io, service)
-                .await;
+            let _ = hyper::server::conn::http1::Builder::new().serve_connection(io, service).await;
         });
     }
 }
@@ -98,10 +89,8 @@ pub async fn observe<T>(
             e.code()
         }
     };
-    metrics::counter!("commentguard_requests_total", "rpc" => rpc, "code" => code_name(code))
-        .increment(1);
-    metrics::histogram!("commentguard_request_duration_seconds", "rpc" => rpc)
-        .record(started.elapsed().as_secs_f64());
+    metrics::counter!("commentguard_requests_total", "rpc" => rpc, "code" => code_name(code)).increment(1);
+    metrics::histogram!("commentguard_request_duration_seconds", "rpc" => rpc).record(started.elapsed().as_secs_f64());
     result.map(Response::new).map_err(Status::from)
 }
 

@@ -47,11 +47,7 @@ impl Tenants {
             .map(|s| {
                 Arc::new(Site {
                     id: s.id.clone(),
-                    key_hashes: s
-                        .api_key_sha256
-                        .iter()
-                        .filter_map(|h| decode_hash(h))
-                        .collect(),
+                    key_hashes: s.api_key_sha256.iter().filter_map(|h| decode_hash(h)).collect(),
                     default_region: s.default_region.clone(),
                     rules: Rules::from_policy(&s.policy),
                     policy: SitePolicy::from_config(&s.policy),
@@ -73,11 +69,7 @@ impl Tenants {
                 }))
             })
             .collect();
-        Tenants {
-            sites,
-            by_id,
-            moderators,
-        }
+        Tenants { sites, by_id, moderators }
     }
 
     pub fn site(&self, id: &str) -> Option<&Arc<Site>> {

@@ -14,10 +14,7 @@ async fn submit(
     req: pb::SubmitCommentRequest,
 ) -> Result<pb::SubmitCommentResponse, tonic::Status> {
     let mut client = server.moderation().await;
-    client
-        .submit_comment(authed(req, &key(site)))
-        .await
-        .map(|r| r.into_inner())
+    client.submit_comment(authed(req, &key(site))).await.map(|r| r.into_inner())
 }
 
 fn codes(resp: &pb::SubmitCommentResponse) -> Vec<&str> {
@@ -27,13 +24,7 @@ fn codes(resp: &pb::SubmitCommentResponse) -> Vec<&str> {
 #[tokio::test]
 async fn a_clean_comment_is_approved_and_readable() {
     let server = TestServer::start(two_sites("")).await;
-    let resp = submit(
-        &server,
-        "a",
-        submission("c1", "Great reporting, thank you!"),
-    )
-    .await
-    .expect("accepted");
+    let resp = submit(&server, "a", submission("c1", "Great reporting, thank you!")).await.expect("accepted");
     assert_eq!(resp.verdict(), Verdict::Approved);
     assert!(resp.findings.is_empty(), "{:?}", resp.findings);
     assert_eq!(resp.redacted_body, "Great reporting, thank you!");
@@ -43,13 +34,7 @@ async fn a_clean_comment_is_approved_and_readable() {
 
     let mut client = server.moderation().await;
     let got = client
-        .get_comment(authed(
-            pb::GetCommentRequest {
-                comment_id: "c1".into(),
-                ..Default::default()
-            },
-            &key("a"),
-        ))
+        .get_comment(authed(pb::GetCommentRequest { comment_id: "c1".into(), ..Default::default() }, &key("a")))
         .await
         .expect("found")
         .into_inner();
@@ -64,78 +49,46 @@ async fn each_check_yields_its_verdict() {
     let policy = "blocked_words = [\"casino\"]\nsuspect_words = [\"whatsapp karo\"]\nmax_links = 1";
     let server = TestServer::start(two_sites(policy)).await;
 
-    let blocked = submit(&server, "a", submission("w1", "Best CASINO bonus"))
-        .await
-        .expect("accepted");
+    let blocked = submit(&server, "a", submission("w1", "Best CASINO bonus")).await.expect("accepted");
     assert_eq!(blocked.verdict(), Verdict::Rejected);
     assert_eq!(codes(&blocked), vec!["policy.blocked_word"]);
-    assert_eq!(
-        blocked.findings[0].spans,
-        vec![pb::Span { start: 5, end: 11 }]
-    );
+    assert_eq!(blocked.findings[0].spans, vec![pb::Span { start: 5, end: 11 }]);
 
-    let scunthorpe = submit(&server, "a", submission("w2", "The casinos of Monaco"))
-        .await
-        .expect("accepted");
+    let scunthorpe = submit(&server, "a", submission("w2", "The casinos of Monaco")).await.expect("accepted");
     assert_eq!(scunthorpe.verdict(), Verdict::Approved, "whole words only");
 
-    let suspect = submit(
-        &server,
-        "a",
-        submission("w3", "Paise chahiye? WhatsApp karo abhi"),
-    )
-    .await
-    .expect("accepted");
+    let suspect = submit(&server, "a", submission("w3", "Paise chahiye? WhatsApp karo abhi")).await.expect("accepted");
     assert_eq!(suspect.verdict(), Verdict::PendingReview);
     assert_eq!(codes(&suspect), vec!["policy.suspect_word"]);
-    assert!(
-        !suspect.review_id.is_empty(),
-        "held comments get a review id"
-    );
+    assert!(!suspect.review_id.is_empty(), "held comments get a review id");
 
-    let links = submit(
-        &server,
-        "a",
-        submission("l1", "see https://a.example and b.example.com"),
-    )
-    .await
-    .expect("ok");
+    let links = submit(&server, "a", submission("l1", "see https://a.example and b.example.com")).await.expect("ok");
     assert_eq!(links.verdict(), Verdict::PendingReview);
     assert_eq!(codes(&links), vec!["spam.links"]);
     assert_eq!(links.findings[0].spans.len(), 2);
 
     let mut honeypot = submission("h1", "hello");
-    honeypot.signals = Some(pb::ClientSignals {
-        honeypot_filled: true,
-        ..Default::default()
-    });
+    honeypot.signals = Some(pb::ClientSignals { honeypot_filled: true, ..Default::default() });
     let bot = submit(&server, "a", honeypot).await.expect("accepted");
     assert_eq!(bot.verdict(), Verdict::Rejected);
     assert_eq!(codes(&bot), vec!["spam.honeypot"]);
     assert!(bot.spam_score >= 0.9);
 
     let mut fast = submission("f1", "hello");
-    fast.signals = Some(pb::ClientSignals {
-        time_to_submit_ms: Some(0),
-        ..Default::default()
-    });
+    fast.signals = Some(pb::ClientSignals { time_to_submit_ms: Some(0), ..Default::default() });
     let instant = submit(&server, "a", fast).await.expect("accepted");
     assert_eq!(codes(&instant), vec!["spam.too_fast"]);
     assert_eq!(instant.verdict(), Verdict::PendingReview);
 
     // Site b has none of site a's rules.
-    let other = submit(&server, "b", submission("w1", "Best CASINO bonus"))
-        .await
-        .expect("accepted");
+    let other = submit(&server, "b", submission("w1", "Best CASINO bonus")).await.expect("accepted");
     assert_eq!(other.verdict(), Verdict::Approved);
 }
 
 #[tokio::test]
 async fn premoderation_and_first_time_authors() {
     let server = TestServer::start(two_sites("premoderation = true")).await;
-    let held = submit(&server, "a", submission("p1", "hello"))
-        .await
-        .expect("accepted");
+    let held = submit(&server, "a", submission("p1", "hello")).await.expect("accepted");
     assert_eq!(held.verdict(), Verdict::PendingReview);
     assert_eq!(codes(&held), vec!["policy.premoderation"]);
 
@@ -147,11 +100,7 @@ async fn premoderation_and_first_time_authors() {
     assert_eq!(codes(&held), vec!["policy.first_time_author"]);
     first.comment_id = "n2".into();
     let second = submit(&server, "a", first).await.expect("accepted");
-    assert_eq!(
-        second.verdict(),
-        Verdict::Approved,
-        "known after the first comment"
-    );
+    assert_eq!(second.verdict(), Verdict::Approved, "known after the first comment");
 }
 
 #[tokio::test]
@@ -164,10 +113,7 @@ async fn spans_in_three_encodings() {
     req.comment_id = "e2".into();
     req.offset_encoding = pb::OffsetEncoding::Utf16 as i32;
     let utf16 = submit(&server, "a", req.clone()).await.expect("ok");
-    assert_eq!(
-        utf16.findings[0].spans,
-        vec![pb::Span { start: 5, end: 11 }]
-    );
+    assert_eq!(utf16.findings[0].spans, vec![pb::Span { start: 5, end: 11 }]);
     req.comment_id = "e3".into();
     req.offset_encoding = pb::OffsetEncoding::CodePoint as i32;
     let cp = submit(&server, "a", req).await.expect("ok");
@@ -177,27 +123,19 @@ async fn spans_in_three_encodings() {
 #[tokio::test]
 async fn replays_are_idempotent_and_conflicts_refused() {
     let server = TestServer::start(two_sites("suspect_words = [\"hold\"]")).await;
-    let first = submit(&server, "a", submission("r1", "please hold this"))
-        .await
-        .expect("accepted");
+    let first = submit(&server, "a", submission("r1", "please hold this")).await.expect("accepted");
     assert_eq!(first.verdict(), Verdict::PendingReview);
-    let again = submit(&server, "a", submission("r1", "please hold this"))
-        .await
-        .expect("replayed");
+    let again = submit(&server, "a", submission("r1", "please hold this")).await.expect("replayed");
     assert!(again.replayed);
     assert_eq!(again.decision_cursor, first.decision_cursor);
     assert_eq!(again.review_id, first.review_id);
     assert_eq!(again.findings, first.findings);
 
-    let conflict = submit(&server, "a", submission("r1", "a different body"))
-        .await
-        .expect_err("conflict");
+    let conflict = submit(&server, "a", submission("r1", "a different body")).await.expect_err("conflict");
     assert_eq!(conflict.code(), Code::AlreadyExists);
 
     // The same comment id on another site is another comment.
-    let other = submit(&server, "b", submission("r1", "a different body"))
-        .await
-        .expect("accepted");
+    let other = submit(&server, "b", submission("r1", "a different body")).await.expect("accepted");
     assert!(!other.replayed);
 }
 
@@ -207,13 +145,9 @@ async fn fifty_concurrent_duplicates_resolve_to_one_record() {
     let channel = server.channel().await;
     let mut tasks = Vec::new();
     for _ in 0..50 {
-        let mut client =
-            pb::moderation_service_client::ModerationServiceClient::new(channel.clone());
+        let mut client = pb::moderation_service_client::ModerationServiceClient::new(channel.clone());
         tasks.push(tokio::spawn(async move {
-            client
-                .submit_comment(authed(submission("dup", "hold me once"), &key("a")))
-                .await
-                .map(|r| r.into_inner())
+            client.submit_comment(authed(submission("dup", "hold me once"), &key("a"))).await.map(|r| r.into_inner())
         }));
     }
     let mut fresh = 0;
@@ -229,10 +163,7 @@ async fn fifty_concurrent_duplicates_resolve_to_one_record() {
     assert_eq!(cursors.len(), 1, "one decision event");
     assert_eq!(reviews.len(), 1, "one queue entry");
     let store = &server.app.store;
-    let events = store
-        .read_decisions("a", commentguard::store::After::Start, 100)
-        .await
-        .expect("read");
+    let events = store.read_decisions("a", commentguard::store::After::Start, 100).await.expect("read");
     assert_eq!(events.iter().filter(|e| e.comment_id == "dup").count(), 1);
 }
 
@@ -241,70 +172,38 @@ async fn errors_have_the_contract_codes() {
     let server = TestServer::start(two_sites("max_body_bytes = 100")).await;
     let mut client = server.moderation().await;
 
-    let missing = client
-        .submit_comment(tonic::Request::new(submission("x", "hi")))
-        .await
-        .expect_err("no key");
+    let missing = client.submit_comment(tonic::Request::new(submission("x", "hi"))).await.expect_err("no key");
     assert_eq!(missing.code(), Code::Unauthenticated);
-    let wrong = client
-        .submit_comment(authed(submission("x", "hi"), "nope"))
-        .await
-        .expect_err("bad key");
+    let wrong = client.submit_comment(authed(submission("x", "hi"), "nope")).await.expect_err("bad key");
     assert_eq!(wrong.code(), Code::Unauthenticated);
 
     let mut bad = submission("", "   ");
     bad.author.as_mut().expect("author").ip = "300.1.2.3".into();
-    let invalid = client
-        .submit_comment(authed(bad, &key("a")))
-        .await
-        .expect_err("invalid");
+    let invalid = client.submit_comment(authed(bad, &key("a"))).await.expect_err("invalid");
     assert_eq!(invalid.code(), Code::InvalidArgument);
-    assert_eq!(
-        violated_fields(&invalid),
-        vec!["comment_id", "body", "author.ip"]
-    );
+    assert_eq!(violated_fields(&invalid), vec!["comment_id", "body", "author.ip"]);
 
-    let too_big = client
-        .submit_comment(authed(submission("big", &"x".repeat(101)), &key("a")))
-        .await
-        .expect_err("size");
+    let too_big =
+        client.submit_comment(authed(submission("big", &"x".repeat(101)), &key("a"))).await.expect_err("size");
     assert_eq!(too_big.code(), Code::InvalidArgument);
     assert_eq!(violated_fields(&too_big), vec!["body"]);
 
-    let control = client
-        .submit_comment(authed(submission("ctl", "a\u{1b}[31m"), &key("a")))
-        .await
-        .expect_err("ctl");
+    let control = client.submit_comment(authed(submission("ctl", "a\u{1b}[31m"), &key("a"))).await.expect_err("ctl");
     assert_eq!(violated_fields(&control), vec!["body"]);
 
     let rtl = submission("rtl", "\u{200F}سلام\u{200D} دوست");
-    assert!(
-        client.submit_comment(authed(rtl, &key("a"))).await.is_ok(),
-        "format characters are accepted"
-    );
+    assert!(client.submit_comment(authed(rtl, &key("a"))).await.is_ok(), "format characters are accepted");
 
     let unknown = client
-        .get_comment(authed(
-            pb::GetCommentRequest {
-                comment_id: "nope".into(),
-                ..Default::default()
-            },
-            &key("a"),
-        ))
+        .get_comment(authed(pb::GetCommentRequest { comment_id: "nope".into(), ..Default::default() }, &key("a")))
         .await
         .expect_err("unknown");
     assert_eq!(unknown.code(), Code::NotFound);
 
-    let list = client
-        .list_decisions(authed(pb::ListDecisionsRequest::default(), &key("a")))
-        .await
-        .expect_err("todo");
+    let list = client.list_decisions(authed(pb::ListDecisionsRequest::default(), &key("a"))).await.expect_err("todo");
     assert_eq!(list.code(), Code::Unimplemented);
     let mut review = server.review().await;
-    let claim = review
-        .claim_next(authed(pb::ClaimNextRequest::default(), "t"))
-        .await
-        .expect_err("todo");
+    let claim = review.claim_next(authed(pb::ClaimNextRequest::default(), "t")).await.expect_err("todo");
     assert_eq!(claim.code(), Code::Unimplemented);
 }
 
@@ -313,59 +212,30 @@ async fn oversized_messages_are_refused_before_any_handler() {
     let mut config = two_sites("");
     config.server.max_message_bytes = 4096;
     let server = TestServer::start(config).await;
-    let err = submit(&server, "a", submission("huge", &"y".repeat(10_000)))
-        .await
-        .expect_err("too large");
-    assert_eq!(
-        err.code(),
-        Code::OutOfRange,
-        "tonic refuses messages over the decoding limit"
-    );
+    let err = submit(&server, "a", submission("huge", &"y".repeat(10_000))).await.expect_err("too large");
+    assert_eq!(err.code(), Code::OutOfRange, "tonic refuses messages over the decoding limit");
 }
 
 #[tokio::test]
 async fn a_site_cannot_read_another_sites_comment() {
     let server = TestServer::start(two_sites("")).await;
-    submit(&server, "a", submission("secret", "site a only"))
-        .await
-        .expect("accepted");
+    submit(&server, "a", submission("secret", "site a only")).await.expect("accepted");
     let mut client = server.moderation().await;
-    let req = pb::GetCommentRequest {
-        comment_id: "secret".into(),
-        ..Default::default()
-    };
-    let err = client
-        .get_comment(authed(req.clone(), &key("b")))
-        .await
-        .expect_err("isolated");
+    let req = pb::GetCommentRequest { comment_id: "secret".into(), ..Default::default() };
+    let err = client.get_comment(authed(req.clone(), &key("b"))).await.expect_err("isolated");
     assert_eq!(err.code(), Code::NotFound);
     assert!(client.get_comment(authed(req, &key("a"))).await.is_ok());
 }
 
 #[tokio::test]
 async fn health_and_reflection_are_served() {
-    use tonic_health::pb::{
-        HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
-    };
+    use tonic_health::pb::{HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient};
     let server = TestServer::start(two_sites("")).await;
     let channel = server.channel().await;
     let mut health = HealthClient::new(channel.clone());
-    for service in [
-        "",
-        "commentguard.v1.ModerationService",
-        "commentguard.v1.ReviewService",
-    ] {
-        let resp = health
-            .check(HealthCheckRequest {
-                service: service.into(),
-            })
-            .await
-            .expect("health");
-        assert_eq!(
-            resp.into_inner().status(),
-            ServingStatus::Serving,
-            "{service}"
-        );
+    for service in ["", "commentguard.v1.ModerationService", "commentguard.v1.ReviewService"] {
+        let resp = health.check(HealthCheckRequest { service: service.into() }).await.expect("health");
+        assert_eq!(resp.into_inner().status(), ServingStatus::Serving, "{service}");
     }
 
     use tonic_reflection::pb::v1::{
@@ -377,55 +247,31 @@ async fn health_and_reflection_are_served() {
         host: String::new(),
         message_request: Some(MessageRequest::ListServices(String::new())),
     };
-    let mut stream = reflection
-        .server_reflection_info(tokio_stream::iter(vec![request]))
-        .await
-        .expect("reflection")
-        .into_inner();
+    let mut stream =
+        reflection.server_reflection_info(tokio_stream::iter(vec![request])).await.expect("reflection").into_inner();
     let reply = stream.message().await.expect("reply").expect("one message");
-    let Some(MessageResponse::ListServicesResponse(list)) = reply.message_response else {
-        panic!("unexpected reply")
-    };
+    let Some(MessageResponse::ListServicesResponse(list)) = reply.message_response else { panic!("unexpected reply") };
     let names: HashSet<String> = list.service.into_iter().map(|s| s.name).collect();
-    for expected in [
-        "commentguard.v1.ModerationService",
-        "commentguard.v1.ReviewService",
-        "grpc.health.v1.Health",
-    ] {
-        assert!(
-            names.contains(expected),
-            "{expected} missing from {names:?}"
-        );
+    for expected in ["commentguard.v1.ModerationService", "commentguard.v1.ReviewService", "grpc.health.v1.Health"] {
+        assert!(names.contains(expected), "{expected} missing from {names:?}");
     }
 
     use tonic_reflection::pb::v1alpha::{
-        ServerReflectionRequest as AlphaRequest,
-        server_reflection_client::ServerReflectionClient as AlphaClient,
+        ServerReflectionRequest as AlphaRequest, server_reflection_client::ServerReflectionClient as AlphaClient,
         server_reflection_request::MessageRequest as AlphaMessage,
     };
     let mut alpha = AlphaClient::new(channel);
-    let request = AlphaRequest {
-        host: String::new(),
-        message_request: Some(AlphaMessage::ListServices(String::new())),
-    };
-    let mut stream = alpha
-        .server_reflection_info(tokio_stream::iter(vec![request]))
-        .await
-        .expect("v1alpha")
-        .into_inner();
+    let request =
+        AlphaRequest { host: String::new(), message_request: Some(AlphaMessage::ListServices(String::new())) };
+    let mut stream =
+        alpha.server_reflection_info(tokio_stream::iter(vec![request])).await.expect("v1alpha").into_inner();
     assert!(stream.message().await.expect("reply").is_some());
 }
 
 #[tokio::test]
 async fn metrics_count_requests_without_personal_data() {
     let server = TestServer::start(two_sites("blocked_words = [\"casino\"]")).await;
-    submit(
-        &server,
-        "a",
-        submission("m1", "casino reader@example.com 203.0.113.99"),
-    )
-    .await
-    .expect("accepted");
+    submit(&server, "a", submission("m1", "casino reader@example.com 203.0.113.99")).await.expect("accepted");
     let url = format!("http://{}/metrics", server.metrics_addr);
     let page = wait_for(Duration::from_secs(5), || async {
         let page = http_get(&url).await?;
@@ -434,10 +280,7 @@ async fn metrics_count_requests_without_personal_data() {
     .await
     .expect("metrics page");
     assert!(page.contains("rpc=\"SubmitComment\""), "{page}");
-    assert!(
-        page.contains("commentguard_findings_total{code=\"policy.blocked_word\"}"),
-        "{page}"
-    );
+    assert!(page.contains("commentguard_findings_total{code=\"policy.blocked_word\"}"), "{page}");
     assert!(page.contains("commentguard_request_duration_seconds"));
     for secret in ["reader@example.com", "203.0.113", "casino reader"] {
         assert!(!page.contains(secret), "metrics leak {secret}");
@@ -468,20 +311,13 @@ async fn shutdown_flips_health_and_finishes_in_flight_requests() {
     let channel = server.channel().await;
 
     let mut client = pb::moderation_service_client::ModerationServiceClient::new(channel.clone());
-    let in_flight = tokio::spawn(async move {
-        client
-            .submit_comment(authed(submission("slow", "in flight"), &key("a")))
-            .await
-    });
-    tokio::time::timeout(Duration::from_secs(5), gate.entered.notified())
-        .await
-        .expect("request reached the store");
+    let in_flight =
+        tokio::spawn(async move { client.submit_comment(authed(submission("slow", "in flight"), &key("a"))).await });
+    tokio::time::timeout(Duration::from_secs(5), gate.entered.notified()).await.expect("request reached the store");
 
     let mut health = tonic_health::pb::health_client::HealthClient::new(channel);
     let mut watch = health
-        .watch(tonic_health::pb::HealthCheckRequest {
-            service: String::new(),
-        })
+        .watch(tonic_health::pb::HealthCheckRequest { service: String::new() })
         .await
         .expect("watch")
         .into_inner();
@@ -496,23 +332,12 @@ async fn shutdown_flips_health_and_finishes_in_flight_requests() {
     })
     .await
     .expect("health update in time");
-    assert!(
-        not_serving,
-        "health says NOT_SERVING before the listener closes"
-    );
+    assert!(not_serving, "health says NOT_SERVING before the listener closes");
     drop(watch);
 
     gate.release.notify_one();
-    let resp = tokio::time::timeout(Duration::from_secs(5), in_flight)
-        .await
-        .expect("finishes")
-        .expect("join");
-    assert_eq!(
-        resp.expect("the in-flight request completes")
-            .into_inner()
-            .verdict(),
-        Verdict::Approved
-    );
+    let resp = tokio::time::timeout(Duration::from_secs(5), in_flight).await.expect("finishes").expect("join");
+    assert_eq!(resp.expect("the in-flight request completes").into_inner().verdict(), Verdict::Approved);
     server.stop().await.expect("clean shutdown");
     assert!(gate.inner.pending("a").is_empty());
 }
@@ -526,11 +351,7 @@ struct GatedStore {
 
 impl GatedStore {
     fn new(inner: commentguard::store::memory::MemoryStore) -> Self {
-        GatedStore {
-            inner,
-            entered: tokio::sync::Notify::new(),
-            release: tokio::sync::Notify::new(),
-        }
+        GatedStore { inner, entered: tokio::sync::Notify::new(), release: tokio::sync::Notify::new() }
     }
 }
 

@@ -42,11 +42,7 @@ impl Serve {
                 }
             });
         }
-        Serve {
-            child,
-            lines,
-            seen: Vec::new(),
-        }
+        Serve { child, lines, seen: Vec::new() }
     }
 
     /// Waits (up to 20 s) for a line containing `needle` and returns it.
@@ -73,23 +69,14 @@ impl Serve {
     fn addr(&mut self) -> String {
         let line = self.wait_line("commentguard serving");
         // Human logs say `addr=1.2.3.4:5`, JSON logs `"addr":"1.2.3.4:5"`.
-        let start = line
-            .find("addr=")
-            .map(|i| i + 5)
-            .or_else(|| line.find("\"addr\":\"").map(|i| i + 8));
+        let start = line.find("addr=").map(|i| i + 5).or_else(|| line.find("\"addr\":\"").map(|i| i + 8));
         let rest = &line[start.expect("addr field")..];
-        rest.split(|c: char| c.is_whitespace() || c == '"')
-            .next()
-            .expect("address")
-            .to_string()
+        rest.split(|c: char| c.is_whitespace() || c == '"').next().expect("address").to_string()
     }
 
     fn signal(&self, sig: &str) {
-        let status = Command::new("kill")
-            .arg(format!("-{sig}"))
-            .arg(self.child.id().to_string())
-            .status()
-            .expect("kill");
+        let status =
+            Command::new("kill").arg(format!("-{sig}")).arg(self.child.id().to_string()).status().expect("kill");
         assert!(status.success());
     }
 }
@@ -103,11 +90,9 @@ impl Drop for Serve {
 
 async fn client(addr: &str) -> ModerationServiceClient<tonic::transport::Channel> {
     let url = format!("http://{addr}");
-    wait_for(Duration::from_secs(10), || async {
-        ModerationServiceClient::connect(url.clone()).await.ok()
-    })
-    .await
-    .expect("connects")
+    wait_for(Duration::from_secs(10), || async { ModerationServiceClient::connect(url.clone()).await.ok() })
+        .await
+        .expect("connects")
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -118,10 +103,7 @@ async fn dev_mode_prints_working_credentials_and_stops_cleanly_on_sigterm() {
     serve.wait_line("moderator \"demo-admin\" token:");
     let addr = serve.addr();
     let mut c = client(&addr).await;
-    let resp = c
-        .submit_comment(authed(submission("d1", "hello from dev mode"), &key))
-        .await
-        .expect("accepted");
+    let resp = c.submit_comment(authed(submission("d1", "hello from dev mode"), &key)).await.expect("accepted");
     assert_eq!(resp.into_inner().verdict(), pb::Verdict::Approved);
 
     // The client stays connected (idle): graceful shutdown must not wait on it. The test runtime is multi-threaded
@@ -131,18 +113,9 @@ async fn dev_mode_prints_working_credentials_and_stops_cleanly_on_sigterm() {
     let status = serve.child.wait().expect("exit");
     assert!(status.success(), "exit status {status:?}");
     let logs = serve.seen.join("\n");
-    assert!(
-        !logs.contains("drain timeout"),
-        "shutdown drains without hitting the timeout:\n{logs}"
-    );
-    assert!(
-        !logs.contains("hello from dev mode"),
-        "bodies never reach the logs"
-    );
-    assert!(
-        !logs.contains("203.0.113.7") && !logs.contains("reader@example.com"),
-        "no IPs or emails in logs"
-    );
+    assert!(!logs.contains("drain timeout"), "shutdown drains without hitting the timeout:\n{logs}");
+    assert!(!logs.contains("hello from dev mode"), "bodies never reach the logs");
+    assert!(!logs.contains("203.0.113.7") && !logs.contains("reader@example.com"), "no IPs or emails in logs");
 }
 
 #[test]
@@ -154,10 +127,7 @@ fn dev_mode_refuses_a_non_loopback_address() {
         .expect("run");
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr.contains("refuses to listen on 0.0.0.0:0"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("refuses to listen on 0.0.0.0:0"), "{stderr}");
 }
 
 #[test]
@@ -165,24 +135,14 @@ fn a_bad_config_file_is_refused_with_the_key_named() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("bad.toml");
     std::fs::write(&path, "[[sites]]\nid = \"x\"\napi_key_sha256 = [\"zz\"]\n").expect("write");
-    let out = Command::new(BIN)
-        .args(["serve", "--config"])
-        .arg(&path)
-        .output()
-        .expect("run");
+    let out = Command::new(BIN).args(["serve", "--config"]).arg(&path).output().expect("run");
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr.contains("sites[0].api_key_sha256[0]: expected 64 hexadecimal characters"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("sites[0].api_key_sha256[0]: expected 64 hexadecimal characters"), "{stderr}");
 }
 
 fn site_config(keys: &[&str], blocked: &str) -> String {
-    let hashes: Vec<String> = keys
-        .iter()
-        .map(|k| format!("\"{}\"", sha256_hex(k)))
-        .collect();
+    let hashes: Vec<String> = keys.iter().map(|k| format!("\"{}\"", sha256_hex(k))).collect();
     format!(
         "[server]\nlisten = \"127.0.0.1:0\"\nmetrics_listen = \"\"\n\
          [[sites]]\nid = \"news\"\napi_key_sha256 = [{}]\n[sites.policy]\nblocked_words = [\"{blocked}\"]\n",
@@ -198,15 +158,10 @@ async fn sighup_reloads_sites_and_refuses_a_bad_file() {
     let mut serve = Serve::start(&["--config", path.to_str().expect("utf-8 path")]);
     let addr = serve.addr();
     let mut c = client(&addr).await;
-    let verdict = |r: Result<tonic::Response<pb::SubmitCommentResponse>, tonic::Status>| {
-        r.map(|r| r.into_inner().verdict())
-    };
+    let verdict =
+        |r: Result<tonic::Response<pb::SubmitCommentResponse>, tonic::Status>| r.map(|r| r.into_inner().verdict());
     assert_eq!(
-        verdict(
-            c.submit_comment(authed(submission("s1", "lottery"), "old-key"))
-                .await
-        )
-        .ok(),
+        verdict(c.submit_comment(authed(submission("s1", "lottery"), "old-key")).await).ok(),
         Some(pb::Verdict::Approved)
     );
 
@@ -215,25 +170,12 @@ async fn sighup_reloads_sites_and_refuses_a_bad_file() {
     serve.signal("HUP");
     let rotated = wait_for(Duration::from_secs(10), || {
         let mut c = c.clone();
-        async move {
-            c.submit_comment(authed(submission("s2", "lottery win"), "new-key"))
-                .await
-                .ok()
-        }
+        async move { c.submit_comment(authed(submission("s2", "lottery win"), "new-key")).await.ok() }
     })
     .await
     .expect("the new key works after SIGHUP");
-    assert_eq!(
-        rotated.into_inner().verdict(),
-        pb::Verdict::Rejected,
-        "the new policy applies"
-    );
-    assert!(
-        c.submit_comment(authed(submission("s3", "hi"), "old-key"))
-            .await
-            .is_ok(),
-        "old key still valid"
-    );
+    assert_eq!(rotated.into_inner().verdict(), pb::Verdict::Rejected, "the new policy applies");
+    assert!(c.submit_comment(authed(submission("s3", "hi"), "old-key")).await.is_ok(), "old key still valid");
 
     // A broken file is refused and the running configuration stays.
     let mut f = std::fs::File::create(&path).expect("create");
@@ -241,12 +183,7 @@ async fn sighup_reloads_sites_and_refuses_a_bad_file() {
     drop(f);
     serve.signal("HUP");
     serve.wait_line("configuration reload refused");
-    assert!(
-        c.submit_comment(authed(submission("s4", "hi"), "new-key"))
-            .await
-            .is_ok(),
-        "old config stays"
-    );
+    assert!(c.submit_comment(authed(submission("s4", "hi"), "new-key")).await.is_ok(), "old config stays");
 }
 
 #[test]
@@ -268,48 +205,20 @@ fn check_reads_json_lines_and_reports_each() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(input.as_bytes())
-        .expect("write");
+    child.stdin.take().expect("stdin").write_all(input.as_bytes()).expect("write");
     let out = child.wait_with_output().expect("run");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("json line"))
-        .collect();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let lines: Vec<serde_json::Value> =
+        String::from_utf8_lossy(&out.stdout).lines().map(|l| serde_json::from_str(l).expect("json line")).collect();
     assert_eq!(lines.len(), 4);
     assert_eq!(lines[0]["verdict"], "REJECTED");
     assert_eq!(lines[0]["findings"][0]["code"], "policy.blocked_word");
     assert_eq!(lines[0]["findings"][0]["category"], "POLICY");
-    assert_eq!(
-        lines[0]["findings"][0]["spans"][0],
-        serde_json::json!({"start": 3, "end": 9}),
-        "UTF-16 offsets"
-    );
+    assert_eq!(lines[0]["findings"][0]["spans"][0], serde_json::json!({"start": 3, "end": 9}), "UTF-16 offsets");
     assert_eq!(lines[1]["id"], "line 2");
-    assert!(
-        lines[1]["error"]
-            .as_str()
-            .expect("error")
-            .contains("malformed")
-    );
+    assert!(lines[1]["error"].as_str().expect("error").contains("malformed"));
     assert_eq!(lines[2]["verdict"], "APPROVED");
     assert_eq!(lines[2]["redacted_body"], "Thanks for the article");
-    assert!(
-        lines[3]["error"]
-            .as_str()
-            .expect("error")
-            .contains("different body")
-    );
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("comments/s"),
-        "throughput on stderr"
-    );
+    assert!(lines[3]["error"].as_str().expect("error").contains("different body"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("comments/s"), "throughput on stderr");
 }

@@ -2,12 +2,12 @@
 
 mod common;
 
-use commentguard::clock::ManualClock;
+use commentguard::clock::{ManualClock, SystemClock};
+use commentguard::store::redis::{Durability, RedisOptions, RedisStore};
+use std::time::Duration;
 use commentguard::domain::{DecisionSource, Finding, Verdict};
 use commentguard::findings;
-use commentguard::store::{
-    After, Lookup, NewComment, ReadError, Store, StreamId, SubmitOutcome, memory::MemoryStore,
-};
+use commentguard::store::{After, Lookup, NewComment, ReadError, Store, StreamId, SubmitOutcome, memory::MemoryStore};
 use std::sync::Arc;
 
 const DAY_MS: u64 = 86_400_000;
@@ -43,76 +43,36 @@ fn stored(outcome: SubmitOutcome) -> commentguard::store::Answer {
 
 pub async fn submit_then_replay_then_conflict(store: Arc<dyn Store>) {
     let c = comment("c1", "hello", Verdict::Approved);
-    assert_eq!(
-        store
-            .lookup("s", "c1", &c.body_sha256)
-            .await
-            .expect("lookup"),
-        Lookup::Missing
-    );
+    assert_eq!(store.lookup("s", "c1", &c.body_sha256).await.expect("lookup"), Lookup::Missing);
     let answer = stored(store.submit("s", c.clone()).await.expect("submit"));
     assert_eq!(answer.verdict, Verdict::Approved);
     assert_eq!(answer.redacted_body, "redacted hello");
     assert_eq!(answer.review_id, None);
-    assert_eq!(
-        store
-            .lookup("s", "c1", &c.body_sha256)
-            .await
-            .expect("lookup"),
-        Lookup::Replay(answer.clone())
-    );
+    assert_eq!(store.lookup("s", "c1", &c.body_sha256).await.expect("lookup"), Lookup::Replay(answer.clone()));
     let other = commentguard::intake::body_fingerprint("other");
-    assert_eq!(
-        store.lookup("s", "c1", &other).await.expect("lookup"),
-        Lookup::Conflict
-    );
+    assert_eq!(store.lookup("s", "c1", &other).await.expect("lookup"), Lookup::Conflict);
 
-    assert_eq!(
-        store.submit("s", c.clone()).await.expect("again"),
-        SubmitOutcome::Replayed(answer.clone())
-    );
+    assert_eq!(store.submit("s", c.clone()).await.expect("again"), SubmitOutcome::Replayed(answer.clone()));
     let changed = comment("c1", "other", Verdict::Rejected);
-    assert_eq!(
-        store.submit("s", changed).await.expect("conflict"),
-        SubmitOutcome::Conflict
-    );
+    assert_eq!(store.submit("s", changed).await.expect("conflict"), SubmitOutcome::Conflict);
 
     let record = store.get("s", "c1").await.expect("get").expect("present");
     assert_eq!(record.verdict, Verdict::Approved);
     assert_eq!(record.source, DecisionSource::Automatic);
     assert_eq!(record.body, "hello");
     assert_eq!(record.answer, answer);
-    let events = store
-        .read_decisions("s", After::Start, 10)
-        .await
-        .expect("read");
+    let events = store.read_decisions("s", After::Start, 10).await.expect("read");
     assert_eq!(events.len(), 1, "a replay appends no second event");
 }
 
 pub async fn held_comments_are_queued_with_their_decision_event(store: Arc<dyn Store>) {
-    let held = stored(
-        store
-            .submit("s", comment("h1", "hold me", Verdict::PendingReview))
-            .await
-            .expect("submit"),
-    );
-    let review_id = held
-        .review_id
-        .clone()
-        .expect("held comments get a review id");
+    let held = stored(store.submit("s", comment("h1", "hold me", Verdict::PendingReview)).await.expect("submit"));
+    let review_id = held.review_id.clone().expect("held comments get a review id");
     assert!(!review_id.is_empty());
-    let rejected = stored(
-        store
-            .submit("s", comment("r1", "reject me", Verdict::Rejected))
-            .await
-            .expect("submit"),
-    );
+    let rejected = stored(store.submit("s", comment("r1", "reject me", Verdict::Rejected)).await.expect("submit"));
     assert_eq!(rejected.review_id, None);
 
-    let events = store
-        .read_decisions("s", After::Start, 10)
-        .await
-        .expect("read");
+    let events = store.read_decisions("s", After::Start, 10).await.expect("read");
     assert_eq!(events.len(), 2);
     assert_eq!(events[0].cursor, held.decision_cursor);
     assert_eq!(events[0].comment_id, "h1");
@@ -122,36 +82,17 @@ pub async fn held_comments_are_queued_with_their_decision_event(store: Arc<dyn S
     assert_eq!(events[0].thread_id, "t1");
     assert_eq!(events[1].cursor, rejected.decision_cursor);
     let after_first = StreamId::parse(&held.decision_cursor).expect("cursor parses");
-    let rest = store
-        .read_decisions("s", After::Id(after_first), 10)
-        .await
-        .expect("read");
-    assert_eq!(
-        rest.iter()
-            .map(|e| e.comment_id.as_str())
-            .collect::<Vec<_>>(),
-        vec!["r1"]
-    );
-    assert_eq!(
-        store
-            .read_decisions("s", After::Start, 1)
-            .await
-            .expect("read")
-            .len(),
-        1,
-        "limit honoured"
-    );
+    let rest = store.read_decisions("s", After::Id(after_first), 10).await.expect("read");
+    assert_eq!(rest.iter().map(|e| e.comment_id.as_str()).collect::<Vec<_>>(), vec!["r1"]);
+    assert_eq!(store.read_decisions("s", After::Start, 1).await.expect("read").len(), 1, "limit honoured");
 }
 
 pub async fn concurrent_duplicates_store_one_record(store: Arc<dyn Store>) {
     let mut tasks = Vec::new();
     for _ in 0..50 {
         let store = store.clone();
-        tasks.push(tokio::spawn(async move {
-            store
-                .submit("s", comment("dup", "same", Verdict::PendingReview))
-                .await
-        }));
+        tasks
+            .push(tokio::spawn(async move { store.submit("s", comment("dup", "same", Verdict::PendingReview)).await }));
     }
     let mut stored_count = 0;
     let mut answers = Vec::new();
@@ -166,181 +107,99 @@ pub async fn concurrent_duplicates_store_one_record(store: Arc<dyn Store>) {
         }
     }
     assert_eq!(stored_count, 1);
-    assert!(
-        answers.windows(2).all(|w| w[0] == w[1]),
-        "every duplicate gets the one stored answer"
-    );
-    assert_eq!(
-        store
-            .read_decisions("s", After::Start, 100)
-            .await
-            .expect("read")
-            .len(),
-        1
-    );
+    assert!(answers.windows(2).all(|w| w[0] == w[1]), "every duplicate gets the one stored answer");
+    assert_eq!(store.read_decisions("s", After::Start, 100).await.expect("read").len(), 1);
 }
 
 pub async fn reputation_counts_per_site(store: Arc<dyn Store>) {
-    let before = store
-        .context("s", Some("author-1"), "ip-1")
-        .await
-        .expect("context");
+    let before = store.context("s", Some("author-1"), "ip-1").await.expect("context");
     assert!(before.is_first_time_author());
-    store
-        .submit("s", comment("a1", "one", Verdict::Approved))
-        .await
-        .expect("submit");
-    store
-        .submit("s", comment("a2", "two", Verdict::Rejected))
-        .await
-        .expect("submit");
-    let after = store
-        .context("s", Some("author-1"), "ip-1")
-        .await
-        .expect("context");
+    store.submit("s", comment("a1", "one", Verdict::Approved)).await.expect("submit");
+    store.submit("s", comment("a2", "two", Verdict::Rejected)).await.expect("submit");
+    let after = store.context("s", Some("author-1"), "ip-1").await.expect("context");
     let author = after.author.expect("author reputation");
-    assert_eq!(
-        (author.submitted, author.approved, author.rejected),
-        (2, 1, 1)
-    );
-    assert_eq!(
-        (after.ip.submitted, after.ip.approved, after.ip.rejected),
-        (2, 1, 1)
-    );
+    assert_eq!((author.submitted, author.approved, author.rejected), (2, 1, 1));
+    assert_eq!((after.ip.submitted, after.ip.approved, after.ip.rejected), (2, 1, 1));
     assert!(!after.is_first_time_author());
     let anonymous = store.context("s", None, "ip-1").await.expect("context");
     assert!(anonymous.author.is_none() && !anonymous.is_first_time_author());
-    let elsewhere = store
-        .context("other-site", Some("author-1"), "ip-1")
-        .await
-        .expect("context");
+    let elsewhere = store.context("other-site", Some("author-1"), "ip-1").await.expect("context");
     assert!(elsewhere.is_first_time_author(), "reputation is per site");
 }
 
 pub async fn sites_are_isolated(store: Arc<dyn Store>) {
-    store
-        .submit("a", comment("same-id", "site a", Verdict::Approved))
-        .await
-        .expect("submit");
+    store.submit("a", comment("same-id", "site a", Verdict::Approved)).await.expect("submit");
     assert!(store.get("b", "same-id").await.expect("get").is_none());
-    let b = stored(
-        store
-            .submit("b", comment("same-id", "site b", Verdict::Rejected))
-            .await
-            .expect("submit"),
-    );
+    let b = stored(store.submit("b", comment("same-id", "site b", Verdict::Rejected)).await.expect("submit"));
     assert_eq!(b.verdict, Verdict::Rejected);
-    assert_eq!(
-        store
-            .get("a", "same-id")
-            .await
-            .expect("get")
-            .expect("a")
-            .body,
-        "site a"
-    );
-    assert_eq!(
-        store
-            .read_decisions("a", After::Start, 10)
-            .await
-            .expect("read")
-            .len(),
-        1
-    );
-    assert_eq!(
-        store
-            .read_decisions("b", After::Start, 10)
-            .await
-            .expect("read")
-            .len(),
-        1
-    );
+    assert_eq!(store.get("a", "same-id").await.expect("get").expect("a").body, "site a");
+    assert_eq!(store.read_decisions("a", After::Start, 10).await.expect("read").len(), 1);
+    assert_eq!(store.read_decisions("b", After::Start, 10).await.expect("read").len(), 1);
 }
 
+/// A store under test and, for Redis, the private server it lives on (dropped with it).
+struct Backed {
+    store: Arc<dyn Store>,
+    _redis: Option<common::redis::TestRedis>,
+}
+
+fn memory_store() -> Backed {
+    Backed { store: Arc::new(MemoryStore::default()), _redis: None }
+}
+
+fn redis_store() -> Backed {
+    let redis = common::redis::TestRedis::start();
+    let options = RedisOptions { url: redis.url(), timeout: Duration::from_secs(2), durability: Durability::Primary };
+    let store = RedisStore::connect(&options, Arc::new(SystemClock)).expect("connect");
+    Backed { store: Arc::new(store), _redis: Some(redis) }
+}
+
+/// Instantiates every contract test for one store.
 macro_rules! contract {
-    ($module:ident, $make:expr) => {
+    ($module:ident, $make:ident) => {
         mod $module {
-            use super::*;
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn submit_then_replay_then_conflict() {
-                super::submit_then_replay_then_conflict($make).await
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn held_comments_are_queued_with_their_decision_event() {
-                super::held_comments_are_queued_with_their_decision_event($make).await
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn concurrent_duplicates_store_one_record() {
-                super::concurrent_duplicates_store_one_record($make).await
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn reputation_counts_per_site() {
-                super::reputation_counts_per_site($make).await
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sites_are_isolated() {
-                super::sites_are_isolated($make).await
-            }
+            contract!(@tests $make;
+                submit_then_replay_then_conflict,
+                held_comments_are_queued_with_their_decision_event,
+                concurrent_duplicates_store_one_record,
+                reputation_counts_per_site,
+                sites_are_isolated);
         }
     };
+    (@tests $make:ident; $($name:ident),*) => {$(
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $name() {
+            let backed = super::$make();
+            super::$name(backed.store.clone()).await;
+        }
+    )*};
 }
 
-contract!(memory, Arc::new(MemoryStore::default()));
+contract!(memory, memory_store);
+contract!(redis, redis_store);
 
 #[tokio::test]
 async fn memory_store_expires_records_events_and_queue_entries_after_retention() {
     let clock = ManualClock::new(1_000_000);
     let store = MemoryStore::new(clock.clone());
-    let held = stored(
-        store
-            .submit("s", comment("old", "old", Verdict::PendingReview))
-            .await
-            .expect("submit"),
-    );
+    let held = stored(store.submit("s", comment("old", "old", Verdict::PendingReview)).await.expect("submit"));
     assert_eq!(store.pending("s").len(), 1);
     clock.advance(DAY_MS / 2);
-    store
-        .submit("s", comment("young", "young", Verdict::Approved))
-        .await
-        .expect("submit");
+    store.submit("s", comment("young", "young", Verdict::Approved)).await.expect("submit");
 
     clock.advance(DAY_MS / 2);
-    assert!(
-        store.get("s", "old").await.expect("get").is_none(),
-        "expired record is gone"
-    );
+    assert!(store.get("s", "old").await.expect("get").is_none(), "expired record is gone");
     let fp = commentguard::intake::body_fingerprint("old");
-    assert_eq!(
-        store.lookup("s", "old", &fp).await.expect("lookup"),
-        Lookup::Missing
-    );
+    assert_eq!(store.lookup("s", "old", &fp).await.expect("lookup"), Lookup::Missing);
     assert!(store.pending("s").is_empty(), "expired queue entry is gone");
-    assert!(
-        store.get("s", "young").await.expect("get").is_some(),
-        "younger record stays"
-    );
-    let events = store
-        .read_decisions("s", After::Start, 10)
-        .await
-        .expect("read");
-    assert_eq!(
-        events
-            .iter()
-            .map(|e| e.comment_id.as_str())
-            .collect::<Vec<_>>(),
-        vec!["young"]
-    );
+    assert!(store.get("s", "young").await.expect("get").is_some(), "younger record stays");
+    let events = store.read_decisions("s", After::Start, 10).await.expect("read");
+    assert_eq!(events.iter().map(|e| e.comment_id.as_str()).collect::<Vec<_>>(), vec!["young"]);
     let stale = StreamId { ms: 0, seq: 0 };
-    assert_eq!(
-        store.read_decisions("s", After::Id(stale), 10).await,
-        Err(ReadError::Expired)
-    );
+    assert_eq!(store.read_decisions("s", After::Id(stale), 10).await, Err(ReadError::Expired));
     let from_held = StreamId::parse(&held.decision_cursor).expect("cursor");
     assert!(
-        store
-            .read_decisions("s", After::Id(from_held), 10)
-            .await
-            .is_ok(),
+        store.read_decisions("s", After::Id(from_held), 10).await.is_ok(),
         "the last trimmed cursor is still a valid resume point"
     );
 }

@@ -17,8 +17,7 @@ pub fn find_links(norm: &Normalized) -> Vec<Range<usize>> {
 }
 
 fn has_scheme(link: &str) -> bool {
-    link.split_once("://")
-        .is_some_and(|(scheme, _)| scheme.bytes().all(|b| b.is_ascii_alphanumeric()))
+    link.split_once("://").is_some_and(|(scheme, _)| scheme.bytes().all(|b| b.is_ascii_alphanumeric()))
 }
 
 /// Without a scheme, "end.Really" would be a link: a bare domain counts only with a top-level domain people
@@ -31,12 +30,11 @@ fn has_known_tld(link: &str) -> bool {
 
 /// Generic TLDs common in comment spam plus the country codes of the sites' audiences. Sorted (binary search).
 const KNOWN_TLDS: &[&str] = &[
-    "ae", "app", "au", "bd", "best", "bet", "biz", "blog", "br", "buzz", "ca", "casino", "cc",
-    "cf", "ch", "click", "club", "cn", "co", "com", "de", "dev", "es", "eu", "fr", "fun", "ga",
-    "gl", "gq", "icu", "in", "info", "io", "ir", "it", "jp", "kr", "link", "live", "loan", "ly",
-    "me", "ml", "mobi", "my", "net", "news", "nl", "online", "org", "page", "pk", "pl", "pro",
-    "pw", "qa", "ru", "sa", "shop", "site", "store", "su", "tk", "to", "top", "tv", "uk", "us",
-    "vip", "win", "ws", "xyz",
+    "ae", "app", "au", "bd", "best", "bet", "biz", "blog", "br", "buzz", "ca", "casino", "cc", "cf", "ch", "click",
+    "club", "cn", "co", "com", "de", "dev", "es", "eu", "fr", "fun", "ga", "gl", "gq", "icu", "in", "info", "io", "ir",
+    "it", "jp", "kr", "link", "live", "loan", "ly", "me", "ml", "mobi", "my", "net", "news", "nl", "online", "org",
+    "page", "pk", "pl", "pro", "pw", "qa", "ru", "sa", "shop", "site", "store", "su", "tk", "to", "top", "tv", "uk",
+    "us", "vip", "win", "ws", "xyz",
 ];
 
 /// Score of a comment with `count` links against a limit of `max`: zero within the limit, then rising with the
@@ -79,10 +77,7 @@ mod tests {
     #[test]
     fn score_rises_with_excess() {
         assert_eq!(excess_score(3, 3), 0.0);
-        assert!(
-            excess_score(4, 3) >= 0.5 && excess_score(4, 3) < 0.9,
-            "one extra link holds"
-        );
+        assert!(excess_score(4, 3) >= 0.5 && excess_score(4, 3) < 0.9, "one extra link holds");
         assert!(excess_score(20, 3) >= 0.9, "a link farm is rejected");
     }
 }

@@ -46,8 +46,5 @@ pub fn findings(body: &str, findings: &[Finding], unit: OffsetUnit) -> Vec<pb::F
 }
 
 pub fn timestamp(ms: u64) -> prost_types::Timestamp {
-    prost_types::Timestamp {
-        seconds: (ms / 1000) as i64,
-        nanos: ((ms % 1000) * 1_000_000) as i32,
-    }
+    prost_types::Timestamp { seconds: (ms / 1000) as i64, nanos: ((ms % 1000) * 1_000_000) as i32 }
 }

@@ -20,22 +20,13 @@ impl Moderation {
         Moderation { app }
     }
 
-    async fn submit(
-        &self,
-        req: Request<pb::SubmitCommentRequest>,
-    ) -> Result<pb::SubmitCommentResponse, Error> {
+    async fn submit(&self, req: Request<pb::SubmitCommentRequest>) -> Result<pb::SubmitCommentResponse, Error> {
         let now = self.app.clock.now_ms();
         let (metadata, _, req) = req.into_parts();
         let (sub, unit) = validate::submit_request(req, now)?;
         let site = auth::site(&metadata, &self.app.tenants.load())?;
         if sub.body.len() > site.max_body_bytes {
-            return Err(Error::invalid(
-                "body",
-                format!(
-                    "must be at most {} bytes for this site",
-                    site.max_body_bytes
-                ),
-            ));
+            return Err(Error::invalid("body", format!("must be at most {} bytes for this site", site.max_body_bytes)));
         }
         let comment_id = sub.comment_id.clone();
         let body = sub.body.clone();
@@ -54,10 +45,7 @@ impl Moderation {
         })
     }
 
-    async fn get(
-        &self,
-        req: Request<pb::GetCommentRequest>,
-    ) -> Result<pb::GetCommentResponse, Error> {
+    async fn get(&self, req: Request<pb::GetCommentRequest>) -> Result<pb::GetCommentResponse, Error> {
         let (metadata, _, req) = req.into_parts();
         let mut v = validate::Violations::default();
         v.id("comment_id", &req.comment_id, true, 128);
@@ -86,8 +74,7 @@ impl Moderation {
     }
 }
 
-type DecisionStream =
-    Pin<Box<dyn Stream<Item = Result<pb::WatchDecisionsResponse, Status>> + Send + 'static>>;
+type DecisionStream = Pin<Box<dyn Stream<Item = Result<pb::WatchDecisionsResponse, Status>> + Send + 'static>>;
 
 #[tonic::async_trait]
 impl ModerationService for Moderation {
@@ -111,31 +98,20 @@ impl ModerationService for Moderation {
         &self,
         _request: Request<pb::WatchDecisionsRequest>,
     ) -> Result<Response<Self::WatchDecisionsStream>, Status> {
-        observe("WatchDecisions", async {
-            Err(Error::Unimplemented(
-                "WatchDecisions is not implemented yet",
-            ))
-        })
-        .await
+        observe("WatchDecisions", async { Err(Error::Unimplemented("WatchDecisions is not implemented yet")) }).await
     }
 
     async fn list_decisions(
         &self,
         _request: Request<pb::ListDecisionsRequest>,
     ) -> Result<Response<pb::ListDecisionsResponse>, Status> {
-        observe("ListDecisions", async {
-            Err(Error::Unimplemented("ListDecisions is not implemented yet"))
-        })
-        .await
+        observe("ListDecisions", async { Err(Error::Unimplemented("ListDecisions is not implemented yet")) }).await
     }
 
     async fn report_comment(
         &self,
         _request: Request<pb::ReportCommentRequest>,
     ) -> Result<Response<pb::ReportCommentResponse>, Status> {
-        observe("ReportComment", async {
-            Err(Error::Unimplemented("ReportComment is not implemented yet"))
-        })
-        .await
+        observe("ReportComment", async { Err(Error::Unimplemented("ReportComment is not implemented yet")) }).await
     }
 }

@@ -17,10 +17,7 @@ pub struct Violations(Vec<FieldViolation>);
 
 impl Violations {
     pub fn add(&mut self, field: &str, description: impl Into<String>) {
-        self.0.push(FieldViolation {
-            field: field.into(),
-            description: description.into(),
-        });
+        self.0.push(FieldViolation { field: field.into(), description: description.into() });
     }
 
     /// An identifier: required or not, at most `max` bytes, no control characters at all.
@@ -41,14 +38,8 @@ impl Violations {
         if value.len() > max {
             self.add(field, format!("must be at most {max} bytes"));
         }
-        if value
-            .chars()
-            .any(|c| c.is_ascii_control() && c != '\t' && c != '\r' && c != '\n' && c != '\u{7f}')
-        {
-            self.add(
-                field,
-                "must not contain control characters other than tab, CR and LF",
-            );
+        if value.chars().any(|c| c.is_ascii_control() && c != '\t' && c != '\r' && c != '\n' && c != '\u{7f}') {
+            self.add(field, "must not contain control characters other than tab, CR and LF");
         }
     }
 
@@ -65,11 +56,7 @@ impl Violations {
     }
 
     pub fn finish(self) -> Result<(), Error> {
-        if self.0.is_empty() {
-            Ok(())
-        } else {
-            Err(Error::InvalidArgument(self.0))
-        }
+        if self.0.is_empty() { Ok(()) } else { Err(Error::InvalidArgument(self.0)) }
     }
 }
 
@@ -87,10 +74,7 @@ fn is_format(c: char) -> bool {
 }
 
 /// Validates a SubmitComment request and builds the submission. `now_ms` fills an absent `submitted_at`.
-pub fn submit_request(
-    req: pb::SubmitCommentRequest,
-    now_ms: u64,
-) -> Result<(Submission, OffsetUnit), Error> {
+pub fn submit_request(req: pb::SubmitCommentRequest, now_ms: u64) -> Result<(Submission, OffsetUnit), Error> {
     let mut v = Violations::default();
     v.id("comment_id", &req.comment_id, true, 128);
     v.id("thread_id", &req.thread_id, true, 256);
@@ -100,10 +84,7 @@ pub fn submit_request(
     if req.body.is_empty() {
         v.add("body", "is required");
     } else if req.body.len() > ABSOLUTE_MAX_BODY_BYTES {
-        v.add(
-            "body",
-            format!("must be at most {ABSOLUTE_MAX_BODY_BYTES} bytes"),
-        );
+        v.add("body", format!("must be at most {ABSOLUTE_MAX_BODY_BYTES} bytes"));
     } else {
         v.text("body", &req.body, ABSOLUTE_MAX_BODY_BYTES);
         if is_blank(&req.body) {
@@ -111,10 +92,7 @@ pub fn submit_request(
         }
     }
     if pb::ContentFormat::try_from(req.format).is_err() {
-        v.add(
-            "format",
-            format!("unknown ContentFormat value {}", req.format),
-        );
+        v.add("format", format!("unknown ContentFormat value {}", req.format));
     }
     let unit = v.offset_unit("offset_encoding", req.offset_encoding);
     let author = match &req.author {
@@ -145,10 +123,7 @@ pub fn submit_request(
     };
     let signals = req.signals.as_ref().map(|s| {
         v.text("signals.referrer", &s.referrer, 2048);
-        crate::domain::Signals {
-            honeypot_filled: s.honeypot_filled,
-            time_to_submit_ms: s.time_to_submit_ms,
-        }
+        crate::domain::Signals { honeypot_filled: s.honeypot_filled, time_to_submit_ms: s.time_to_submit_ms }
     });
     let submitted_at_ms = match &req.submitted_at {
         None => now_ms,
@@ -157,10 +132,7 @@ pub fn submit_request(
                 secs * 1000 + ts.nanos as u64 / 1_000_000
             }
             _ => {
-                v.add(
-                    "submitted_at",
-                    "must be a valid timestamp between 1970 and 3000",
-                );
+                v.add("submitted_at", "must be a valid timestamp between 1970 and 3000");
                 now_ms
             }
         },
@@ -188,10 +160,7 @@ mod tests {
         pb::SubmitCommentRequest {
             comment_id: "c1".into(),
             thread_id: "t1".into(),
-            author: Some(pb::Author {
-                ip: "203.0.113.7".into(),
-                ..Default::default()
-            }),
+            author: Some(pb::Author { ip: "203.0.113.7".into(), ..Default::default() }),
             body: "Hello".into(),
             ..Default::default()
         }
@@ -213,67 +182,32 @@ mod tests {
 
     #[test]
     fn every_violation_is_reported_with_its_field() {
-        let req = pb::SubmitCommentRequest {
-            format: 99,
-            offset_encoding: 7,
-            ..Default::default()
-        };
-        assert_eq!(
-            fields(req),
-            vec![
-                "comment_id",
-                "thread_id",
-                "body",
-                "format",
-                "offset_encoding",
-                "author"
-            ]
-        );
+        let req = pb::SubmitCommentRequest { format: 99, offset_encoding: 7, ..Default::default() };
+        assert_eq!(fields(req), vec!["comment_id", "thread_id", "body", "format", "offset_encoding", "author"]);
     }
 
     #[test]
     fn body_rules() {
-        let blank = pb::SubmitCommentRequest {
-            body: " \u{200B}\n\t".into(),
-            ..valid()
-        };
+        let blank = pb::SubmitCommentRequest { body: " \u{200B}\n\t".into(), ..valid() };
         assert_eq!(fields(blank), vec!["body"]);
-        let control = pb::SubmitCommentRequest {
-            body: "a\u{0}b".into(),
-            ..valid()
-        };
+        let control = pb::SubmitCommentRequest { body: "a\u{0}b".into(), ..valid() };
         assert_eq!(fields(control), vec!["body"]);
-        let bell = pb::SubmitCommentRequest {
-            body: "ring\u{7}".into(),
-            ..valid()
-        };
+        let bell = pb::SubmitCommentRequest { body: "ring\u{7}".into(), ..valid() };
         assert_eq!(fields(bell), vec!["body"]);
-        let huge = pb::SubmitCommentRequest {
-            body: "x".repeat(ABSOLUTE_MAX_BODY_BYTES + 1),
-            ..valid()
-        };
+        let huge = pb::SubmitCommentRequest { body: "x".repeat(ABSOLUTE_MAX_BODY_BYTES + 1), ..valid() };
         assert_eq!(fields(huge), vec!["body"]);
         // Tabs, newlines, and format characters used in Urdu and Arabic are accepted.
-        let urdu = pb::SubmitCommentRequest {
-            body: "مرحبا\u{200C}\u{200F}\tok\r\n".into(),
-            ..valid()
-        };
+        let urdu = pb::SubmitCommentRequest { body: "مرحبا\u{200C}\u{200F}\tok\r\n".into(), ..valid() };
         assert!(submit_request(urdu, 0).is_ok());
     }
 
     #[test]
     fn ip_and_author_rules() {
         let mut bad_ip = valid();
-        bad_ip.author = Some(pb::Author {
-            ip: "999.1.1.1".into(),
-            ..Default::default()
-        });
+        bad_ip.author = Some(pb::Author { ip: "999.1.1.1".into(), ..Default::default() });
         assert_eq!(fields(bad_ip), vec!["author.ip"]);
         let mut v6 = valid();
-        v6.author = Some(pb::Author {
-            ip: "2001:db8::1".into(),
-            ..Default::default()
-        });
+        v6.author = Some(pb::Author { ip: "2001:db8::1".into(), ..Default::default() });
         assert!(submit_request(v6, 0).is_ok());
         let mut no_ip = valid();
         no_ip.author = Some(pb::Author::default());
@@ -282,11 +216,7 @@ mod tests {
 
     #[test]
     fn ids_reject_controls_and_length() {
-        let req = pb::SubmitCommentRequest {
-            comment_id: "a\nb".into(),
-            thread_id: "t".repeat(257),
-            ..valid()
-        };
+        let req = pb::SubmitCommentRequest { comment_id: "a\nb".into(), thread_id: "t".repeat(257), ..valid() };
         assert_eq!(fields(req), vec!["comment_id", "thread_id"]);
     }
 }

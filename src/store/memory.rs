@@ -3,8 +3,8 @@
 //! every step that Redis runs as one Lua script runs here under one lock. Nothing survives a restart.
 
 use super::{
-    After, Answer, CommentRecord, DecisionEvent, Lookup, NewComment, ReadError, Store, StoreError,
-    StreamId, SubmitOutcome,
+    After, Answer, CommentRecord, DecisionEvent, Lookup, NewComment, ReadError, Store, StoreError, StreamId,
+    SubmitOutcome,
 };
 use crate::clock::{Clock, SystemClock};
 use crate::domain::{Context, DecisionSource, Reputation, Verdict};
@@ -52,11 +52,7 @@ impl SiteData {
             self.decisions.pop_front();
         }
         // Queue entries are ordered by id, i.e. by time: the expired ones are at the front.
-        while self
-            .pending
-            .first_key_value()
-            .is_some_and(|(_, e)| e.expires_at_ms <= now_ms)
-        {
+        while self.pending.first_key_value().is_some_and(|(_, e)| e.expires_at_ms <= now_ms) {
             self.pending.pop_first();
         }
         while let Some((expires, _)) = self.comment_expiry.first() {
@@ -70,9 +66,7 @@ impl SiteData {
     }
 
     fn live_comment(&self, comment_id: &str, now_ms: u64) -> Option<&CommentRecord> {
-        self.comments
-            .get(comment_id)
-            .filter(|c| c.expires_at_ms > now_ms)
+        self.comments.get(comment_id).filter(|c| c.expires_at_ms > now_ms)
     }
 }
 
@@ -91,18 +85,11 @@ impl Default for MemoryStore {
 
 impl MemoryStore {
     pub fn new(clock: Arc<dyn Clock>) -> MemoryStore {
-        MemoryStore {
-            clock,
-            sites: Mutex::new(HashMap::new()),
-        }
+        MemoryStore { clock, sites: Mutex::new(HashMap::new()) }
     }
 
     fn site(&self, site: &str) -> Arc<Mutex<SiteData>> {
-        self.sites
-            .lock()
-            .entry(site.to_string())
-            .or_default()
-            .clone()
+        self.sites.lock().entry(site.to_string()).or_default().clone()
     }
 
     /// Undecided items in the site's pending queue, oldest first (the review issue builds on this).
@@ -116,11 +103,7 @@ impl MemoryStore {
 }
 
 fn answer_for(record: &CommentRecord, body_sha256: &str) -> Lookup {
-    if record.body_sha256 == body_sha256 {
-        Lookup::Replay(record.answer.clone())
-    } else {
-        Lookup::Conflict
-    }
+    if record.body_sha256 == body_sha256 { Lookup::Replay(record.answer.clone()) } else { Lookup::Conflict }
 }
 
 #[async_trait]
@@ -129,33 +112,18 @@ impl Store for MemoryStore {
         "memory"
     }
 
-    async fn lookup(
-        &self,
-        site: &str,
-        comment_id: &str,
-        body_sha256: &str,
-    ) -> Result<Lookup, StoreError> {
+    async fn lookup(&self, site: &str, comment_id: &str, body_sha256: &str) -> Result<Lookup, StoreError> {
         let now = self.clock.now_ms();
         let site = self.site(site);
         let data = site.lock();
-        Ok(data
-            .live_comment(comment_id, now)
-            .map_or(Lookup::Missing, |r| answer_for(r, body_sha256)))
+        Ok(data.live_comment(comment_id, now).map_or(Lookup::Missing, |r| answer_for(r, body_sha256)))
     }
 
-    async fn context(
-        &self,
-        site: &str,
-        author_key: Option<&str>,
-        ip_key: &str,
-    ) -> Result<Context, StoreError> {
+    async fn context(&self, site: &str, author_key: Option<&str>, ip_key: &str) -> Result<Context, StoreError> {
         let site = self.site(site);
         let data = site.lock();
         let rep = |k: &str| data.reputation.get(k).copied().unwrap_or_default();
-        Ok(Context {
-            author: author_key.map(rep),
-            ip: rep(ip_key),
-        })
+        Ok(Context { author: author_key.map(rep), ip: rep(ip_key) })
     }
 
     async fn submit(&self, site: &str, c: NewComment) -> Result<SubmitOutcome, StoreError> {
@@ -165,10 +133,7 @@ impl Store for MemoryStore {
         data.expire(now);
         // The replay check is repeated inside the atomic step: a concurrent duplicate that passed the earlier
         // lookup resolves here to the winner's answer.
-        match data
-            .live_comment(&c.comment_id, now)
-            .map(|r| answer_for(r, &c.body_sha256))
-        {
+        match data.live_comment(&c.comment_id, now).map(|r| answer_for(r, &c.body_sha256)) {
             Some(Lookup::Replay(answer)) => return Ok(SubmitOutcome::Replayed(answer)),
             Some(_) => return Ok(SubmitOutcome::Conflict),
             None => {}
@@ -177,11 +142,7 @@ impl Store for MemoryStore {
         let review_id = (c.verdict == Verdict::PendingReview).then(|| {
             let id = data.next_id(now);
             let review_id = format!("p-{id}");
-            let entry = QueueEntry {
-                review_id: review_id.clone(),
-                comment_id: c.comment_id.clone(),
-                expires_at_ms,
-            };
+            let entry = QueueEntry { review_id: review_id.clone(), comment_id: c.comment_id.clone(), expires_at_ms };
             data.pending.insert(id, entry);
             review_id
         });
@@ -234,8 +195,7 @@ impl Store for MemoryStore {
             publish_original: false,
             expires_at_ms,
         };
-        data.comment_expiry
-            .insert((expires_at_ms, c.comment_id.clone()));
+        data.comment_expiry.insert((expires_at_ms, c.comment_id.clone()));
         data.comments.insert(c.comment_id, record);
         Ok(SubmitOutcome::Stored(answer))
     }
@@ -247,12 +207,7 @@ impl Store for MemoryStore {
         Ok(data.live_comment(comment_id, now).cloned())
     }
 
-    async fn read_decisions(
-        &self,
-        site: &str,
-        after: After,
-        limit: usize,
-    ) -> Result<Vec<DecisionEvent>, ReadError> {
+    async fn read_decisions(&self, site: &str, after: After, limit: usize) -> Result<Vec<DecisionEvent>, ReadError> {
         let now = self.clock.now_ms();
         let site = self.site(site);
         let mut data = site.lock();

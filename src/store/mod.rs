@@ -5,7 +5,9 @@
 //!
 //! Invariant: every method is scoped to one site; no call can reach another site's data.
 
+pub mod keys;
 pub mod memory;
+pub mod redis;
 
 use crate::domain::{Context, DecisionSource, Finding, Verdict};
 use async_trait::async_trait;
@@ -142,14 +144,7 @@ pub struct StreamId {
 impl StreamId {
     /// The next id after `self` at time `now_ms` (monotonic even if the clock steps back).
     pub fn next(self, now_ms: u64) -> StreamId {
-        if now_ms > self.ms {
-            StreamId { ms: now_ms, seq: 0 }
-        } else {
-            StreamId {
-                ms: self.ms,
-                seq: self.seq + 1,
-            }
-        }
+        if now_ms > self.ms { StreamId { ms: now_ms, seq: 0 } } else { StreamId { ms: self.ms, seq: self.seq + 1 } }
     }
 
     /// Parses `<ms>-<seq>` or `<ms>`; `None` for anything else.
@@ -187,20 +182,10 @@ pub trait Store: Send + Sync + 'static {
     fn name(&self) -> &'static str;
 
     /// Replay lookup: has this comment id been accepted before, and with which body?
-    async fn lookup(
-        &self,
-        site: &str,
-        comment_id: &str,
-        body_sha256: &str,
-    ) -> Result<Lookup, StoreError>;
+    async fn lookup(&self, site: &str, comment_id: &str, body_sha256: &str) -> Result<Lookup, StoreError>;
 
     /// Everything analysis and policy need from the store, in one round trip.
-    async fn context(
-        &self,
-        site: &str,
-        author_key: Option<&str>,
-        ip_key: &str,
-    ) -> Result<Context, StoreError>;
+    async fn context(&self, site: &str, author_key: Option<&str>, ip_key: &str) -> Result<Context, StoreError>;
 
     /// The one atomic step: record + queue entry (if held) + decision event + reputation counters, all or nothing.
     async fn submit(&self, site: &str, comment: NewComment) -> Result<SubmitOutcome, StoreError>;
@@ -209,12 +194,7 @@ pub trait Store: Send + Sync + 'static {
     async fn get(&self, site: &str, comment_id: &str) -> Result<Option<CommentRecord>, StoreError>;
 
     /// Up to `limit` decision events after `after`, oldest first.
-    async fn read_decisions(
-        &self,
-        site: &str,
-        after: After,
-        limit: usize,
-    ) -> Result<Vec<DecisionEvent>, ReadError>;
+    async fn read_decisions(&self, site: &str, after: After, limit: usize) -> Result<Vec<DecisionEvent>, ReadError>;
 
     /// Whether the store answers now (health checks).
     async fn ping(&self) -> Result<(), StoreError>;
@@ -229,11 +209,7 @@ mod tests {
         let a = StreamId { ms: 10, seq: 0 };
         assert_eq!(a.next(11), StreamId { ms: 11, seq: 0 });
         assert_eq!(a.next(10), StreamId { ms: 10, seq: 1 });
-        assert_eq!(
-            a.next(5),
-            StreamId { ms: 10, seq: 1 },
-            "a clock stepping back never reorders"
-        );
+        assert_eq!(a.next(5), StreamId { ms: 10, seq: 1 }, "a clock stepping back never reorders");
         assert_eq!(StreamId::parse(&a.to_string()), Some(a));
         assert_eq!(StreamId::parse("7"), Some(StreamId { ms: 7, seq: 0 }));
         assert_eq!(StreamId::parse("x-1"), None);

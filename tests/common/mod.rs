@@ -3,6 +3,8 @@
 
 #![allow(dead_code)] // each test binary uses a different part of the harness
 
+pub mod redis;
+
 use arc_swap::ArcSwap;
 use commentguard::api::App;
 use commentguard::clock::{Clock, SystemClock};
@@ -57,46 +59,26 @@ impl TestServer {
             keys: Pseudonymizer::new(b"test-secret"),
             clock,
         });
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let metrics = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind metrics");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let metrics = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind metrics");
         let addr = listener.local_addr().expect("addr");
         let metrics_addr = metrics.local_addr().expect("metrics addr");
         let (tx, rx) = oneshot::channel::<()>();
         let server_app = app.clone();
-        let server_config = config.server.clone();
         let task = tokio::spawn(async move {
             let shutdown = async move {
                 let _ = rx.await;
             };
-            commentguard::server::run(
-                listener,
-                Some(metrics),
-                server_app,
-                &server_config,
-                shutdown,
-            )
-            .await
+            commentguard::server::run(listener, Some(metrics), server_app, &config, shutdown).await
         });
-        TestServer {
-            addr,
-            metrics_addr,
-            app,
-            shutdown: Some(tx),
-            task: Some(task),
-        }
+        TestServer { addr, metrics_addr, app, shutdown: Some(tx), task: Some(task) }
     }
 
     pub async fn channel(&self) -> Channel {
         let url = format!("http://{}", self.addr);
-        wait_for(Duration::from_secs(10), || async {
-            Channel::from_shared(url.clone()).ok()?.connect().await.ok()
-        })
-        .await
-        .expect("server accepts connections")
+        wait_for(Duration::from_secs(10), || async { Channel::from_shared(url.clone()).ok()?.connect().await.ok() })
+            .await
+            .expect("server accepts connections")
     }
 
     pub async fn moderation(&self) -> ModerationServiceClient<Channel> {
@@ -118,10 +100,7 @@ impl TestServer {
     pub async fn stop(mut self) -> anyhow::Result<()> {
         self.begin_shutdown();
         let task = self.task.take().expect("running");
-        tokio::time::timeout(Duration::from_secs(10), task)
-            .await
-            .expect("server stops within 10 s")
-            .expect("join")
+        tokio::time::timeout(Duration::from_secs(10), task).await.expect("server stops within 10 s").expect("join")
     }
 }
 
@@ -134,10 +113,7 @@ impl Drop for TestServer {
 /// Adds `authorization: Bearer <secret>`.
 pub fn authed<T>(message: T, secret: &str) -> tonic::Request<T> {
     let mut req = tonic::Request::new(message);
-    req.metadata_mut().insert(
-        "authorization",
-        format!("Bearer {secret}").parse().expect("ascii metadata"),
-    );
+    req.metadata_mut().insert("authorization", format!("Bearer {secret}").parse().expect("ascii metadata"));
     req
 }
 

@@ -1,0 +1,42 @@
+-- The atomic submit step (DESIGN §4): idempotency check, record, queue entry (if held), decision event and
+-- reputation counters, all or nothing. MULTI cannot read-then-write, so this is one script.
+--
+-- KEYS: 1 record hash, 2 pending stream, 3 decision stream, 4 ip reputation, 5 author reputation (may be unused)
+-- ARGV: 1 body sha256, 2 answer json (without review id and cursor), 3 record json, 4 verdict, 5 retention ms,
+--       6 now ms, 7 held "1"/"0", 8 decision event json (without cursor), 9 has author "1"/"0", 10 comment id
+-- Returns {"replay", answer, review_id, cursor} | {"conflict"} | {"stored", review_id, cursor}
+local existing = redis.call('HMGET', KEYS[1], 'sha', 'answer', 'review', 'cursor')
+if existing[1] then
+  if existing[1] == ARGV[1] then
+    return {'replay', existing[2], existing[3], existing[4]}
+  end
+  return {'conflict'}
+end
+
+local retention = tonumber(ARGV[5])
+local now = tonumber(ARGV[6])
+-- Entries older than the retention window are trimmed as new ones arrive ('~': at node granularity, cheap).
+local minid = tostring(math.max(now - retention, 0))
+
+local review = ''
+if ARGV[7] == '1' then
+  local qid = redis.call('XADD', KEYS[2], 'MINID', '~', minid, '*', 'comment_id', ARGV[10])
+  review = 'p-' .. qid
+end
+local cursor = redis.call('XADD', KEYS[3], 'MINID', '~', minid, '*', 'e', ARGV[8])
+
+redis.call('HSET', KEYS[1],
+  'sha', ARGV[1], 'answer', ARGV[2], 'rec', ARGV[3], 'review', review, 'cursor', cursor,
+  'verdict', ARGV[4], 'source', 'AUTOMATIC', 'moderator', '', 'decided_at', ARGV[6], 'publish_original', '0',
+  'expires_at', tostring(now + retention))
+redis.call('PEXPIRE', KEYS[1], retention)
+
+local reps = {KEYS[4]}
+if ARGV[9] == '1' then reps[2] = KEYS[5] end
+for _, key in ipairs(reps) do
+  redis.call('HINCRBY', key, 'submitted', 1)
+  if ARGV[4] == 'APPROVED' then redis.call('HINCRBY', key, 'approved', 1) end
+  if ARGV[4] == 'REJECTED' then redis.call('HINCRBY', key, 'rejected', 1) end
+  redis.call('PEXPIRE', key, retention)
+end
+return {'stored', review, cursor}

@@ -1,0 +1,356 @@
+//! The production store on Redis (DESIGN §4–5). Every write that must be atomic is one Lua script (`lua/`); key
+//! names come from [`super::keys`]. Durability is Redis's: run it with `appendonly yes` (and `durability =
+//! "replica"` to also wait for a replica with `WAIT` before answering).
+//!
+//! Failure model: every command has a response timeout, so a dead Redis makes a request fail in bounded time with
+//! `StoreError` (→ `UNAVAILABLE`: not acknowledged, retry with the same comment id) instead of hanging. The
+//! connection manager reconnects with backoff in the background; the service recovers by itself when Redis returns.
+//! A timeout on the submit script leaves its outcome unknown to us — that is safe because a retry is idempotent.
+
+use super::{
+    After, Answer, AuthorRecord, CommentRecord, DecisionEvent, Lookup, NewComment, ReadError, Store, StoreError,
+    SubmitOutcome, keys,
+};
+use crate::clock::Clock;
+use crate::domain::{Context, DecisionSource, Reputation, Verdict};
+use async_trait::async_trait;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use serde::{Deserialize, Serialize};
+use std::sync::{Arc, LazyLock};
+use std::time::Duration;
+
+static SUBMIT: LazyLock<redis::Script> = LazyLock::new(|| redis::Script::new(include_str!("lua/submit.lua")));
+static READ_DECISIONS: LazyLock<redis::Script> =
+    LazyLock::new(|| redis::Script::new(include_str!("lua/read_decisions.lua")));
+
+/// How long an acknowledged write must be durable for before the answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Durability {
+    /// The primary has applied it (and, with `appendonly yes`, logged it).
+    Primary,
+    /// At least one replica acknowledged it too (`WAIT 1 <timeout>`).
+    Replica { timeout: Duration },
+}
+
+/// Connection settings.
+#[derive(Debug, Clone)]
+pub struct RedisOptions {
+    pub url: String,
+    /// Bound on every command and on connecting.
+    pub timeout: Duration,
+    pub durability: Durability,
+}
+
+/// The immutable part of a comment, stored as one JSON field.
+#[derive(Debug, Serialize, Deserialize)]
+struct StoredComment {
+    comment_id: String,
+    thread_id: String,
+    parent_comment_id: String,
+    permalink: String,
+    language: String,
+    author: AuthorRecord,
+    body: String,
+    submitted_at_ms: u64,
+}
+
+/// The answer without the ids the script mints (review id, cursor).
+#[derive(Debug, Serialize, Deserialize)]
+struct StoredAnswer {
+    verdict: Verdict,
+    findings: Vec<crate::domain::Finding>,
+    spam_score: f64,
+    redacted_body: String,
+}
+
+#[derive(Clone)]
+pub struct RedisStore {
+    conn: ConnectionManager,
+    durability: Durability,
+    clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for RedisStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisStore").field("durability", &self.durability).finish_non_exhaustive()
+    }
+}
+
+fn err(context: &str) -> impl Fn(redis::RedisError) -> StoreError + '_ {
+    move |e| StoreError(format!("redis {context}: {e}"))
+}
+
+fn to_json<T: Serialize>(value: &T) -> Result<String, StoreError> {
+    serde_json::to_string(value).map_err(|e| StoreError(format!("encoding for redis: {e}")))
+}
+
+fn corrupt(context: &str) -> StoreError {
+    StoreError(format!("redis {context}: unexpected reply"))
+}
+
+impl RedisStore {
+    /// Prepares the connection without waiting for Redis: the service starts (NOT_SERVING) even while Redis is
+    /// down and becomes ready when it answers.
+    pub fn connect(options: &RedisOptions, clock: Arc<dyn Clock>) -> Result<RedisStore, StoreError> {
+        let client = redis::Client::open(options.url.as_str()).map_err(err("url"))?;
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(options.timeout))
+            .set_response_timeout(Some(options.timeout))
+            .set_number_of_retries(2)
+            .set_min_delay(Duration::from_millis(50))
+            .set_max_delay(Duration::from_secs(2));
+        let conn = ConnectionManager::new_lazy_with_config(client, config).map_err(err("connect"))?;
+        Ok(RedisStore { conn, durability: options.durability, clock })
+    }
+
+    async fn wait_for_replica(&self) -> Result<(), StoreError> {
+        let Durability::Replica { timeout } = self.durability else { return Ok(()) };
+        let mut conn = self.conn.clone();
+        let acked: i64 = redis::cmd("WAIT")
+            .arg(1)
+            .arg(timeout.as_millis() as u64)
+            .query_async(&mut conn)
+            .await
+            .map_err(err("WAIT"))?;
+        if acked < 1 {
+            return Err(StoreError("no replica acknowledged the write in time".into()));
+        }
+        Ok(())
+    }
+}
+
+fn verdict_name(v: Verdict) -> &'static str {
+    v.as_str()
+}
+
+fn parse_verdict(s: &str) -> Option<Verdict> {
+    match s {
+        "APPROVED" => Some(Verdict::Approved),
+        "PENDING_REVIEW" => Some(Verdict::PendingReview),
+        "REJECTED" => Some(Verdict::Rejected),
+        _ => None,
+    }
+}
+
+impl StoredAnswer {
+    /// The full answer, with the ids the script minted.
+    fn into_answer(self, review_id: &str, cursor: &str) -> Answer {
+        Answer {
+            verdict: self.verdict,
+            findings: self.findings,
+            spam_score: self.spam_score,
+            redacted_body: self.redacted_body,
+            review_id: (!review_id.is_empty()).then(|| review_id.to_string()),
+            decision_cursor: cursor.to_string(),
+        }
+    }
+}
+
+/// Rebuilds a full answer from its stored JSON and the ids the script minted.
+fn answer(json: &str, review_id: &str, cursor: &str) -> Result<Answer, StoreError> {
+    let a: StoredAnswer = serde_json::from_str(json).map_err(|_| corrupt("answer"))?;
+    Ok(a.into_answer(review_id, cursor))
+}
+
+fn reputation(fields: &[Option<u64>]) -> Reputation {
+    let at = |i: usize| fields.get(i).copied().flatten().unwrap_or(0);
+    Reputation { submitted: at(0), approved: at(1), rejected: at(2), spam: at(3) }
+}
+
+const REPUTATION_FIELDS: [&str; 4] = ["submitted", "approved", "rejected", "spam"];
+
+#[async_trait]
+impl Store for RedisStore {
+    fn name(&self) -> &'static str {
+        "redis"
+    }
+
+    async fn lookup(&self, site: &str, comment_id: &str, body_sha256: &str) -> Result<Lookup, StoreError> {
+        let mut conn = self.conn.clone();
+        let (sha, json, review, cursor): (Option<String>, Option<String>, Option<String>, Option<String>) =
+            redis::cmd("HMGET")
+                .arg(keys::comment(site, comment_id))
+                .arg(&["sha", "answer", "review", "cursor"])
+                .query_async(&mut conn)
+                .await
+                .map_err(err("lookup"))?;
+        match (sha, json) {
+            (None, _) => Ok(Lookup::Missing),
+            (Some(sha), _) if sha != body_sha256 => Ok(Lookup::Conflict),
+            (Some(_), Some(json)) => {
+                Ok(Lookup::Replay(answer(&json, review.as_deref().unwrap_or(""), cursor.as_deref().unwrap_or(""))?))
+            }
+            (Some(_), None) => Err(corrupt("lookup")),
+        }
+    }
+
+    async fn context(&self, site: &str, author_key: Option<&str>, ip_key: &str) -> Result<Context, StoreError> {
+        let mut conn = self.conn.clone();
+        let mut pipe = redis::pipe();
+        pipe.cmd("HMGET").arg(keys::ip_reputation(site, ip_key)).arg(&REPUTATION_FIELDS);
+        if let Some(a) = author_key {
+            pipe.cmd("HMGET").arg(keys::author_reputation(site, a)).arg(&REPUTATION_FIELDS);
+        }
+        let replies: Vec<Vec<Option<u64>>> = pipe.query_async(&mut conn).await.map_err(err("context"))?;
+        let ip = replies.first().map(|r| reputation(r)).unwrap_or_default();
+        let author = author_key.map(|_| replies.get(1).map(|r| reputation(r)).unwrap_or_default());
+        Ok(Context { author, ip })
+    }
+
+    async fn submit(&self, site: &str, c: NewComment) -> Result<SubmitOutcome, StoreError> {
+        let stored_answer = StoredAnswer {
+            verdict: c.verdict,
+            findings: c.findings,
+            spam_score: c.spam_score,
+            redacted_body: c.redacted_body,
+        };
+        let event = DecisionEvent {
+            cursor: String::new(),
+            comment_id: c.comment_id.clone(),
+            verdict: c.verdict,
+            source: DecisionSource::Automatic,
+            moderator_id: String::new(),
+            reason_codes: c.reason_codes,
+            decided_at_ms: 0,
+            redacted_body: stored_answer.redacted_body.clone(),
+            publish_original: false,
+            thread_id: c.thread_id.clone(),
+        };
+        let record = StoredComment {
+            comment_id: c.comment_id.clone(),
+            thread_id: c.thread_id,
+            parent_comment_id: c.parent_comment_id,
+            permalink: c.permalink,
+            language: c.language,
+            author: c.author,
+            body: c.body,
+            submitted_at_ms: c.submitted_at_ms,
+        };
+        let now = self.clock.now_ms();
+        let event = DecisionEvent { decided_at_ms: now, ..event };
+        let answer_json = to_json(&stored_answer)?;
+        let author_key = c.author_key.as_deref().unwrap_or("-");
+        let mut conn = self.conn.clone();
+        let reply: Vec<String> = SUBMIT
+            .key(keys::comment(site, &c.comment_id))
+            .key(keys::pending_queue(site))
+            .key(keys::decisions(site))
+            .key(keys::ip_reputation(site, &c.ip_key))
+            .key(keys::author_reputation(site, author_key))
+            .arg(&c.body_sha256)
+            .arg(&answer_json)
+            .arg(to_json(&record)?)
+            .arg(verdict_name(c.verdict))
+            .arg(c.retention_ms.max(1))
+            .arg(now)
+            .arg(if c.verdict == Verdict::PendingReview { "1" } else { "0" })
+            .arg(to_json(&event)?)
+            .arg(if c.author_key.is_some() { "1" } else { "0" })
+            .arg(&c.comment_id)
+            .invoke_async(&mut conn)
+            .await
+            .map_err(err("submit"))?;
+        let outcome = match reply.as_slice() {
+            [kind, review, cursor] if kind == "stored" => {
+                SubmitOutcome::Stored(stored_answer.into_answer(review, cursor))
+            }
+            [kind, stored, review, cursor] if kind == "replay" => {
+                SubmitOutcome::Replayed(answer(stored, review, cursor)?)
+            }
+            [kind] if kind == "conflict" => return Ok(SubmitOutcome::Conflict),
+            _ => return Err(corrupt("submit")),
+        };
+        self.wait_for_replica().await?;
+        Ok(outcome)
+    }
+
+    async fn get(&self, site: &str, comment_id: &str) -> Result<Option<CommentRecord>, StoreError> {
+        let mut conn = self.conn.clone();
+        let fields: Vec<Option<String>> = redis::cmd("HMGET")
+            .arg(keys::comment(site, comment_id))
+            .arg(&[
+                "rec",
+                "answer",
+                "review",
+                "cursor",
+                "verdict",
+                "source",
+                "moderator",
+                "decided_at",
+                "publish_original",
+                "expires_at",
+                "sha",
+            ])
+            .query_async(&mut conn)
+            .await
+            .map_err(err("get"))?;
+        let field = |i: usize| fields.get(i).cloned().flatten();
+        let Some(rec) = field(0) else { return Ok(None) };
+        let rec: StoredComment = serde_json::from_str(&rec).map_err(|_| corrupt("record"))?;
+        let answer = answer(
+            &field(1).ok_or_else(|| corrupt("answer"))?,
+            &field(2).unwrap_or_default(),
+            &field(3).unwrap_or_default(),
+        )?;
+        let number = |i: usize| field(i).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+        Ok(Some(CommentRecord {
+            comment_id: rec.comment_id,
+            thread_id: rec.thread_id,
+            parent_comment_id: rec.parent_comment_id,
+            permalink: rec.permalink,
+            language: rec.language,
+            author: rec.author,
+            body: rec.body,
+            body_sha256: field(10).unwrap_or_default(),
+            submitted_at_ms: rec.submitted_at_ms,
+            verdict: field(4).as_deref().and_then(parse_verdict).unwrap_or(answer.verdict),
+            source: if field(5).as_deref() == Some("MODERATOR") {
+                DecisionSource::Moderator
+            } else {
+                DecisionSource::Automatic
+            },
+            moderator_id: field(6).unwrap_or_default(),
+            decided_at_ms: number(7),
+            publish_original: field(8).as_deref() == Some("1"),
+            expires_at_ms: number(9),
+            answer,
+        }))
+    }
+
+    async fn read_decisions(&self, site: &str, after: After, limit: usize) -> Result<Vec<DecisionEvent>, ReadError> {
+        let from = match after {
+            After::Start => "-".to_string(),
+            After::Id(id) => id.to_string(),
+        };
+        let mut conn = self.conn.clone();
+        let reply: Vec<String> = READ_DECISIONS
+            .key(keys::decisions(site))
+            .arg(from)
+            .arg(limit.max(1))
+            .invoke_async(&mut conn)
+            .await
+            .map_err(err("read decisions"))?;
+        match reply.split_first() {
+            Some((status, _)) if status == "expired" => Err(ReadError::Expired),
+            Some((status, rest)) if status == "ok" => rest
+                .chunks(2)
+                .map(|pair| match pair {
+                    [id, json] => {
+                        let mut e: DecisionEvent = serde_json::from_str(json)
+                            .map_err(|_| ReadError::Store("corrupt decision event".into()))?;
+                        e.cursor = id.clone();
+                        Ok(e)
+                    }
+                    _ => Err(ReadError::Store("odd decision stream reply".into())),
+                })
+                .collect(),
+            _ => Err(ReadError::Store("unexpected reply".into())),
+        }
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        let mut conn = self.conn.clone();
+        let _: String = redis::cmd("PING").query_async(&mut conn).await.map_err(err("ping"))?;
+        Ok(())
+    }
+}
