@@ -161,3 +161,73 @@ async fn redis_down_means_unavailable_quickly_never_a_false_acknowledgement() {
         assert!(get(&server, &format!("down{i}")).await.is_err(), "refused comments were not stored");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn records_and_reputation_expire_after_retention() {
+    use commentguard::store::{NewComment, Store};
+    let redis = TestRedis::start();
+    let options = RedisOptions { url: redis.url(), timeout: Duration::from_secs(2), durability: Durability::Primary };
+    let store = RedisStore::connect(&options, Arc::new(SystemClock)).expect("connect");
+    let body = "short-lived";
+    let comment = NewComment {
+        comment_id: "tmp".into(),
+        thread_id: "t".into(),
+        parent_comment_id: String::new(),
+        permalink: String::new(),
+        language: String::new(),
+        author: Default::default(),
+        author_key: Some("author".into()),
+        ip_key: "ip".into(),
+        body: body.into(),
+        body_sha256: commentguard::intake::body_fingerprint(body),
+        submitted_at_ms: 0,
+        verdict: commentguard::domain::Verdict::Approved,
+        findings: Vec::new(),
+        spam_score: 0.0,
+        redacted_body: body.into(),
+        reason_codes: Vec::new(),
+        retention_ms: 300,
+    };
+    store.submit("s", comment).await.expect("stored");
+    assert!(store.get("s", "tmp").await.expect("get").is_some());
+    let gone = wait_for(Duration::from_secs(10), || async {
+        let record = store.get("s", "tmp").await.ok()?;
+        let ctx = store.context("s", Some("author"), "ip").await.ok()?;
+        (record.is_none() && ctx.ip.submitted == 0 && ctx.is_first_time_author()).then_some(())
+    })
+    .await;
+    assert!(gone.is_some(), "record and reputation expire with the site's retention");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replica_durability_waits_for_a_replica() {
+    let primary = TestRedis::start();
+    let mut config = two_sites("");
+    config.store.health_interval_ms = 50;
+    let replica_mode = |timeout_ms: u64| RedisOptions {
+        url: primary.url(),
+        timeout: Duration::from_secs(2),
+        durability: Durability::Replica { timeout: Duration::from_millis(timeout_ms) },
+    };
+    // No replica: the write cannot be confirmed, so it is not acknowledged.
+    let store = RedisStore::connect(&replica_mode(200), Arc::new(SystemClock)).expect("connect");
+    let server = TestServer::start_with_store(config.clone(), Arc::new(store)).await;
+    let mut client = server.moderation().await;
+    let err = client.submit_comment(authed(submission("r0", "hello"), &key("a"))).await.expect_err("no replica");
+    assert_eq!(err.code(), Code::Unavailable);
+    server.stop().await.expect("stops");
+
+    // With a replica attached, the same write is acknowledged.
+    let _replica = TestRedis::start_replica_of(&primary);
+    let store = RedisStore::connect(&replica_mode(2000), Arc::new(SystemClock)).expect("connect");
+    let server = TestServer::start_with_store(config, Arc::new(store)).await;
+    let mut client = server.moderation().await;
+    let ok = wait_for(Duration::from_secs(15), || {
+        let mut c = client.clone();
+        async move { c.submit_comment(authed(submission("r1", "hello"), &key("a"))).await.ok() }
+    })
+    .await;
+    assert!(ok.is_some(), "acknowledged once a replica confirms");
+    let replay = client.submit_comment(authed(submission("r0", "hello"), &key("a"))).await.expect("replayed");
+    assert!(replay.into_inner().replayed, "the unconfirmed write was applied on the primary: a retry replays it");
+}

@@ -178,7 +178,11 @@ impl Store for RedisStore {
             (None, _) => Ok(Lookup::Missing),
             (Some(sha), _) if sha != body_sha256 => Ok(Lookup::Conflict),
             (Some(_), Some(json)) => {
-                Ok(Lookup::Replay(answer(&json, review.as_deref().unwrap_or(""), cursor.as_deref().unwrap_or(""))?))
+                let answer = answer(&json, review.as_deref().unwrap_or(""), cursor.as_deref().unwrap_or(""))?;
+                // The first attempt may have been refused for want of a replica: a replay is an acknowledgement
+                // too, so it carries the same durability promise.
+                self.wait_for_replica().await?;
+                Ok(Lookup::Replay(answer))
             }
             (Some(_), None) => Err(corrupt("lookup")),
         }

@@ -10,6 +10,8 @@ pub struct TestRedis {
     pub port: u16,
     child: Option<Child>,
     dir: tempfile::TempDir,
+    /// `--replicaof 127.0.0.1 <port>` for a replica.
+    primary: Option<u16>,
 }
 
 impl TestRedis {
@@ -17,7 +19,15 @@ impl TestRedis {
     pub fn start() -> TestRedis {
         let dir = tempfile::tempdir().expect("temp dir for redis");
         let port = free_port();
-        let mut redis = TestRedis { port, child: None, dir };
+        let mut redis = TestRedis { port, child: None, dir, primary: None };
+        redis.spawn();
+        redis
+    }
+
+    /// Starts a replica of `primary` and waits until it answers (replication itself catches up asynchronously).
+    pub fn start_replica_of(primary: &TestRedis) -> TestRedis {
+        let dir = tempfile::tempdir().expect("temp dir for redis");
+        let mut redis = TestRedis { port: free_port(), child: None, dir, primary: Some(primary.port) };
         redis.spawn();
         redis
     }
@@ -34,6 +44,7 @@ impl TestRedis {
         let child = Command::new("redis-server")
             .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1", "--save", ""])
             .args(["--appendonly", "yes", "--appendfsync", "always"])
+            .args(self.primary.iter().flat_map(|p| ["--replicaof".to_string(), "127.0.0.1".into(), p.to_string()]))
             .arg("--dir")
             .arg(self.dir.path())
             .stdout(Stdio::null())
