@@ -40,6 +40,8 @@ registry! {
     POLICY_BANNED = ("policy.banned", Policy, "The author or address is banned by the site.");
     POLICY_PREMODERATION = ("policy.premoderation", Policy, "The site holds every comment for review.");
     POLICY_FIRST_TIME_AUTHOR = ("policy.first_time_author", Policy, "The site holds an author's first comment for review.");
+    POLICY_SURGE = ("policy.surge", Policy, "The thread receives comments faster than the site's surge threshold: held for a cool-down.");
+    POLICY_REPORTED = ("policy.reported", Policy, "Readers reported the published comment often enough to hide it pending review.");
 }
 
 /// Looks a code up; `None` for codes this build does not know (e.g. read back from a newer replica's record).

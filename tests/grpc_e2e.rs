@@ -304,7 +304,7 @@ async fn http_get(url: &str) -> Option<String> {
 async fn shutdown_flips_health_and_finishes_in_flight_requests() {
     use commentguard::store::memory::MemoryStore;
     use std::sync::Arc;
-    let gate = Arc::new(GatedStore::new(MemoryStore::default()));
+    let gate = Arc::new(common::GatedStore::new(MemoryStore::default()));
     let mut config = two_sites("");
     config.server.shutdown_grace_ms = 300;
     let mut server = TestServer::start_with_store(config, gate.clone()).await;
@@ -340,67 +340,4 @@ async fn shutdown_flips_health_and_finishes_in_flight_requests() {
     assert_eq!(resp.expect("the in-flight request completes").into_inner().verdict(), Verdict::Approved);
     server.stop().await.expect("clean shutdown");
     assert!(gate.inner.pending("a").is_empty());
-}
-
-/// A store that pauses every submit until released, to hold a request in flight.
-struct GatedStore {
-    inner: commentguard::store::memory::MemoryStore,
-    entered: tokio::sync::Notify,
-    release: tokio::sync::Notify,
-}
-
-impl GatedStore {
-    fn new(inner: commentguard::store::memory::MemoryStore) -> Self {
-        GatedStore { inner, entered: tokio::sync::Notify::new(), release: tokio::sync::Notify::new() }
-    }
-}
-
-#[tonic::async_trait]
-impl commentguard::store::Store for GatedStore {
-    fn name(&self) -> &'static str {
-        "gated"
-    }
-    async fn lookup(
-        &self,
-        s: &str,
-        c: &str,
-        b: &str,
-    ) -> Result<commentguard::store::Lookup, commentguard::store::StoreError> {
-        self.inner.lookup(s, c, b).await
-    }
-    async fn context(
-        &self,
-        s: &str,
-        a: Option<&str>,
-        i: &str,
-    ) -> Result<commentguard::domain::Context, commentguard::store::StoreError> {
-        self.inner.context(s, a, i).await
-    }
-    async fn submit(
-        &self,
-        s: &str,
-        c: commentguard::store::NewComment,
-    ) -> Result<commentguard::store::SubmitOutcome, commentguard::store::StoreError> {
-        self.entered.notify_one();
-        self.release.notified().await;
-        self.inner.submit(s, c).await
-    }
-    async fn get(
-        &self,
-        s: &str,
-        c: &str,
-    ) -> Result<Option<commentguard::store::CommentRecord>, commentguard::store::StoreError> {
-        self.inner.get(s, c).await
-    }
-    async fn read_decisions(
-        &self,
-        s: &str,
-        a: commentguard::store::After,
-        l: usize,
-    ) -> Result<Vec<commentguard::store::DecisionEvent>, commentguard::store::ReadError> {
-        self.inner.read_decisions(s, a, l).await
-    }
-    async fn ping(&self) -> Result<(), commentguard::store::StoreError> {
-        Ok(())
-    }
 }

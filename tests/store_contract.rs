@@ -2,9 +2,7 @@
 
 mod common;
 
-use commentguard::clock::{ManualClock, SystemClock};
-use commentguard::store::redis::{Durability, RedisOptions, RedisStore};
-use std::time::Duration;
+use commentguard::clock::ManualClock;
 use commentguard::domain::{DecisionSource, Finding, Verdict};
 use commentguard::findings;
 use commentguard::store::{After, Lookup, NewComment, ReadError, Store, StreamId, SubmitOutcome, memory::MemoryStore};
@@ -137,23 +135,6 @@ pub async fn sites_are_isolated(store: Arc<dyn Store>) {
     assert_eq!(store.read_decisions("b", After::Start, 10).await.expect("read").len(), 1);
 }
 
-/// A store under test and, for Redis, the private server it lives on (dropped with it).
-struct Backed {
-    store: Arc<dyn Store>,
-    _redis: Option<common::redis::TestRedis>,
-}
-
-fn memory_store() -> Backed {
-    Backed { store: Arc::new(MemoryStore::default()), _redis: None }
-}
-
-fn redis_store() -> Backed {
-    let redis = common::redis::TestRedis::start();
-    let options = RedisOptions { url: redis.url(), timeout: Duration::from_secs(2), durability: Durability::Primary };
-    let store = RedisStore::connect(&options, Arc::new(SystemClock)).expect("connect");
-    Backed { store: Arc::new(store), _redis: Some(redis) }
-}
-
 /// Instantiates every contract test for one store.
 macro_rules! contract {
     ($module:ident, $make:ident) => {
@@ -169,7 +150,7 @@ macro_rules! contract {
     (@tests $make:ident; $($name:ident),*) => {$(
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn $name() {
-            let backed = super::$make();
+            let backed = common::stores::$make();
             super::$name(backed.store.clone()).await;
         }
     )*};

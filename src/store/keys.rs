@@ -5,12 +5,51 @@
 //! ids may contain anything printable, but they only ever appear AFTER the tag, so they cannot change the slot or
 //! reach another site's keys.
 
+/// The prefix of every key of a site. Lua scripts that derive keys at run time (a comment's key from a queue entry,
+/// an author's reputation from a record) build them from this prefix with the same suffixes as the functions below,
+/// so they stay in the site's slot.
+pub fn site_prefix(site: &str) -> String {
+    format!("cg:{{{site}}}:")
+}
+
 pub fn comment(site: &str, comment_id: &str) -> String {
     format!("cg:{{{site}}}:c:{comment_id}")
 }
 
 pub fn pending_queue(site: &str) -> String {
     format!("cg:{{{site}}}:q:pending")
+}
+
+pub fn queue(site: &str, queue: crate::store::review::QueueKind) -> String {
+    match queue {
+        crate::store::review::QueueKind::Pending => pending_queue(site),
+        crate::store::review::QueueKind::Reported => format!("cg:{{{site}}}:q:reported"),
+    }
+}
+
+/// Sorted set of active leases of one queue: member review id, score lease expiry (ms). A score at or below now
+/// means the item is free to claim again.
+pub fn leases(site: &str, queue: crate::store::review::QueueKind) -> String {
+    format!("cg:{{{site}}}:leases:{}", queue.prefix())
+}
+
+/// Hash of one review item's state (claim, deliveries, reports, remembered decision). Lua derives it as
+/// `site_prefix .. "rv:" .. review_id`.
+pub fn review_item(site: &str, review_id: &str) -> String {
+    format!("cg:{{{site}}}:rv:{review_id}")
+}
+
+/// Hash: comment id → review id of its open reported item.
+pub fn open_reports(site: &str) -> String {
+    format!("cg:{{{site}}}:reports")
+}
+
+pub fn audit(site: &str) -> String {
+    format!("cg:{{{site}}}:audit")
+}
+
+pub fn feedback(site: &str) -> String {
+    format!("cg:{{{site}}}:feedback")
 }
 
 pub fn decisions(site: &str) -> String {
@@ -27,6 +66,12 @@ pub fn ip_reputation(site: &str, ip_key: &str) -> String {
     format!("cg:{{{site}}}:ip:{ip_key}")
 }
 
+/// Cluster-wide rate-limit state of one limit (`ip`, `author`, `surge`, …) and subject (an HMAC pseudonym, or `all`
+/// for the site-wide limit). Written only by `ratelimit/gcra.lua`; every key expires when its bucket is full again.
+pub fn rate_limit(site: &str, limit: &str, subject: &str) -> String {
+    format!("cg:{{{site}}}:rl:{limit}:{subject}")
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -37,6 +82,12 @@ mod tests {
             super::decisions("news"),
             super::author_reputation("news", "ab"),
             super::ip_reputation("news", "cd"),
+            super::review_item("news", "p-1-0"),
+            super::leases("news", crate::store::review::QueueKind::Reported),
+            super::audit("news"),
+            super::feedback("news"),
+            super::open_reports("news"),
+            super::queue("news", crate::store::review::QueueKind::Reported),
         ] {
             // Redis hashes the text between the FIRST '{' and the next '}'.
             let tag = k.split_once('{').and_then(|(_, rest)| rest.split_once('}')).map(|(t, _)| t);

@@ -8,8 +8,13 @@
 pub mod keys;
 pub mod memory;
 pub mod redis;
+pub mod review;
 
 use crate::domain::{Context, DecisionSource, Finding, Verdict};
+use review::{
+    AuditEntry, ClaimRequest, DecideOutcome, DecideRequest, Feedback, QueueKind, QueuePage, QueueStats, ReleaseOutcome,
+    ReportOutcome, ReportRequest, ReviewEntry,
+};
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -96,6 +101,9 @@ pub struct CommentRecord {
     pub permalink: String,
     pub language: String,
     pub author: AuthorRecord,
+    /// Reputation keys, so a moderator's decision can update the author's and the address's history.
+    pub author_key: Option<String>,
+    pub ip_key: String,
     pub body: String,
     pub body_sha256: String,
     pub submitted_at_ms: u64,
@@ -198,6 +206,37 @@ pub trait Store: Send + Sync + 'static {
 
     /// Whether the store answers now (health checks).
     async fn ping(&self) -> Result<(), StoreError>;
+
+    /// Hands up to `tokens.len()` undecided items, oldest first, to a moderator with fresh leases.
+    async fn claim(&self, site: &str, req: ClaimRequest) -> Result<Vec<ReviewEntry>, StoreError>;
+
+    /// Decides one claimed item: verdict, queue removal, decision event, audit entry, reputation and feedback in one
+    /// atomic step.
+    async fn decide(&self, site: &str, req: DecideRequest) -> Result<DecideOutcome, StoreError>;
+
+    /// Gives a claimed item back before its lease expires.
+    async fn release(&self, site: &str, review_id: &str, claim_token: &str) -> Result<ReleaseOutcome, StoreError>;
+
+    /// Undecided items after `page_token`, oldest first (claimed ones included, with their claimer).
+    async fn list_queue(
+        &self,
+        site: &str,
+        queue: QueueKind,
+        page_token: Option<&str>,
+        page_size: usize,
+        thread_id: Option<&str>,
+    ) -> Result<QueuePage, StoreError>;
+
+    async fn queue_stats(&self, site: &str) -> Result<QueueStats, StoreError>;
+
+    /// A reader flags a comment: into the reported queue, counted once per reporter.
+    async fn report(&self, site: &str, req: ReportRequest) -> Result<ReportOutcome, StoreError>;
+
+    /// The newest audit entries, newest last.
+    async fn audit_log(&self, site: &str, limit: usize) -> Result<Vec<AuditEntry>, StoreError>;
+
+    /// Moderator verdicts for the spam model, after a cursor, oldest first.
+    async fn read_feedback(&self, site: &str, after: After, limit: usize) -> Result<Vec<(String, Feedback)>, StoreError>;
 }
 
 #[cfg(test)]

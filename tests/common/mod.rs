@@ -4,6 +4,7 @@
 #![allow(dead_code)] // each test binary uses a different part of the harness
 
 pub mod redis;
+pub mod stores;
 
 use arc_swap::ArcSwap;
 use commentguard::api::App;
@@ -158,4 +159,83 @@ pub fn violated_fields(status: &tonic::Status) -> Vec<String> {
         .get_details_bad_request()
         .map(|b| b.field_violations.into_iter().map(|v| v.field).collect())
         .unwrap_or_default()
+}
+
+/// A memory store that pauses every submit until released, to hold a request in flight. Everything else is
+/// delegated unchanged.
+pub struct GatedStore {
+    pub inner: MemoryStore,
+    pub entered: tokio::sync::Notify,
+    pub release: tokio::sync::Notify,
+}
+
+impl GatedStore {
+    pub fn new(inner: MemoryStore) -> Self {
+        GatedStore { inner, entered: tokio::sync::Notify::new(), release: tokio::sync::Notify::new() }
+    }
+}
+
+mod gated {
+    use super::GatedStore;
+    use commentguard::domain::Context;
+    use commentguard::store::review::*;
+    use commentguard::store::*;
+
+    #[tonic::async_trait]
+    impl Store for GatedStore {
+        fn name(&self) -> &'static str {
+            "gated"
+        }
+        async fn lookup(&self, s: &str, c: &str, b: &str) -> Result<Lookup, StoreError> {
+            self.inner.lookup(s, c, b).await
+        }
+        async fn context(&self, s: &str, a: Option<&str>, i: &str) -> Result<Context, StoreError> {
+            self.inner.context(s, a, i).await
+        }
+        async fn submit(&self, s: &str, c: NewComment) -> Result<SubmitOutcome, StoreError> {
+            self.entered.notify_one();
+            self.release.notified().await;
+            self.inner.submit(s, c).await
+        }
+        async fn get(&self, s: &str, c: &str) -> Result<Option<CommentRecord>, StoreError> {
+            self.inner.get(s, c).await
+        }
+        async fn read_decisions(&self, s: &str, a: After, l: usize) -> Result<Vec<DecisionEvent>, ReadError> {
+            self.inner.read_decisions(s, a, l).await
+        }
+        async fn ping(&self) -> Result<(), StoreError> {
+            Ok(())
+        }
+        async fn claim(&self, s: &str, r: ClaimRequest) -> Result<Vec<ReviewEntry>, StoreError> {
+            self.inner.claim(s, r).await
+        }
+        async fn decide(&self, s: &str, r: DecideRequest) -> Result<DecideOutcome, StoreError> {
+            self.inner.decide(s, r).await
+        }
+        async fn release(&self, s: &str, r: &str, t: &str) -> Result<ReleaseOutcome, StoreError> {
+            self.inner.release(s, r, t).await
+        }
+        async fn list_queue(
+            &self,
+            s: &str,
+            q: QueueKind,
+            p: Option<&str>,
+            n: usize,
+            t: Option<&str>,
+        ) -> Result<QueuePage, StoreError> {
+            self.inner.list_queue(s, q, p, n, t).await
+        }
+        async fn queue_stats(&self, s: &str) -> Result<QueueStats, StoreError> {
+            self.inner.queue_stats(s).await
+        }
+        async fn report(&self, s: &str, r: ReportRequest) -> Result<ReportOutcome, StoreError> {
+            self.inner.report(s, r).await
+        }
+        async fn audit_log(&self, s: &str, l: usize) -> Result<Vec<AuditEntry>, StoreError> {
+            self.inner.audit_log(s, l).await
+        }
+        async fn read_feedback(&self, s: &str, a: After, l: usize) -> Result<Vec<(String, Feedback)>, StoreError> {
+            self.inner.read_feedback(s, a, l).await
+        }
+    }
 }

@@ -2,7 +2,7 @@
 -- never silently skips events: it gets OUT_OF_RANGE and re-syncs).
 --
 -- KEYS: 1 decision stream. ARGV: 1 after ("-" = from the oldest retained), 2 count.
--- Returns {"ok", id1, json1, id2, json2, ...} | {"expired"}
+-- Returns {"ok", then per event 10 values: id, c, v, s, m, r, t, b, o, th} | {"expired"}
 if redis.call('EXISTS', KEYS[1]) == 0 then
   return {'ok'}
 end
@@ -31,8 +31,11 @@ end
 local start = '-'
 if ARGV[1] ~= '-' then start = '(' .. ARGV[1] end
 local out = {'ok'}
+local names = {'c', 'v', 's', 'm', 'r', 't', 'b', 'o', 'th'}
 for _, entry in ipairs(redis.call('XRANGE', KEYS[1], start, '+', 'COUNT', ARGV[2])) do
+  local f = {}
+  for i = 1, #entry[2], 2 do f[entry[2][i]] = entry[2][i + 1] end
   out[#out + 1] = entry[1]
-  out[#out + 1] = entry[2][2]
+  for _, n in ipairs(names) do out[#out + 1] = f[n] or '' end
 end
 return out

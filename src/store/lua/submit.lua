@@ -3,7 +3,8 @@
 --
 -- KEYS: 1 record hash, 2 pending stream, 3 decision stream, 4 ip reputation, 5 author reputation (may be unused)
 -- ARGV: 1 body sha256, 2 answer json (without review id and cursor), 3 record json, 4 verdict, 5 retention ms,
---       6 now ms, 7 held "1"/"0", 8 decision event json (without cursor), 9 has author "1"/"0", 10 comment id
+--       6 now ms, 7 held "1"/"0", 8 reason codes json, 9 has author "1"/"0", 10 comment id, 11 thread id,
+--       12 redacted body, 13 author key, 14 ip key
 -- Returns {"replay", answer, review_id, cursor} | {"conflict"} | {"stored", review_id, cursor}
 local existing = redis.call('HMGET', KEYS[1], 'sha', 'answer', 'review', 'cursor')
 if existing[1] then
@@ -20,15 +21,17 @@ local minid = tostring(math.max(now - retention, 0))
 
 local review = ''
 if ARGV[7] == '1' then
-  local qid = redis.call('XADD', KEYS[2], 'MINID', '~', minid, '*', 'comment_id', ARGV[10])
+  local qid = redis.call('XADD', KEYS[2], 'MINID', '~', minid, '*', 'comment_id', ARGV[10], 'thread_id', ARGV[11])
   review = 'p-' .. qid
 end
-local cursor = redis.call('XADD', KEYS[3], 'MINID', '~', minid, '*', 'e', ARGV[8])
+local cursor = redis.call('XADD', KEYS[3], 'MINID', '~', minid, '*',
+  'c', ARGV[10], 'v', ARGV[4], 's', 'AUTOMATIC', 'm', '', 'r', ARGV[8], 't', ARGV[6], 'b', ARGV[12], 'o', '0',
+  'th', ARGV[11])
 
 redis.call('HSET', KEYS[1],
   'sha', ARGV[1], 'answer', ARGV[2], 'rec', ARGV[3], 'review', review, 'cursor', cursor,
   'verdict', ARGV[4], 'source', 'AUTOMATIC', 'moderator', '', 'decided_at', ARGV[6], 'publish_original', '0',
-  'expires_at', tostring(now + retention))
+  'expires_at', tostring(now + retention), 'thread', ARGV[11], 'redacted', ARGV[12], 'ak', ARGV[13], 'ik', ARGV[14])
 redis.call('PEXPIRE', KEYS[1], retention)
 
 local reps = {KEYS[4]}

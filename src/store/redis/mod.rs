@@ -6,10 +6,17 @@
 //! `StoreError` (→ `UNAVAILABLE`: not acknowledged, retry with the same comment id) instead of hanging. The
 //! connection manager reconnects with backoff in the background; the service recovers by itself when Redis returns.
 //! A timeout on the submit script leaves its outcome unknown to us — that is safe because a retry is idempotent.
+//! The review workflow's scripts and their callers live in `review.rs`.
+
+mod review;
 
 use super::{
     After, Answer, AuthorRecord, CommentRecord, DecisionEvent, Lookup, NewComment, ReadError, Store, StoreError,
     SubmitOutcome, keys,
+};
+use super::review::{
+    AuditEntry, ClaimRequest, DecideOutcome, DecideRequest, Feedback, QueueKind, QueuePage, QueueStats, ReleaseOutcome,
+    ReportOutcome, ReportRequest, ReviewEntry,
 };
 use crate::clock::Clock;
 use crate::domain::{Context, DecisionSource, Reputation, Verdict};
@@ -19,9 +26,9 @@ use serde::{Deserialize, Serialize};
 use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
-static SUBMIT: LazyLock<redis::Script> = LazyLock::new(|| redis::Script::new(include_str!("lua/submit.lua")));
+static SUBMIT: LazyLock<redis::Script> = LazyLock::new(|| redis::Script::new(include_str!("../lua/submit.lua")));
 static READ_DECISIONS: LazyLock<redis::Script> =
-    LazyLock::new(|| redis::Script::new(include_str!("lua/read_decisions.lua")));
+    LazyLock::new(|| redis::Script::new(include_str!("../lua/read_decisions.lua")));
 
 /// How long an acknowledged write must be durable for before the answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -119,10 +126,6 @@ impl RedisStore {
     }
 }
 
-fn verdict_name(v: Verdict) -> &'static str {
-    v.as_str()
-}
-
 fn parse_verdict(s: &str) -> Option<Verdict> {
     match s {
         "APPROVED" => Some(Verdict::Approved),
@@ -158,6 +161,77 @@ fn reputation(fields: &[Option<u64>]) -> Reputation {
 }
 
 const REPUTATION_FIELDS: [&str; 4] = ["submitted", "approved", "rejected", "spam"];
+
+/// The record fields `get` reads, in the order `load_items.lua` returns them too.
+const RECORD_FIELDS: [&str; 13] = [
+    "rec",
+    "answer",
+    "review",
+    "cursor",
+    "verdict",
+    "source",
+    "moderator",
+    "decided_at",
+    "publish_original",
+    "expires_at",
+    "sha",
+    "ak",
+    "ik",
+];
+
+/// A record from its hash fields in `RECORD_FIELDS` order; `None` when the record does not exist (expired).
+fn record_from_fields(f: &[String]) -> Result<Option<CommentRecord>, StoreError> {
+    let [rec, answer_json, review, cursor, verdict, source, moderator, decided_at, publish, expires, sha, ak, ik] = f
+    else {
+        return Err(corrupt("record"));
+    };
+    if rec.is_empty() {
+        return Ok(None);
+    }
+    let rec: StoredComment = serde_json::from_str(rec).map_err(|_| corrupt("record"))?;
+    let answer = answer(answer_json, review, cursor)?;
+    Ok(Some(CommentRecord {
+        comment_id: rec.comment_id,
+        thread_id: rec.thread_id,
+        parent_comment_id: rec.parent_comment_id,
+        permalink: rec.permalink,
+        language: rec.language,
+        author: rec.author,
+        author_key: (!ak.is_empty()).then(|| ak.clone()),
+        ip_key: ik.clone(),
+        body: rec.body,
+        body_sha256: sha.clone(),
+        submitted_at_ms: rec.submitted_at_ms,
+        verdict: parse_verdict(verdict).unwrap_or(answer.verdict),
+        source: parse_source(source),
+        moderator_id: moderator.clone(),
+        decided_at_ms: decided_at.parse().unwrap_or(0),
+        publish_original: publish == "1",
+        expires_at_ms: expires.parse().unwrap_or(0),
+        answer,
+    }))
+}
+
+fn parse_source(s: &str) -> DecisionSource {
+    if s == "MODERATOR" { DecisionSource::Moderator } else { DecisionSource::Automatic }
+}
+
+/// A decision event from the 10 values `read_decisions.lua` returns per entry.
+fn event_from_fields(f: &[String]) -> Option<DecisionEvent> {
+    let [id, comment_id, verdict, source, moderator, reasons, at, body, publish, thread] = f else { return None };
+    Some(DecisionEvent {
+        cursor: id.clone(),
+        comment_id: comment_id.clone(),
+        verdict: parse_verdict(verdict)?,
+        source: parse_source(source),
+        moderator_id: moderator.clone(),
+        reason_codes: serde_json::from_str(reasons).ok()?,
+        decided_at_ms: at.parse().ok()?,
+        redacted_body: body.clone(),
+        publish_original: publish == "1",
+        thread_id: thread.clone(),
+    })
+}
 
 #[async_trait]
 impl Store for RedisStore {
@@ -208,18 +282,6 @@ impl Store for RedisStore {
             spam_score: c.spam_score,
             redacted_body: c.redacted_body,
         };
-        let event = DecisionEvent {
-            cursor: String::new(),
-            comment_id: c.comment_id.clone(),
-            verdict: c.verdict,
-            source: DecisionSource::Automatic,
-            moderator_id: String::new(),
-            reason_codes: c.reason_codes,
-            decided_at_ms: 0,
-            redacted_body: stored_answer.redacted_body.clone(),
-            publish_original: false,
-            thread_id: c.thread_id.clone(),
-        };
         let record = StoredComment {
             comment_id: c.comment_id.clone(),
             thread_id: c.thread_id,
@@ -231,7 +293,6 @@ impl Store for RedisStore {
             submitted_at_ms: c.submitted_at_ms,
         };
         let now = self.clock.now_ms();
-        let event = DecisionEvent { decided_at_ms: now, ..event };
         let answer_json = to_json(&stored_answer)?;
         let author_key = c.author_key.as_deref().unwrap_or("-");
         let mut conn = self.conn.clone();
@@ -244,13 +305,17 @@ impl Store for RedisStore {
             .arg(&c.body_sha256)
             .arg(&answer_json)
             .arg(to_json(&record)?)
-            .arg(verdict_name(c.verdict))
+            .arg(c.verdict.as_str())
             .arg(c.retention_ms.max(1))
             .arg(now)
             .arg(if c.verdict == Verdict::PendingReview { "1" } else { "0" })
-            .arg(to_json(&event)?)
+            .arg(to_json(&c.reason_codes)?)
             .arg(if c.author_key.is_some() { "1" } else { "0" })
             .arg(&c.comment_id)
+            .arg(&record.thread_id)
+            .arg(&stored_answer.redacted_body)
+            .arg(c.author_key.as_deref().unwrap_or(""))
+            .arg(&c.ip_key)
             .invoke_async(&mut conn)
             .await
             .map_err(err("submit"))?;
@@ -272,53 +337,12 @@ impl Store for RedisStore {
         let mut conn = self.conn.clone();
         let fields: Vec<Option<String>> = redis::cmd("HMGET")
             .arg(keys::comment(site, comment_id))
-            .arg(&[
-                "rec",
-                "answer",
-                "review",
-                "cursor",
-                "verdict",
-                "source",
-                "moderator",
-                "decided_at",
-                "publish_original",
-                "expires_at",
-                "sha",
-            ])
+            .arg(&RECORD_FIELDS)
             .query_async(&mut conn)
             .await
             .map_err(err("get"))?;
-        let field = |i: usize| fields.get(i).cloned().flatten();
-        let Some(rec) = field(0) else { return Ok(None) };
-        let rec: StoredComment = serde_json::from_str(&rec).map_err(|_| corrupt("record"))?;
-        let answer = answer(
-            &field(1).ok_or_else(|| corrupt("answer"))?,
-            &field(2).unwrap_or_default(),
-            &field(3).unwrap_or_default(),
-        )?;
-        let number = |i: usize| field(i).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
-        Ok(Some(CommentRecord {
-            comment_id: rec.comment_id,
-            thread_id: rec.thread_id,
-            parent_comment_id: rec.parent_comment_id,
-            permalink: rec.permalink,
-            language: rec.language,
-            author: rec.author,
-            body: rec.body,
-            body_sha256: field(10).unwrap_or_default(),
-            submitted_at_ms: rec.submitted_at_ms,
-            verdict: field(4).as_deref().and_then(parse_verdict).unwrap_or(answer.verdict),
-            source: if field(5).as_deref() == Some("MODERATOR") {
-                DecisionSource::Moderator
-            } else {
-                DecisionSource::Automatic
-            },
-            moderator_id: field(6).unwrap_or_default(),
-            decided_at_ms: number(7),
-            publish_original: field(8).as_deref() == Some("1"),
-            expires_at_ms: number(9),
-            answer,
-        }))
+        let fields: Vec<String> = fields.into_iter().map(Option::unwrap_or_default).collect();
+        record_from_fields(&fields)
     }
 
     async fn read_decisions(&self, site: &str, after: After, limit: usize) -> Result<Vec<DecisionEvent>, ReadError> {
@@ -336,18 +360,11 @@ impl Store for RedisStore {
             .map_err(err("read decisions"))?;
         match reply.split_first() {
             Some((status, _)) if status == "expired" => Err(ReadError::Expired),
-            Some((status, rest)) if status == "ok" => rest
-                .chunks(2)
-                .map(|pair| match pair {
-                    [id, json] => {
-                        let mut e: DecisionEvent = serde_json::from_str(json)
-                            .map_err(|_| ReadError::Store("corrupt decision event".into()))?;
-                        e.cursor = id.clone();
-                        Ok(e)
-                    }
-                    _ => Err(ReadError::Store("odd decision stream reply".into())),
+            Some((status, rest)) if status == "ok" && rest.len() % 10 == 0 => {
+                rest.chunks(10).map(event_from_fields).collect::<Option<Vec<_>>>().ok_or_else(|| {
+                    ReadError::Store("corrupt decision event".into())
                 })
-                .collect(),
+            }
             _ => Err(ReadError::Store("unexpected reply".into())),
         }
     }
@@ -356,5 +373,44 @@ impl Store for RedisStore {
         let mut conn = self.conn.clone();
         let _: String = redis::cmd("PING").query_async(&mut conn).await.map_err(err("ping"))?;
         Ok(())
+    }
+
+    async fn claim(&self, site: &str, req: ClaimRequest) -> Result<Vec<ReviewEntry>, StoreError> {
+        self.claim_items(site, req).await
+    }
+
+    async fn decide(&self, site: &str, req: DecideRequest) -> Result<DecideOutcome, StoreError> {
+        self.decide_item(site, req).await
+    }
+
+    async fn release(&self, site: &str, review_id: &str, claim_token: &str) -> Result<ReleaseOutcome, StoreError> {
+        self.release_item(site, review_id, claim_token).await
+    }
+
+    async fn list_queue(
+        &self,
+        site: &str,
+        queue: QueueKind,
+        page_token: Option<&str>,
+        page_size: usize,
+        thread_id: Option<&str>,
+    ) -> Result<QueuePage, StoreError> {
+        self.list_items(site, queue, page_token, page_size, thread_id).await
+    }
+
+    async fn queue_stats(&self, site: &str) -> Result<QueueStats, StoreError> {
+        self.stats(site).await
+    }
+
+    async fn report(&self, site: &str, req: ReportRequest) -> Result<ReportOutcome, StoreError> {
+        self.report_comment(site, req).await
+    }
+
+    async fn audit_log(&self, site: &str, limit: usize) -> Result<Vec<AuditEntry>, StoreError> {
+        self.audit_entries(site, limit).await
+    }
+
+    async fn read_feedback(&self, site: &str, after: After, limit: usize) -> Result<Vec<(String, Feedback)>, StoreError> {
+        self.feedback_entries(site, after, limit).await
     }
 }

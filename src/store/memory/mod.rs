@@ -1,7 +1,16 @@
 //! The embedded in-memory store: the default for trying the service out and for `commentguard check`. It implements
 //! the same semantics as the Redis store (atomic submit, idempotent replays, retention) with one mutex per site, so
 //! every step that Redis runs as one Lua script runs here under one lock. Nothing survives a restart.
+//! The review workflow lives in `review.rs`.
 
+mod review;
+
+pub(crate) use review::feedback_label;
+
+use super::review::{
+    AuditEntry, ClaimRequest, DecideOutcome, DecideRequest, Feedback, QueueKind, QueuePage, QueueStats, ReleaseOutcome,
+    ReportOutcome, ReportRequest, ReviewEntry,
+};
 use super::{
     After, Answer, CommentRecord, DecisionEvent, Lookup, NewComment, ReadError, Store, StoreError, StreamId,
     SubmitOutcome,
@@ -13,11 +22,12 @@ use parking_lot::Mutex;
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::sync::Arc;
 
-/// A held comment waiting in a review queue.
+/// A comment waiting in a review queue.
 #[derive(Debug, Clone, PartialEq)]
 pub struct QueueEntry {
     pub review_id: String,
     pub comment_id: String,
+    pub thread_id: String,
     pub expires_at_ms: u64,
 }
 
@@ -31,6 +41,13 @@ struct SiteData {
     /// Highest id ever trimmed from `decisions`: a cursor below it is `OUT_OF_RANGE`.
     trimmed_through: Option<StreamId>,
     pending: BTreeMap<StreamId, QueueEntry>,
+    reported: BTreeMap<StreamId, QueueEntry>,
+    /// Review state per review id: claims, delivery counts, reports, and the remembered decision.
+    items: HashMap<String, review::Item>,
+    /// Open reported item of each comment, so repeated reports raise one item's count.
+    open_reports: HashMap<String, String>,
+    audit: VecDeque<(u64, AuditEntry)>,
+    feedback: VecDeque<(StreamId, u64, Feedback)>,
     reputation: HashMap<String, Reputation>,
     last_id: StreamId,
 }
@@ -52,9 +69,18 @@ impl SiteData {
             self.decisions.pop_front();
         }
         // Queue entries are ordered by id, i.e. by time: the expired ones are at the front.
-        while self.pending.first_key_value().is_some_and(|(_, e)| e.expires_at_ms <= now_ms) {
-            self.pending.pop_first();
+        for queue in [&mut self.pending, &mut self.reported] {
+            while queue.first_key_value().is_some_and(|(_, e)| e.expires_at_ms <= now_ms) {
+                queue.pop_first();
+            }
         }
+        while self.audit.front().is_some_and(|(expires, _)| *expires <= now_ms) {
+            self.audit.pop_front();
+        }
+        while self.feedback.front().is_some_and(|(_, expires, _)| *expires <= now_ms) {
+            self.feedback.pop_front();
+        }
+        self.items.retain(|_, item| item.expires_at_ms > now_ms);
         while let Some((expires, _)) = self.comment_expiry.first() {
             if *expires > now_ms {
                 break;
@@ -90,6 +116,13 @@ impl MemoryStore {
 
     fn site(&self, site: &str) -> Arc<Mutex<SiteData>> {
         self.sites.lock().entry(site.to_string()).or_default().clone()
+    }
+
+    /// The site's data, locked, with everything past retention already dropped.
+    fn locked(&self, site: &str, now_ms: u64) -> parking_lot::ArcMutexGuard<parking_lot::RawMutex, SiteData> {
+        let mut data = self.site(site).lock_arc();
+        data.expire(now_ms);
+        data
     }
 
     /// Undecided items in the site's pending queue, oldest first (the review issue builds on this).
@@ -142,8 +175,14 @@ impl Store for MemoryStore {
         let review_id = (c.verdict == Verdict::PendingReview).then(|| {
             let id = data.next_id(now);
             let review_id = format!("p-{id}");
-            let entry = QueueEntry { review_id: review_id.clone(), comment_id: c.comment_id.clone(), expires_at_ms };
+            let entry = QueueEntry {
+                review_id: review_id.clone(),
+                comment_id: c.comment_id.clone(),
+                thread_id: c.thread_id.clone(),
+                expires_at_ms,
+            };
             data.pending.insert(id, entry);
+            data.items.insert(review_id.clone(), review::Item::new(expires_at_ms));
             review_id
         });
         let cursor = data.next_id(now);
@@ -171,11 +210,7 @@ impl Store for MemoryStore {
         for key in c.author_key.iter().chain(std::iter::once(&c.ip_key)) {
             let rep = data.reputation.entry(key.clone()).or_default();
             rep.submitted += 1;
-            match c.verdict {
-                Verdict::Approved => rep.approved += 1,
-                Verdict::Rejected => rep.rejected += 1,
-                Verdict::PendingReview => {}
-            }
+            review::count_verdict(rep, c.verdict, false);
         }
         let record = CommentRecord {
             comment_id: c.comment_id.clone(),
@@ -184,6 +219,8 @@ impl Store for MemoryStore {
             permalink: c.permalink,
             language: c.language,
             author: c.author,
+            author_key: c.author_key,
+            ip_key: c.ip_key,
             body: c.body,
             body_sha256: c.body_sha256,
             submitted_at_ms: c.submitted_at_ms,
@@ -232,5 +269,64 @@ impl Store for MemoryStore {
 
     async fn ping(&self) -> Result<(), StoreError> {
         Ok(())
+    }
+
+    async fn claim(&self, site: &str, req: ClaimRequest) -> Result<Vec<ReviewEntry>, StoreError> {
+        let now = self.clock.now_ms();
+        Ok(self.locked(site, now).claim(req, now))
+    }
+
+    async fn decide(&self, site: &str, req: DecideRequest) -> Result<DecideOutcome, StoreError> {
+        let now = self.clock.now_ms();
+        Ok(self.locked(site, now).decide(req, now))
+    }
+
+    async fn release(&self, site: &str, review_id: &str, claim_token: &str) -> Result<ReleaseOutcome, StoreError> {
+        let now = self.clock.now_ms();
+        Ok(self.locked(site, now).release(review_id, claim_token, now))
+    }
+
+    async fn list_queue(
+        &self,
+        site: &str,
+        queue: QueueKind,
+        page_token: Option<&str>,
+        page_size: usize,
+        thread_id: Option<&str>,
+    ) -> Result<QueuePage, StoreError> {
+        let now = self.clock.now_ms();
+        Ok(self.locked(site, now).list_queue(queue, page_token, page_size, thread_id, now))
+    }
+
+    async fn queue_stats(&self, site: &str) -> Result<QueueStats, StoreError> {
+        let now = self.clock.now_ms();
+        Ok(self.locked(site, now).queue_stats(now))
+    }
+
+    async fn report(&self, site: &str, req: ReportRequest) -> Result<ReportOutcome, StoreError> {
+        let now = self.clock.now_ms();
+        Ok(self.locked(site, now).report(req, now))
+    }
+
+    async fn audit_log(&self, site: &str, limit: usize) -> Result<Vec<AuditEntry>, StoreError> {
+        let now = self.clock.now_ms();
+        let data = self.locked(site, now);
+        let skip = data.audit.len().saturating_sub(limit);
+        Ok(data.audit.iter().skip(skip).map(|(_, e)| e.clone()).collect())
+    }
+
+    async fn read_feedback(&self, site: &str, after: After, limit: usize) -> Result<Vec<(String, Feedback)>, StoreError> {
+        let now = self.clock.now_ms();
+        let data = self.locked(site, now);
+        Ok(data
+            .feedback
+            .iter()
+            .filter(|(id, _, _)| match after {
+                After::Start => true,
+                After::Id(a) => *id > a,
+            })
+            .take(limit)
+            .map(|(id, _, f)| (id.to_string(), f.clone()))
+            .collect())
     }
 }

@@ -1,0 +1,317 @@
+//! The review workflow on the memory store: the same semantics as the Redis scripts, each operation under the site's
+//! one lock (see `store::review` for the lease model).
+
+use super::{QueueEntry, SiteData};
+use crate::domain::{DecisionSource, Reputation, Verdict};
+use crate::store::review::{
+    AuditEntry, Claim, ClaimRequest, DecideOutcome, DecideRequest, Decided, Feedback, QueueKind, QueuePage, QueueStats,
+    ReleaseOutcome, ReportOutcome, ReportRequest, ReviewAction, ReviewEntry,
+};
+use crate::store::{DecisionEvent, StreamId};
+use std::collections::{BTreeMap, HashSet};
+
+/// Most report reasons kept per item; later ones only raise the count.
+const MAX_REASONS: usize = 20;
+
+/// Review state of one queue item.
+#[derive(Debug, Clone)]
+pub(super) struct Item {
+    claim: Option<Claim>,
+    delivery_count: u32,
+    decided: Option<(String, ReviewAction, Decided)>,
+    report_reasons: Vec<String>,
+    reporters: HashSet<String>,
+    pub(super) expires_at_ms: u64,
+}
+
+impl Item {
+    pub(super) fn new(expires_at_ms: u64) -> Item {
+        Item {
+            claim: None,
+            delivery_count: 0,
+            decided: None,
+            report_reasons: Vec::new(),
+            reporters: HashSet::new(),
+            expires_at_ms,
+        }
+    }
+
+    fn active_claim(&self, now_ms: u64) -> Option<&Claim> {
+        self.claim.as_ref().filter(|c| c.lease_expires_at_ms > now_ms)
+    }
+}
+
+/// Adds a verdict to a reputation. `reversal`: a moderator overturned an automatic approval (a reported comment).
+pub(super) fn count_verdict(rep: &mut Reputation, verdict: Verdict, spam: bool) {
+    match verdict {
+        Verdict::Approved => rep.approved += 1,
+        Verdict::Rejected => rep.rejected += 1,
+        Verdict::PendingReview => {}
+    }
+    if spam {
+        rep.spam += 1;
+    }
+}
+
+fn queue_id(review_id: &str) -> Option<(QueueKind, StreamId)> {
+    let queue = QueueKind::of_review_id(review_id)?;
+    Some((queue, StreamId::parse(review_id.split_once('-')?.1)?))
+}
+
+impl SiteData {
+    fn queue(&self, kind: QueueKind) -> &BTreeMap<StreamId, QueueEntry> {
+        match kind {
+            QueueKind::Pending => &self.pending,
+            QueueKind::Reported => &self.reported,
+        }
+    }
+
+    fn queue_mut(&mut self, kind: QueueKind) -> &mut BTreeMap<StreamId, QueueEntry> {
+        match kind {
+            QueueKind::Pending => &mut self.pending,
+            QueueKind::Reported => &mut self.reported,
+        }
+    }
+
+    fn entry(&self, kind: QueueKind, e: &QueueEntry, now_ms: u64, with_token: bool) -> Option<ReviewEntry> {
+        let item = self.items.get(&e.review_id)?;
+        let comment = self.live_comment(&e.comment_id, now_ms)?.clone();
+        let author_reputation =
+            comment.author_key.as_ref().and_then(|k| self.reputation.get(k)).copied().unwrap_or_default();
+        let claim = item.active_claim(now_ms).cloned().map(|mut c| {
+            if !with_token {
+                c.token.clear();
+            }
+            c
+        });
+        Some(ReviewEntry {
+            review_id: e.review_id.clone(),
+            queue: kind,
+            comment,
+            claim,
+            delivery_count: item.delivery_count,
+            report_reasons: item.report_reasons.clone(),
+            report_count: item.reporters.len() as u32,
+            author_reputation,
+        })
+    }
+
+    pub(super) fn claim(&mut self, req: ClaimRequest, now_ms: u64) -> Vec<ReviewEntry> {
+        let lease_expires_at_ms = now_ms.saturating_add(req.lease_ms);
+        let available: Vec<String> = self
+            .queue(req.queue)
+            .values()
+            .filter(|e| req.thread_id.as_deref().is_none_or(|t| t == e.thread_id))
+            .filter(|e| self.items.get(&e.review_id).is_some_and(|i| i.active_claim(now_ms).is_none()))
+            .filter(|e| self.live_comment(&e.comment_id, now_ms).is_some())
+            .take(req.tokens.len())
+            .map(|e| e.review_id.clone())
+            .collect();
+        let mut out = Vec::with_capacity(available.len());
+        for (review_id, token) in available.into_iter().zip(req.tokens) {
+            if let Some(item) = self.items.get_mut(&review_id) {
+                item.claim = Some(Claim { token, moderator: req.moderator.clone(), lease_expires_at_ms });
+                item.delivery_count += 1;
+            }
+            let entry = queue_id(&review_id)
+                .and_then(|(kind, id)| self.queue(kind).get(&id).cloned().map(|e| (kind, e)))
+                .and_then(|(kind, e)| self.entry(kind, &e, now_ms, true));
+            out.extend(entry);
+        }
+        out
+    }
+
+    pub(super) fn decide(&mut self, req: DecideRequest, now_ms: u64) -> DecideOutcome {
+        let Some((kind, qid)) = queue_id(&req.review_id) else { return DecideOutcome::NotFound };
+        let Some(item) = self.items.get(&req.review_id) else { return DecideOutcome::NotFound };
+        if let Some((token, action, decided)) = &item.decided {
+            return if *token == req.claim_token && *action == req.action {
+                DecideOutcome::Decided(decided.clone())
+            } else {
+                DecideOutcome::Refused("the item was already decided")
+            };
+        }
+        match &item.claim {
+            Some(c) if c.token != req.claim_token => return DecideOutcome::Refused("the claim token is stale"),
+            Some(c) if c.lease_expires_at_ms <= now_ms => return DecideOutcome::Refused("the lease has expired"),
+            None => return DecideOutcome::Refused("the item is not claimed"),
+            Some(_) => {}
+        }
+        let Some(entry) = self.queue_mut(kind).remove(&qid) else { return DecideOutcome::NotFound };
+        let Some(record) = self.comments.get(&entry.comment_id).cloned() else { return DecideOutcome::NotFound };
+
+        let verdict = req.action.verdict();
+        let publish_original = req.publish_original && verdict == Verdict::Approved;
+        let cursor = self.next_id(now_ms);
+        let event = DecisionEvent {
+            cursor: cursor.to_string(),
+            comment_id: record.comment_id.clone(),
+            verdict,
+            source: DecisionSource::Moderator,
+            moderator_id: req.moderator.clone(),
+            reason_codes: req.reason_codes.clone(),
+            decided_at_ms: now_ms,
+            redacted_body: record.answer.redacted_body.clone(),
+            publish_original,
+            thread_id: record.thread_id.clone(),
+        };
+        self.decisions.push_back((cursor, record.expires_at_ms, event));
+        if let Some(c) = self.comments.get_mut(&record.comment_id) {
+            c.verdict = verdict;
+            c.source = DecisionSource::Moderator;
+            c.moderator_id = req.moderator.clone();
+            c.decided_at_ms = now_ms;
+            c.publish_original = publish_original;
+        }
+        // A reported comment had already been counted as approved when it was published; approving it again
+        // adds nothing.
+        let counts = !(kind == QueueKind::Reported && verdict == Verdict::Approved);
+        for key in record.author_key.iter().chain(std::iter::once(&record.ip_key)) {
+            if counts {
+                count_verdict(self.reputation.entry(key.clone()).or_default(), verdict, req.action == ReviewAction::RejectSpam);
+            }
+        }
+        let audit = AuditEntry {
+            at_ms: now_ms,
+            moderator: req.moderator.clone(),
+            review_id: req.review_id.clone(),
+            comment_id: record.comment_id.clone(),
+            action: req.action.as_str().into(),
+            note: req.note,
+        };
+        self.audit.push_back((record.expires_at_ms, audit));
+        let feedback_id = self.next_id(now_ms);
+        let feedback = Feedback { comment_id: record.comment_id.clone(), label: feedback_label(req.action).into(), text: record.answer.redacted_body.clone() };
+        self.feedback.push_back((feedback_id, record.expires_at_ms, feedback));
+        if kind == QueueKind::Reported {
+            self.open_reports.remove(&record.comment_id);
+        }
+        let decided = Decided { comment_id: record.comment_id, verdict, cursor: cursor.to_string() };
+        if let Some(item) = self.items.get_mut(&req.review_id) {
+            item.claim = None;
+            item.decided = Some((req.claim_token, req.action, decided.clone()));
+        }
+        DecideOutcome::Decided(decided)
+    }
+
+    pub(super) fn release(&mut self, review_id: &str, token: &str, now_ms: u64) -> ReleaseOutcome {
+        let Some(item) = self.items.get_mut(review_id) else { return ReleaseOutcome::NotFound };
+        if item.decided.is_some() {
+            return ReleaseOutcome::Refused("the item was already decided");
+        }
+        match item.active_claim(now_ms) {
+            Some(c) if c.token == token => {
+                item.claim = None;
+                ReleaseOutcome::Released
+            }
+            _ => ReleaseOutcome::Refused("the claim token is stale or the lease has expired"),
+        }
+    }
+
+    pub(super) fn list_queue(
+        &self,
+        kind: QueueKind,
+        page_token: Option<&str>,
+        page_size: usize,
+        thread_id: Option<&str>,
+        now_ms: u64,
+    ) -> QueuePage {
+        let after = page_token.and_then(StreamId::parse);
+        let mut items = Vec::new();
+        let mut last = None;
+        let mut more = false;
+        let start = after.map_or(std::ops::Bound::Unbounded, std::ops::Bound::Excluded);
+        for (id, e) in self.queue(kind).range((start, std::ops::Bound::Unbounded)) {
+            if thread_id.is_some_and(|t| t != e.thread_id) {
+                continue;
+            }
+            if items.len() == page_size {
+                more = true;
+                break;
+            }
+            if let Some(entry) = self.entry(kind, e, now_ms, false) {
+                items.push(entry);
+                last = Some(*id);
+            }
+        }
+        QueuePage { items, next_page_token: if more { last.map(|l| l.to_string()) } else { None } }
+    }
+
+    pub(super) fn queue_stats(&self, now_ms: u64) -> QueueStats {
+        let pending = self.unclaimed(&self.pending, now_ms).count() as u64;
+        let reported = self.unclaimed(&self.reported, now_ms).count() as u64;
+        let claimed = (self.pending.len() + self.reported.len()) as u64 - pending - reported;
+        let oldest_pending_age_ms = self.unclaimed(&self.pending, now_ms).next().map(|id| now_ms.saturating_sub(id.ms));
+        let hour_ago = now_ms.saturating_sub(3_600_000);
+        let decided_last_hour = self.audit.iter().filter(|(_, a)| a.at_ms > hour_ago).count() as u64;
+        QueueStats { pending, reported, claimed, oldest_pending_age_ms, decided_last_hour }
+    }
+
+    fn unclaimed<'a>(
+        &'a self,
+        queue: &'a BTreeMap<StreamId, QueueEntry>,
+        now_ms: u64,
+    ) -> impl Iterator<Item = StreamId> + 'a {
+        queue
+            .iter()
+            .filter(move |(_, e)| self.items.get(&e.review_id).is_some_and(|i| i.active_claim(now_ms).is_none()))
+            .map(|(id, _)| *id)
+    }
+
+    pub(super) fn report(&mut self, req: ReportRequest, now_ms: u64) -> ReportOutcome {
+        let Some(record) = self.live_comment(&req.comment_id, now_ms).cloned() else { return ReportOutcome::NotFound };
+        let review_id = match self.open_reports.get(&req.comment_id) {
+            Some(id) if self.items.contains_key(id) => id.clone(),
+            _ => {
+                let id = self.next_id(now_ms);
+                let review_id = format!("r-{id}");
+                let entry = QueueEntry {
+                    review_id: review_id.clone(),
+                    comment_id: record.comment_id.clone(),
+                    thread_id: record.thread_id.clone(),
+                    expires_at_ms: record.expires_at_ms,
+                };
+                self.reported.insert(id, entry);
+                self.items.insert(review_id.clone(), Item::new(record.expires_at_ms));
+                self.open_reports.insert(record.comment_id.clone(), review_id.clone());
+                review_id
+            }
+        };
+        let Some(item) = self.items.get_mut(&review_id) else { return ReportOutcome::NotFound };
+        if item.reporters.insert(req.reporter_key) && item.report_reasons.len() < MAX_REASONS && !req.reason.is_empty() {
+            item.report_reasons.push(req.reason);
+        }
+        let report_count = item.reporters.len() as u32;
+        let hidden = report_count >= req.hide_threshold && record.verdict == Verdict::Approved;
+        if hidden {
+            let cursor = self.next_id(now_ms);
+            let event = DecisionEvent {
+                cursor: cursor.to_string(),
+                comment_id: record.comment_id.clone(),
+                verdict: Verdict::PendingReview,
+                source: DecisionSource::Automatic,
+                moderator_id: String::new(),
+                reason_codes: vec![crate::findings::POLICY_REPORTED.code.to_string()],
+                decided_at_ms: now_ms,
+                redacted_body: record.answer.redacted_body.clone(),
+                publish_original: false,
+                thread_id: record.thread_id.clone(),
+            };
+            self.decisions.push_back((cursor, record.expires_at_ms, event));
+            if let Some(c) = self.comments.get_mut(&record.comment_id) {
+                c.verdict = Verdict::PendingReview;
+                c.source = DecisionSource::Automatic;
+                c.decided_at_ms = now_ms;
+            }
+        }
+        ReportOutcome::Reported { review_id, report_count, hidden }
+    }
+}
+
+pub(crate) fn feedback_label(action: ReviewAction) -> &'static str {
+    match action {
+        ReviewAction::Approve => "ham",
+        ReviewAction::RejectSpam => "spam",
+        ReviewAction::Reject => "rejected",
+    }
+}

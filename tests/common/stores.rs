@@ -1,0 +1,34 @@
+//! Stores under test, each with a manual clock: the memory store, and the Redis store on a private server (whose
+//! scripts take "now" from the same clock, so leases and expiry are deterministic on both).
+
+use super::redis::TestRedis;
+use commentguard::clock::{Clock, ManualClock, SystemClock};
+use commentguard::store::redis::{Durability, RedisOptions, RedisStore};
+use commentguard::store::{Store, memory::MemoryStore};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// A store under test, its clock, and for Redis the server it lives on (dropped with it).
+pub struct Backed {
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<ManualClock>,
+    _redis: Option<TestRedis>,
+}
+
+fn clock() -> Arc<ManualClock> {
+    // Start at the real time: Redis mints stream ids from its own clock, and ages are computed from them.
+    ManualClock::new(SystemClock.now_ms())
+}
+
+pub fn memory_store() -> Backed {
+    let clock = clock();
+    Backed { store: Arc::new(MemoryStore::new(clock.clone())), clock, _redis: None }
+}
+
+pub fn redis_store() -> Backed {
+    let redis = TestRedis::start();
+    let clock = clock();
+    let options = RedisOptions { url: redis.url(), timeout: Duration::from_secs(5), durability: Durability::Primary };
+    let store = RedisStore::connect(&options, clock.clone()).expect("connect");
+    Backed { store: Arc::new(store), clock, _redis: Some(redis) }
+}
