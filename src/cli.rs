@@ -95,7 +95,9 @@ async fn serve(mut config: Config, path: Option<PathBuf>, overrides: Overrides) 
             Arc::new(MemoryStore::new(clock.clone()))
         }
     };
-    let secret = match (&config.store.pseudonym_secret, &config.store.redis_url) {
+    // Cluster-wide rate limits name their Redis keys with this secret too, so a limiter Redis also needs it stable.
+    let shared_redis = config.store.redis_url.as_ref().or(config.ratelimit.redis_url.as_ref());
+    let secret = match (&config.store.pseudonym_secret, shared_redis) {
         (Some(s), _) => s.as_bytes().to_vec(),
         // Nothing outlives the process, so a random secret costs nothing.
         (None, None) => rand::rng().random::<[u8; 32]>().to_vec(),
@@ -105,12 +107,15 @@ async fn serve(mut config: Config, path: Option<PathBuf>, overrides: Overrides) 
             b"commentguard-default-pseudonym-secret".to_vec()
         }
     };
-    let app = Arc::new(App {
-        tenants: ArcSwap::from_pointee(Tenants::from_config(&config)),
-        store,
-        keys: Pseudonymizer::new(&secret),
-        clock,
-    });
+    let keys = Pseudonymizer::new(&secret);
+    let limiter =
+        Arc::new(crate::ratelimit::Limiter::new(&config, keys.clone(), crate::ratelimit::RateClock::monotonic())?);
+    let housekeeping = crate::ratelimit::Limiter::spawn_housekeeping(
+        &limiter,
+        Duration::from_millis(config.ratelimit.housekeeping_interval_ms),
+    );
+    let app =
+        Arc::new(App { tenants: ArcSwap::from_pointee(Tenants::from_config(&config)), store, keys, clock, limiter });
     let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("binding {listen}"))?;
     let metrics = match config.server.metrics_listen.as_str() {
         "" => None,
@@ -120,6 +125,7 @@ async fn serve(mut config: Config, path: Option<PathBuf>, overrides: Overrides) 
     let reloader = tokio::spawn(crate::server::reload_on_sighup(app.clone(), path, overrides));
     let result = crate::server::run(listener, metrics, app, &config, crate::server::shutdown_signal()).await;
     reloader.abort();
+    housekeeping.abort();
     result
 }
 

@@ -20,6 +20,8 @@ pub struct Config {
     pub server: ServerConfig,
     pub store: StoreConfig,
     pub spam: SpamConfig,
+    /// `[ratelimit]`: the limiter's Redis and memory bounds (per-site limits live in `[sites.policy.rate_limits]`).
+    pub ratelimit: crate::ratelimit::config::RateLimitConfig,
     pub sites: Vec<SiteConfig>,
     pub moderators: Vec<ModeratorConfig>,
 }
@@ -39,6 +41,8 @@ pub struct ServerConfig {
     pub shutdown_grace_ms: u64,
     /// After the listener closes, in-flight requests get this long to finish; open streams are then cut.
     pub drain_timeout_ms: u64,
+    /// An idle `WatchDecisions` stream gets a heartbeat this often, so proxies keep it open.
+    pub heartbeat_ms: u64,
 }
 
 impl Default for ServerConfig {
@@ -50,6 +54,7 @@ impl Default for ServerConfig {
             max_message_bytes: 1024 * 1024,
             shutdown_grace_ms: 0,
             drain_timeout_ms: 10_000,
+            heartbeat_ms: 15_000,
         }
     }
 }
@@ -164,6 +169,16 @@ pub struct PolicyConfig {
     pub retention_days: u32,
     /// Action per PII type, keyed by finding code (`"pii.phone" = "redact"`); unlisted types use the defaults.
     pub pii_actions: BTreeMap<String, PiiAction>,
+    /// After this many distinct readers report a published comment, it is hidden pending review.
+    pub report_hide_threshold: u32,
+    /// Longest lease a moderator may take on a review item (seconds); longer requests are capped to it.
+    pub max_lease_secs: u32,
+    /// Addresses and CIDR ranges whose comments are REJECTED (`policy.banned`) without being stored.
+    pub banned_ips: Vec<String>,
+    /// Account ids, or emails in any letter case, whose comments are REJECTED (`policy.banned`) without being stored.
+    pub banned_authors: Vec<String>,
+    /// `[sites.policy.rate_limits]`: rate limits, flood and surge control (see `ratelimit::config`).
+    pub rate_limits: crate::ratelimit::config::RateLimitPolicy,
 }
 
 impl Default for PolicyConfig {
@@ -180,6 +195,11 @@ impl Default for PolicyConfig {
             max_body_bytes: 16 * 1024,
             retention_days: 30,
             pii_actions: BTreeMap::new(),
+            report_hide_threshold: 3,
+            max_lease_secs: 3600,
+            banned_ips: Vec::new(),
+            banned_authors: Vec::new(),
+            rate_limits: Default::default(),
         }
     }
 }
@@ -263,6 +283,9 @@ impl Config {
                 self.server.metrics_listen
             ));
         }
+        if !(10..=3_600_000).contains(&self.server.heartbeat_ms) {
+            return err("server.heartbeat_ms: must be between 10 and 3600000".into());
+        }
         if !(1024..=64 * 1024 * 1024).contains(&self.server.max_message_bytes) {
             return err("server.max_message_bytes: must be between 1024 and 67108864".into());
         }
@@ -277,6 +300,8 @@ impl Config {
         if !(10..=60_000).contains(&self.store.health_interval_ms) {
             return err("store.health_interval_ms: must be between 10 and 60000".into());
         }
+        self.ratelimit.validate()?;
+        let limiter_redis = self.ratelimit.redis_url.is_some() || self.store.redis_url.is_some();
         let mut ids = std::collections::HashSet::new();
         let mut key_hashes = std::collections::HashMap::new();
         for (i, site) in self.sites.iter().enumerate() {
@@ -309,6 +334,7 @@ impl Config {
                 ));
             }
             site.policy.validate(&format!("sites[{i}].policy"))?;
+            crate::ratelimit::config::validate_site(&site.policy, &format!("sites[{i}].policy"), limiter_redis)?;
         }
         let mut mod_ids = std::collections::HashSet::new();
         for (i, m) in self.moderators.iter().enumerate() {
@@ -359,6 +385,12 @@ impl PolicyConfig {
         }
         if !(64..=1024 * 1024).contains(&self.max_body_bytes) {
             return err(format!("{at}.max_body_bytes: must be between 64 and 1048576"));
+        }
+        if self.report_hide_threshold == 0 {
+            return err(format!("{at}.report_hide_threshold: must be at least 1"));
+        }
+        if !(10..=86_400).contains(&self.max_lease_secs) {
+            return err(format!("{at}.max_lease_secs: must be between 10 and 86400"));
         }
         if !(1..=3650).contains(&self.retention_days) {
             return err(format!("{at}.retention_days: must be between 1 and 3650"));

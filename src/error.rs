@@ -25,6 +25,13 @@ pub enum Error {
     AlreadyExists(String),
     #[error("{0}")]
     OutOfRange(String),
+    /// Stale claim token, expired lease, or decided by someone else: nothing changed.
+    #[error("{0}")]
+    FailedPrecondition(String),
+    /// A rate limit refused the request (nothing was stored). `limit` is the limit's name (`ip`, `author`, …),
+    /// `description` its quota in words, `retry_after` the exact wait until the limit lets one through.
+    #[error("rate limited: {description}")]
+    ResourceExhausted { limit: &'static str, description: String, retry_after: std::time::Duration },
     #[error("{0}")]
     Unavailable(String),
     #[error("{0}")]
@@ -47,6 +54,8 @@ impl Error {
             Error::NotFound(_) => Code::NotFound,
             Error::AlreadyExists(_) => Code::AlreadyExists,
             Error::OutOfRange(_) => Code::OutOfRange,
+            Error::FailedPrecondition(_) => Code::FailedPrecondition,
+            Error::ResourceExhausted { .. } => Code::ResourceExhausted,
             Error::Unavailable(_) => Code::Unavailable,
             Error::Unimplemented(_) => Code::Unimplemented,
         }
@@ -76,6 +85,11 @@ impl From<Error> for Status {
                 message,
                 ErrorDetails::with_retry_info(Some(std::time::Duration::from_secs(1))),
             ),
+            Error::ResourceExhausted { limit, description, retry_after } => {
+                let mut details = ErrorDetails::with_retry_info(Some(retry_after));
+                details.add_quota_failure_violation(limit, description);
+                Status::with_error_details(code, message, details)
+            }
             _ => Status::new(code, message),
         }
     }

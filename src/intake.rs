@@ -1,15 +1,16 @@
 //! The submit flow, independent of gRPC so `serve` and `check` run the very same steps (DESIGN §5):
 //!
-//! replay lookup → (bans, rate limits: `ratelimit`, later) → fetch context → analysis (pure) → policy (pure) → one
-//! atomic store step → answer.
+//! replay lookup → bans, rate limits, flood and surge control (`ratelimit`) → fetch context → analysis (pure) →
+//! policy (pure) → one atomic store step → answer.
 //!
 //! Invariant: the answer is returned only after the store's atomic step succeeded; a store error becomes
 //! `UNAVAILABLE` and nothing is acknowledged.
 
 use crate::analysis;
-use crate::domain::Signals;
+use crate::domain::{Finding, Signals, Verdict};
 use crate::error::Error;
 use crate::policy;
+use crate::ratelimit::{Admission, Limiter, Subject};
 use crate::store::{Answer, AuthorRecord, Lookup, NewComment, Store, SubmitOutcome};
 use crate::tenants::Site;
 use hmac::{Hmac, Mac};
@@ -87,8 +88,23 @@ pub fn body_fingerprint(body: &str) -> String {
     hex::encode(Sha256::digest(body.as_bytes()))
 }
 
-/// Runs the whole submit flow for one site.
+/// Runs the whole submit flow for one site without bans or rate limits: `commentguard check` replays exported
+/// comments at full speed, where every limit would fire.
 pub async fn submit(store: &dyn Store, keys: &Pseudonymizer, site: &Site, sub: Submission) -> Result<Accepted, Error> {
+    submit_limited(store, keys, None, site, sub).await
+}
+
+/// Runs the whole submit flow for one site; `limiter` applies bans, rate limits, flood and surge control.
+///
+/// A banned comment is answered REJECTED (`policy.banned`) without being stored: no decision cursor, no redacted
+/// body, `GetComment` says NOT_FOUND. A rate-limited one is `RESOURCE_EXHAUSTED` and nothing is stored either.
+pub async fn submit_limited(
+    store: &dyn Store,
+    keys: &Pseudonymizer,
+    limiter: Option<&Limiter>,
+    site: &Site,
+    sub: Submission,
+) -> Result<Accepted, Error> {
     let fingerprint = body_fingerprint(&sub.body);
     match store.lookup(&site.id, &sub.comment_id, &fingerprint).await? {
         Lookup::Replay(answer) => {
@@ -97,12 +113,29 @@ pub async fn submit(store: &dyn Store, keys: &Pseudonymizer, site: &Site, sub: S
         Lookup::Conflict => return Err(conflict()),
         Lookup::Missing => {}
     }
-    // Seam: bans and rate limits run here (after the replay lookup, so a retry costs no quota; before analysis, so a
-    // flood costs almost nothing).
+    // After the replay lookup, so a retry costs no quota; before analysis, so a flood costs almost nothing.
+    let mut surge = false;
+    if let Some(limiter) = limiter {
+        let who = Subject {
+            ip: &sub.author.ip,
+            account_id: &sub.author.account_id,
+            email: &sub.author.email,
+            thread_id: &sub.thread_id,
+        };
+        match limiter.check(&site.id, &who).await? {
+            Admission::Banned => return Ok(banned()),
+            Admission::Admit { surge: s } => surge = s,
+        }
+    }
 
     let (author_key, ip_key) = keys.reputation_keys(&site.id, &sub.author);
     let context = store.context(&site.id, author_key.as_deref(), &ip_key).await?;
-    let analysis = analysis::analyze(&sub.body, &sub.signals, &site.rules);
+    let mut analysis = analysis::analyze(&sub.body, &sub.signals, &site.rules);
+    if surge {
+        // A POLICY finding other than banned/blocked_word holds the comment (policy precedence 3).
+        let detail = "the thread receives comments faster than the site's surge threshold";
+        analysis.findings.push(Finding::new(&crate::findings::POLICY_SURGE, 1.0, detail));
+    }
     let decision = policy::decide(&sub.body, analysis, &context, &site.policy);
     record_metrics(&decision);
 
@@ -130,6 +163,29 @@ pub async fn submit(store: &dyn Store, keys: &Pseudonymizer, site: &Site, sub: S
         SubmitOutcome::Replayed(answer) => Ok(Accepted { answer, replayed: true }),
         SubmitOutcome::Conflict => Err(conflict()),
     }
+}
+
+/// The answer to a banned author or address: REJECTED, nothing analysed, nothing stored (DESIGN §5 precedence 1).
+fn banned() -> Accepted {
+    let finding = Finding::new(&crate::findings::POLICY_BANNED, 1.0, "the site banned this author or address");
+    let decision = policy::Decision {
+        verdict: Verdict::Rejected,
+        reason_codes: vec![finding.code.clone()],
+        findings: vec![finding],
+        spam_score: 0.0,
+        // Nothing is published, and the body was not scanned for PII: hand none of it back.
+        redacted_body: String::new(),
+    };
+    record_metrics(&decision);
+    let answer = Answer {
+        verdict: decision.verdict,
+        findings: decision.findings,
+        spam_score: decision.spam_score,
+        redacted_body: decision.redacted_body,
+        review_id: None,
+        decision_cursor: String::new(),
+    };
+    Accepted { answer, replayed: false }
 }
 
 fn conflict() -> Error {

@@ -7,10 +7,12 @@
 //! - [`auth`] — bearer key/token → site or moderator.
 //! - [`tenants`] — sites and moderators compiled from config, swapped on reload.
 //! - [`intake`] — the submit flow shared by `serve` and `check`.
+//! - [`ratelimit`] — bans, rate limits (local governor, cluster-wide Redis GCRA), flood and surge control.
 //! - [`analysis`] — the pure analysis core: normalisation, detectors → findings.
 //! - [`policy`] — findings + context + site policy → verdict and redacted body.
 //! - [`store`] — the storage trait and its implementations.
 //! - [`check`] — offline analysis of JSON Lines.
+//! - [`train`] — `commentguard train`: the spam model from labelled comments.
 //! - [`domain`], [`findings`], [`offsets`], [`clock`], [`error`], [`telemetry`] — shared vocabulary and plumbing.
 
 pub mod analysis;
@@ -26,10 +28,12 @@ pub mod findings;
 pub mod intake;
 pub mod offsets;
 pub mod policy;
+pub mod ratelimit;
 pub mod server;
 pub mod store;
 pub mod telemetry;
 pub mod tenants;
+pub mod train;
 
 /// Code generated from `proto/commentguard/v1/commentguard.proto`.
 #[allow(clippy::all, missing_docs)]

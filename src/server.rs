@@ -47,8 +47,8 @@ pub async fn run(
         .build_v1alpha()?;
 
     let max = server.max_message_bytes;
-    let moderation = ModerationServiceServer::new(Moderation::new(app.clone())).max_decoding_message_size(max);
-    let review = ReviewServiceServer::new(Review).max_decoding_message_size(max);
+    let moderation = ModerationServiceServer::new(Moderation::new(app.clone(), Duration::from_millis(server.heartbeat_ms))).max_decoding_message_size(max);
+    let review = ReviewServiceServer::new(Review::new(app.clone())).max_decoding_message_size(max);
 
     let metrics_task = metrics.map(|l| tokio::spawn(crate::telemetry::serve_metrics(l)));
     let grace = Duration::from_millis(server.shutdown_grace_ms);
@@ -139,6 +139,8 @@ pub fn reload(app: &App, path: Option<&PathBuf>, overrides: &Overrides) -> Resul
         return Err(ConfigError("no config file to reload (dev mode)".into()));
     };
     let config = Config::load(Some(path), overrides)?;
+    // Limits first: a site added by this reload is never served without its bans.
+    app.limiter.reload(&config);
     app.tenants.store(Arc::new(Tenants::from_config(&config)));
     tracing::info!(sites = config.sites.len(), moderators = config.moderators.len(), "configuration reloaded");
     Ok(())

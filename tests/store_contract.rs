@@ -150,7 +150,7 @@ macro_rules! contract {
     (@tests $make:ident; $($name:ident),*) => {$(
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn $name() {
-            let backed = common::stores::$make();
+            let backed = crate::common::stores::$make();
             super::$name(backed.store.clone()).await;
         }
     )*};

@@ -7,12 +7,17 @@ use std::ops::Range;
 
 /// Byte ranges in the ORIGINAL body of every link.
 pub fn find_links(norm: &Normalized) -> Vec<Range<usize>> {
+    find_normalized(norm.as_str()).into_iter().map(|r| norm.original_range(r)).collect()
+}
+
+/// Byte ranges in the NORMALISED text of every link (the spam engine reads their hosts).
+pub fn find_normalized(text: &str) -> Vec<Range<usize>> {
     let mut finder = LinkFinder::new();
     finder.kinds(&[LinkKind::Url]).url_must_have_scheme(false);
     finder
-        .links(norm.as_str())
+        .links(text)
         .filter(|l| has_scheme(l.as_str()) || has_known_tld(l.as_str()))
-        .map(|l| norm.original_range(l.start()..l.end()))
+        .map(|l| l.start()..l.end())
         .collect()
 }
 
@@ -22,7 +27,7 @@ fn has_scheme(link: &str) -> bool {
 
 /// Without a scheme, "end.Really" would be a link: a bare domain counts only with a top-level domain people
 /// actually register (linkify itself has no TLD list).
-fn has_known_tld(link: &str) -> bool {
+pub fn has_known_tld(link: &str) -> bool {
     let host = link.split(['/', '?', '#', ':']).next().unwrap_or(link);
     let tld = host.rsplit('.').next().unwrap_or("");
     KNOWN_TLDS.binary_search(&tld).is_ok()

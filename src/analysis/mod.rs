@@ -6,6 +6,8 @@
 
 pub mod links;
 pub mod normalize;
+pub mod pii;
+pub mod spam;
 pub mod words;
 
 use crate::domain::{Category, Finding, Signals};
@@ -63,10 +65,9 @@ pub fn analyze(body: &str, signals: &Signals, rules: &Rules) -> Analysis {
         let detail = format!("submitted {ms} ms after the form opened");
         findings.push(Finding::new(&codes::SPAM_TOO_FAST, score, detail));
     }
-    for (list, code) in [
-        (&rules.blocked_words, &codes::POLICY_BLOCKED_WORD),
-        (&rules.suspect_words, &codes::POLICY_SUSPECT_WORD),
-    ] {
+    for (list, code) in
+        [(&rules.blocked_words, &codes::POLICY_BLOCKED_WORD), (&rules.suspect_words, &codes::POLICY_SUSPECT_WORD)]
+    {
         let hits = list.find(norm.as_str());
         if !hits.is_empty() {
             let spans = hits.into_iter().map(|r| norm.original_range(r)).collect();
@@ -74,7 +75,9 @@ pub fn analyze(body: &str, signals: &Signals, rules: &Rules) -> Analysis {
             findings.push(Finding::new(code, 1.0, detail).with_spans(spans));
         }
     }
-    findings.sort_by(|a, b| a.code.cmp(&b.code).then_with(|| a.spans.first().map(|s| s.start).cmp(&b.spans.first().map(|s| s.start))));
+    findings.sort_by(|a, b| {
+        a.code.cmp(&b.code).then_with(|| a.spans.first().map(|s| s.start).cmp(&b.spans.first().map(|s| s.start)))
+    });
     let spam_score = combine_spam(&findings);
     Analysis { findings, spam_score }
 }
@@ -82,10 +85,6 @@ pub fn analyze(body: &str, signals: &Signals, rules: &Rules) -> Analysis {
 /// Noisy-OR of the SPAM findings' scores: independent signals reinforce each other, and one strong signal alone
 /// (a honeypot) is enough.
 fn combine_spam(findings: &[Finding]) -> f64 {
-    let ham: f64 = findings
-        .iter()
-        .filter(|f| f.category == Category::Spam)
-        .map(|f| 1.0 - f.score)
-        .product();
+    let ham: f64 = findings.iter().filter(|f| f.category == Category::Spam).map(|f| 1.0 - f.score).product();
     1.0 - ham
 }

@@ -2,6 +2,8 @@
 //! (`intake`) or the store. One file per service; conversions and validation beside them.
 
 pub mod convert;
+pub mod decisions;
+pub mod masking;
 pub mod moderation;
 pub mod review;
 pub mod validate;
@@ -20,6 +22,8 @@ pub struct App {
     pub store: Arc<dyn Store>,
     pub keys: Pseudonymizer,
     pub clock: Arc<dyn Clock>,
+    /// Bans, rate limits, flood and surge control; reloaded with `tenants` on SIGHUP.
+    pub limiter: Arc<crate::ratelimit::Limiter>,
 }
 
 impl std::fmt::Debug for dyn Store {

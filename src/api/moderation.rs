@@ -5,19 +5,23 @@ use crate::error::Error;
 use crate::pb::{self, moderation_service_server::ModerationService};
 use crate::telemetry::observe;
 use crate::{auth, intake};
-use std::pin::Pin;
+use super::decisions::{self, DecisionHub};
+use crate::store::review::{ReportOutcome, ReportRequest};
 use std::sync::Arc;
-use tokio_stream::Stream;
 use tonic::{Request, Response, Status};
 
 #[derive(Debug, Clone)]
 pub struct Moderation {
     app: Arc<App>,
+    hub: Arc<DecisionHub>,
+    reporters: Arc<ReporterQuota>,
 }
 
 impl Moderation {
-    pub fn new(app: Arc<App>) -> Moderation {
-        Moderation { app }
+    /// `heartbeat`: how often an idle `WatchDecisions` stream gets a heartbeat.
+    pub fn new(app: Arc<App>, heartbeat: std::time::Duration) -> Moderation {
+        let hub = DecisionHub::new(app.store.clone(), heartbeat);
+        Moderation { app, hub, reporters: Arc::new(ReporterQuota::default()) }
     }
 
     async fn submit(&self, req: Request<pb::SubmitCommentRequest>) -> Result<pb::SubmitCommentResponse, Error> {
@@ -30,7 +34,9 @@ impl Moderation {
         }
         let comment_id = sub.comment_id.clone();
         let body = sub.body.clone();
-        let accepted = intake::submit(self.app.store.as_ref(), &self.app.keys, &site, sub).await?;
+        let accepted =
+            intake::submit_limited(self.app.store.as_ref(), &self.app.keys, Some(&self.app.limiter), &site, sub)
+                .await?;
         let a = accepted.answer;
         tracing::info!(site = %site.id, %comment_id, verdict = a.verdict.as_str(), replayed = accepted.replayed, "comment moderated");
         Ok(pb::SubmitCommentResponse {
@@ -72,9 +78,73 @@ impl Moderation {
             spam_score: record.answer.spam_score,
         })
     }
+
+    async fn report(&self, req: Request<pb::ReportCommentRequest>) -> Result<pb::ReportCommentResponse, Error> {
+        let (metadata, _, req) = req.into_parts();
+        let mut v = validate::Violations::default();
+        v.id("comment_id", &req.comment_id, true, 128);
+        v.text("reason", &req.reason, 500);
+        v.id("reporter_id", &req.reporter_id, false, 128);
+        if !req.reporter_ip.is_empty() && req.reporter_ip.parse::<std::net::IpAddr>().is_err() {
+            v.add("reporter_ip", "must be an IPv4 or IPv6 address");
+        }
+        if req.reporter_id.is_empty() && req.reporter_ip.is_empty() {
+            v.add("reporter_id", "reporter_id or reporter_ip is required (one reporter counts once)");
+        }
+        v.finish()?;
+        let site = auth::site(&metadata, &self.app.tenants.load())?;
+        let (kind, who) = if req.reporter_id.is_empty() { ("reporter-ip", &req.reporter_ip) } else { ("reporter", &req.reporter_id) };
+        let reporter_key = self.app.keys.key(&site.id, kind, who);
+        self.reporters.admit(&reporter_key, self.app.clock.now_ms())?;
+        let report = ReportRequest {
+            comment_id: req.comment_id,
+            reason: req.reason,
+            reporter_key,
+            hide_threshold: site.report_hide_threshold,
+        };
+        match self.app.store.report(&site.id, report).await? {
+            ReportOutcome::Reported { review_id, report_count, hidden } => {
+                tracing::info!(site = %site.id, %review_id, report_count, hidden, "comment reported");
+                Ok(pb::ReportCommentResponse { review_id, report_count: report_count as i32 })
+            }
+            ReportOutcome::NotFound => Err(Error::NotFound("no such comment".into())),
+        }
+    }
 }
 
-type DecisionStream = Pin<Box<dyn Stream<Item = Result<pb::WatchDecisionsResponse, Status>> + Send + 'static>>;
+/// Reports per reporter per hour, per process. A fixed window is enough here: the point is that one reader cannot
+/// flood the reported queue, not precise pacing (written by hand because it is this small and product-specific).
+#[derive(Debug, Default)]
+struct ReporterQuota {
+    windows: parking_lot::Mutex<std::collections::HashMap<String, (u64, u32)>>,
+}
+
+impl ReporterQuota {
+    const PER_HOUR: u32 = 20;
+    const WINDOW_MS: u64 = 3_600_000;
+    /// Beyond this many tracked reporters, finished windows are dropped (memory stays bounded).
+    const MAX_TRACKED: usize = 100_000;
+
+    fn admit(&self, reporter: &str, now_ms: u64) -> Result<(), Error> {
+        let mut windows = self.windows.lock();
+        if windows.len() > Self::MAX_TRACKED {
+            windows.retain(|_, (start, _)| now_ms < start.saturating_add(Self::WINDOW_MS));
+        }
+        let (start, count) = windows.entry(reporter.to_string()).or_insert((now_ms, 0));
+        if now_ms >= start.saturating_add(Self::WINDOW_MS) {
+            (*start, *count) = (now_ms, 0);
+        }
+        if *count >= Self::PER_HOUR {
+            return Err(Error::ResourceExhausted {
+                limit: "reporter",
+                description: format!("{} reports per hour per reporter", Self::PER_HOUR),
+                retry_after: std::time::Duration::from_millis(start.saturating_add(Self::WINDOW_MS) - now_ms),
+            });
+        }
+        *count += 1;
+        Ok(())
+    }
+}
 
 #[tonic::async_trait]
 impl ModerationService for Moderation {
@@ -92,26 +162,36 @@ impl ModerationService for Moderation {
         observe("GetComment", self.get(request)).await
     }
 
-    type WatchDecisionsStream = DecisionStream;
+    type WatchDecisionsStream = decisions::WatchStream;
 
     async fn watch_decisions(
         &self,
-        _request: Request<pb::WatchDecisionsRequest>,
+        request: Request<pb::WatchDecisionsRequest>,
     ) -> Result<Response<Self::WatchDecisionsStream>, Status> {
-        observe("WatchDecisions", async { Err(Error::Unimplemented("WatchDecisions is not implemented yet")) }).await
+        observe("WatchDecisions", async {
+            let (metadata, _, req) = request.into_parts();
+            let site = auth::site(&metadata, &self.app.tenants.load())?;
+            decisions::watch(&self.hub, &site.id, req).await
+        })
+        .await
     }
 
     async fn list_decisions(
         &self,
-        _request: Request<pb::ListDecisionsRequest>,
+        request: Request<pb::ListDecisionsRequest>,
     ) -> Result<Response<pb::ListDecisionsResponse>, Status> {
-        observe("ListDecisions", async { Err(Error::Unimplemented("ListDecisions is not implemented yet")) }).await
+        observe("ListDecisions", async {
+            let (metadata, _, req) = request.into_parts();
+            let site = auth::site(&metadata, &self.app.tenants.load())?;
+            decisions::list(self.app.store.as_ref(), &site.id, req).await
+        })
+        .await
     }
 
     async fn report_comment(
         &self,
-        _request: Request<pb::ReportCommentRequest>,
+        request: Request<pb::ReportCommentRequest>,
     ) -> Result<Response<pb::ReportCommentResponse>, Status> {
-        observe("ReportComment", async { Err(Error::Unimplemented("ReportComment is not implemented yet")) }).await
+        observe("ReportComment", self.report(request)).await
     }
 }

@@ -207,6 +207,19 @@ pub trait Store: Send + Sync + 'static {
     /// Whether the store answers now (health checks).
     async fn ping(&self) -> Result<(), StoreError>;
 
+    /// The newest decision event's position, if any (a watcher asking for "from now on" starts after it).
+    async fn latest_decision(&self, site: &str) -> Result<Option<StreamId>, StoreError>;
+
+    /// As `read_decisions`, but when nothing is there yet waits up to `block` for the next event. Blocking reads
+    /// never share the connection that serves requests.
+    async fn wait_decisions(
+        &self,
+        site: &str,
+        after: After,
+        limit: usize,
+        block: std::time::Duration,
+    ) -> Result<Vec<DecisionEvent>, ReadError>;
+
     /// Hands up to `tokens.len()` undecided items, oldest first, to a moderator with fresh leases.
     async fn claim(&self, site: &str, req: ClaimRequest) -> Result<Vec<ReviewEntry>, StoreError>;
 

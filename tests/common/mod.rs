@@ -13,6 +13,7 @@ use commentguard::config::{Config, sha256_hex};
 use commentguard::intake::Pseudonymizer;
 use commentguard::pb::moderation_service_client::ModerationServiceClient;
 use commentguard::pb::{self, review_service_client::ReviewServiceClient};
+use commentguard::ratelimit::{Limiter, RateClock};
 use commentguard::store::{Store, memory::MemoryStore};
 use commentguard::tenants::Tenants;
 use std::future::Future;
@@ -32,11 +33,31 @@ pub fn two_sites(policy_a: &str) -> Config {
     let text = format!(
         "[server]\nmetrics_listen = \"127.0.0.1:0\"\n\
          [[sites]]\nid = \"a\"\napi_key_sha256 = [\"{}\"]\n[sites.policy]\n{policy_a}\n\
-         [[sites]]\nid = \"b\"\napi_key_sha256 = [\"{}\"]\n",
+         [[sites]]\nid = \"b\"\napi_key_sha256 = [\"{}\"]\n{}",
         sha256_hex(&key("a")),
-        sha256_hex(&key("b"))
+        sha256_hex(&key("b")),
+        moderators()
     );
     Config::from_toml(&text).expect("test config is valid")
+}
+
+/// Moderators of the test sites; each one's token is `token-<id>`.
+pub const MODERATORS: [(&str, &str, &str); 3] = [("mod-a", "a", "moderator"), ("admin-a", "a", "admin"), ("mod-b", "b", "moderator")];
+
+pub fn token(moderator: &str) -> String {
+    format!("token-{moderator}")
+}
+
+fn moderators() -> String {
+    MODERATORS
+        .iter()
+        .map(|(id, site, role)| {
+            format!(
+                "[[moderators]]\nid = \"{id}\"\ntoken_sha256 = \"{}\"\nsites = [\"{site}\"]\nrole = \"{role}\"\n",
+                sha256_hex(&token(id))
+            )
+        })
+        .collect()
 }
 
 pub struct TestServer {
@@ -52,13 +73,27 @@ impl TestServer {
         Self::start_with_store(config, Arc::new(MemoryStore::new(Arc::new(SystemClock)))).await
     }
 
+    /// Rate limits, flood and surge control are off (bans apply): suites submit dozens of comments from one address
+    /// within a second, which the default limits refuse. Tests of limits pass their own limiter to `start_limited`.
     pub async fn start_with_store(config: Config, store: Arc<dyn Store>) -> TestServer {
+        let mut unlimited = config.clone();
+        for site in &mut unlimited.sites {
+            site.policy.rate_limits.enabled = false;
+        }
+        let keys = Pseudonymizer::new(b"test-secret");
+        let limiter = Limiter::new(&unlimited, keys, RateClock::monotonic()).expect("limiter for a valid config");
+        Self::start_limited(config, store, Arc::new(limiter)).await
+    }
+
+    /// A server with the test's own limiter (e.g. on governor's `FakeRelativeClock`).
+    pub async fn start_limited(config: Config, store: Arc<dyn Store>, limiter: Arc<Limiter>) -> TestServer {
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let app = Arc::new(App {
             tenants: ArcSwap::from_pointee(Tenants::from_config(&config)),
             store,
             keys: Pseudonymizer::new(b"test-secret"),
             clock,
+            limiter,
         });
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let metrics = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind metrics");
@@ -205,6 +240,18 @@ mod gated {
         }
         async fn ping(&self) -> Result<(), StoreError> {
             Ok(())
+        }
+        async fn latest_decision(&self, s: &str) -> Result<Option<StreamId>, StoreError> {
+            self.inner.latest_decision(s).await
+        }
+        async fn wait_decisions(
+            &self,
+            s: &str,
+            a: After,
+            l: usize,
+            b: std::time::Duration,
+        ) -> Result<Vec<DecisionEvent>, ReadError> {
+            self.inner.wait_decisions(s, a, l, b).await
         }
         async fn claim(&self, s: &str, r: ClaimRequest) -> Result<Vec<ReviewEntry>, StoreError> {
             self.inner.claim(s, r).await

@@ -101,6 +101,8 @@ impl SiteData {
 pub struct MemoryStore {
     clock: Arc<dyn Clock>,
     sites: Mutex<HashMap<String, Arc<Mutex<SiteData>>>>,
+    /// Wakes blocked decision readers of a site when an event is appended.
+    appended: Mutex<HashMap<String, Arc<tokio::sync::Notify>>>,
 }
 
 impl Default for MemoryStore {
@@ -111,11 +113,15 @@ impl Default for MemoryStore {
 
 impl MemoryStore {
     pub fn new(clock: Arc<dyn Clock>) -> MemoryStore {
-        MemoryStore { clock, sites: Mutex::new(HashMap::new()) }
+        MemoryStore { clock, sites: Mutex::new(HashMap::new()), appended: Mutex::new(HashMap::new()) }
     }
 
     fn site(&self, site: &str) -> Arc<Mutex<SiteData>> {
         self.sites.lock().entry(site.to_string()).or_default().clone()
+    }
+
+    fn appended(&self, site: &str) -> Arc<tokio::sync::Notify> {
+        self.appended.lock().entry(site.to_string()).or_default().clone()
     }
 
     /// The site's data, locked, with everything past retention already dropped.
@@ -159,9 +165,9 @@ impl Store for MemoryStore {
         Ok(Context { author: author_key.map(rep), ip: rep(ip_key) })
     }
 
-    async fn submit(&self, site: &str, c: NewComment) -> Result<SubmitOutcome, StoreError> {
+    async fn submit(&self, site_id: &str, c: NewComment) -> Result<SubmitOutcome, StoreError> {
         let now = self.clock.now_ms();
-        let site = self.site(site);
+        let site = self.site(site_id);
         let mut data = site.lock();
         data.expire(now);
         // The replay check is repeated inside the atomic step: a concurrent duplicate that passed the earlier
@@ -234,6 +240,8 @@ impl Store for MemoryStore {
         };
         data.comment_expiry.insert((expires_at_ms, c.comment_id.clone()));
         data.comments.insert(c.comment_id, record);
+        drop(data);
+        self.appended(site_id).notify_waiters();
         Ok(SubmitOutcome::Stored(answer))
     }
 
@@ -271,6 +279,31 @@ impl Store for MemoryStore {
         Ok(())
     }
 
+    async fn latest_decision(&self, site: &str) -> Result<Option<StreamId>, StoreError> {
+        let now = self.clock.now_ms();
+        Ok(self.locked(site, now).decisions.back().map(|(id, _, _)| *id))
+    }
+
+    async fn wait_decisions(
+        &self,
+        site: &str,
+        after: After,
+        limit: usize,
+        block: std::time::Duration,
+    ) -> Result<Vec<DecisionEvent>, ReadError> {
+        let appended = self.appended(site);
+        // Registered before the read, so an event appended in between still wakes us.
+        let notified = appended.notified();
+        tokio::pin!(notified);
+        notified.as_mut().enable();
+        let events = self.read_decisions(site, after, limit).await?;
+        if !events.is_empty() {
+            return Ok(events);
+        }
+        let _ = tokio::time::timeout(block, notified).await;
+        self.read_decisions(site, after, limit).await
+    }
+
     async fn claim(&self, site: &str, req: ClaimRequest) -> Result<Vec<ReviewEntry>, StoreError> {
         let now = self.clock.now_ms();
         Ok(self.locked(site, now).claim(req, now))
@@ -278,7 +311,9 @@ impl Store for MemoryStore {
 
     async fn decide(&self, site: &str, req: DecideRequest) -> Result<DecideOutcome, StoreError> {
         let now = self.clock.now_ms();
-        Ok(self.locked(site, now).decide(req, now))
+        let outcome = self.locked(site, now).decide(req, now);
+        self.appended(site).notify_waiters();
+        Ok(outcome)
     }
 
     async fn release(&self, site: &str, review_id: &str, claim_token: &str) -> Result<ReleaseOutcome, StoreError> {
@@ -305,7 +340,9 @@ impl Store for MemoryStore {
 
     async fn report(&self, site: &str, req: ReportRequest) -> Result<ReportOutcome, StoreError> {
         let now = self.clock.now_ms();
-        Ok(self.locked(site, now).report(req, now))
+        let outcome = self.locked(site, now).report(req, now);
+        self.appended(site).notify_waiters();
+        Ok(outcome)
     }
 
     async fn audit_log(&self, site: &str, limit: usize) -> Result<Vec<AuditEntry>, StoreError> {

@@ -11,6 +11,7 @@
 mod review;
 
 use super::{
+    StreamId,
     After, Answer, AuthorRecord, CommentRecord, DecisionEvent, Lookup, NewComment, ReadError, Store, StoreError,
     SubmitOutcome, keys,
 };
@@ -75,6 +76,11 @@ pub struct RedisStore {
     conn: ConnectionManager,
     durability: Durability,
     clock: Arc<dyn Clock>,
+    client: redis::Client,
+    timeout: Duration,
+    /// Idle connections for blocking reads (XREAD BLOCK), one taken per waiting reader: a blocked command would
+    /// stall every request multiplexed on the shared connection.
+    blocking: Arc<parking_lot::Mutex<Vec<redis::aio::MultiplexedConnection>>>,
 }
 
 impl std::fmt::Debug for RedisStore {
@@ -106,8 +112,15 @@ impl RedisStore {
             .set_number_of_retries(2)
             .set_min_delay(Duration::from_millis(50))
             .set_max_delay(Duration::from_secs(2));
-        let conn = ConnectionManager::new_lazy_with_config(client, config).map_err(err("connect"))?;
-        Ok(RedisStore { conn, durability: options.durability, clock })
+        let conn = ConnectionManager::new_lazy_with_config(client.clone(), config).map_err(err("connect"))?;
+        Ok(RedisStore {
+            conn,
+            durability: options.durability,
+            clock,
+            client,
+            timeout: options.timeout,
+            blocking: Arc::default(),
+        })
     }
 
     async fn wait_for_replica(&self) -> Result<(), StoreError> {
@@ -373,6 +386,61 @@ impl Store for RedisStore {
         let mut conn = self.conn.clone();
         let _: String = redis::cmd("PING").query_async(&mut conn).await.map_err(err("ping"))?;
         Ok(())
+    }
+
+    async fn latest_decision(&self, site: &str) -> Result<Option<StreamId>, StoreError> {
+        let mut conn = self.conn.clone();
+        let last: Vec<(String, Vec<(String, String)>)> = redis::cmd("XREVRANGE")
+            .arg(keys::decisions(site))
+            .arg("+")
+            .arg("-")
+            .arg("COUNT")
+            .arg(1)
+            .query_async(&mut conn)
+            .await
+            .map_err(err("latest decision"))?;
+        Ok(last.first().and_then(|(id, _)| StreamId::parse(id)))
+    }
+
+    async fn wait_decisions(
+        &self,
+        site: &str,
+        after: After,
+        limit: usize,
+        block: Duration,
+    ) -> Result<Vec<DecisionEvent>, ReadError> {
+        let events = self.read_decisions(site, after, limit).await?;
+        if !events.is_empty() {
+            return Ok(events);
+        }
+        let pooled = self.blocking.lock().pop();
+        let mut conn = match pooled {
+            Some(c) => c,
+            None => {
+                let config = redis::AsyncConnectionConfig::new()
+                    .set_connection_timeout(Some(self.timeout))
+                    .set_response_timeout(Some(block + self.timeout));
+                self.client.get_multiplexed_async_connection_with_config(&config).await.map_err(err("connect"))?
+            }
+        };
+        let from = match after {
+            After::Start => "0-0".to_string(),
+            After::Id(id) => id.to_string(),
+        };
+        let woke: redis::RedisResult<redis::Value> = redis::cmd("XREAD")
+            .arg("BLOCK")
+            .arg(block.as_millis() as u64)
+            .arg("COUNT")
+            .arg(1)
+            .arg("STREAMS")
+            .arg(keys::decisions(site))
+            .arg(from)
+            .query_async(&mut conn)
+            .await;
+        // Only a connection that answered goes back to the pool; a broken one is dropped.
+        woke.map_err(err("wait decisions"))?;
+        self.blocking.lock().push(conn);
+        self.read_decisions(site, after, limit).await
     }
 
     async fn claim(&self, site: &str, req: ClaimRequest) -> Result<Vec<ReviewEntry>, StoreError> {

@@ -1,0 +1,542 @@
+//! Rule signals: what a comment's text, links and author fields show without any training. Each becomes one input
+//! of the logistic combination (`combine`) and, when it pushes the score up, a `spam.<signal>` finding with spans into
+//! the ORIGINAL body.
+//!
+//! | input | what | value |
+//! | --- | --- | --- |
+//! | `links` | links (linkify on normalised text, bare domains with a known TLD) | `ln(1 + n)`, n capped at 10 |
+//! | `link_kind` | a link to a URL shortener or a messenger invite (`wa.me`, `t.me`, `chat.whatsapp.com`) | 0 or 1 |
+//! | `obfuscated_link` | `example[.]com`, `example(dot)com`, `example dot com` | 0 or 1 |
+//! | `phrase` | phrase lists (`phrases`), plus list words recovered from obfuscation | summed strength, ≤ 3 |
+//! | `repeated` | a run of ≥ 5 of one character (`!!!!!`, `$$$$$`, `sooooo`), digits excepted | 0 or 1 |
+//! | `shouting` | ≥ 70 % of ≥ 12 cased letters are capitals (original text) | 0.4–1 |
+//! | `symbols` | ≥ 5 symbols (emoji, `$`, `★`, `✅`) making ≥ 20 % of the non-space characters | 0.4–1 |
+//! | `obfuscation` | a word mixing scripts (`cаsino` with a Cyrillic `а`), letters split by separators | 0.5–1 |
+//! | `website` | the author's website field: set; a shortener or messenger; linked from the body too | 0.5–1 |
+//!
+//! Invariants: every scan is one pass over the text (or over the links it found), so the cost is linear; values are
+//! finite and bounded; spans are non-empty original byte ranges on char boundaries.
+
+use super::combine::{self, N};
+use super::phrases;
+use super::tokens::is_word_char;
+use crate::analysis::links;
+use crate::analysis::normalize::Normalized;
+use regex::Regex;
+use std::ops::Range;
+use std::sync::LazyLock;
+use unicode_security::MixedScript;
+
+/// At most this many spans per signal: enough to show a moderator where, and a bound on the response size.
+pub const MAX_SPANS: usize = 32;
+
+/// One signal that fired.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hit {
+    /// Its input index in `combine`.
+    pub input: usize,
+    /// Spans in the ORIGINAL body (may be empty: shouting, the website field).
+    pub spans: Vec<Range<usize>>,
+    /// Human text for moderators; never repeats personal data.
+    pub detail: String,
+}
+
+/// All rule inputs of one comment and the hits behind them.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Scan {
+    /// Rule inputs; the Bayes slots are left at 0 for the caller.
+    pub x: [f64; N],
+    pub hits: Vec<Hit>,
+    /// Number of links (for the site's link limit).
+    pub links: usize,
+    /// Original spans of the links.
+    pub link_spans: Vec<Range<usize>>,
+}
+
+/// URL shorteners. Sorted (binary search).
+const SHORTENERS: &[&str] = &[
+    "adf.ly", "bit.do", "bit.ly", "bitly.com", "buff.ly", "clck.ru", "cutt.ly", "goo.gl", "is.gd", "lnkd.in", "ow.ly",
+    "rb.gy", "rebrand.ly", "s.id", "shorte.st", "shorturl.at", "t.co", "t.ly", "tiny.cc", "tinyurl.com", "v.gd",
+];
+
+/// Messenger invites and contact links: in a news comment they only ever ask readers to move the conversation
+/// somewhere the site cannot see. Sorted.
+const MESSENGERS: &[&str] = &[
+    "api.whatsapp.com", "chat.whatsapp.com", "discord.gg", "linktr.ee", "t.me", "telegram.me", "wa.me", "wa.link",
+];
+
+/// Runs every rule on a comment. `website` is the author's website field (may be empty).
+pub fn scan(body: &str, norm: &Normalized, website: &str) -> Scan {
+    let text = norm.as_str();
+    let mut s = Scan::default();
+    scan_links(norm, &mut s);
+    scan_obfuscated_links(norm, &mut s);
+    let mut phrase = scan_phrases(norm, &mut s);
+    phrase += scan_obfuscation(norm, &mut s);
+    s.x[combine::PHRASE] = phrase.min(3.0);
+    scan_repeats(norm, &mut s);
+    scan_shouting(body, &mut s);
+    scan_symbols(norm, &mut s);
+    scan_website(website, text, &mut s);
+    s
+}
+
+/// The host of a link or website text (normalised): no scheme, credentials, port, path or leading `www.`.
+pub fn host(link: &str) -> &str {
+    let rest = link.split_once("://").map_or(link, |(_, r)| r);
+    let rest = rest.split(['/', '?', '#']).next().unwrap_or(rest);
+    let rest = rest.rsplit_once('@').map_or(rest, |(_, h)| h);
+    let rest = rest.split(':').next().unwrap_or(rest);
+    let rest = rest.trim_end_matches('.');
+    rest.strip_prefix("www.").unwrap_or(rest)
+}
+
+/// Whether `host` is one of `list` or a subdomain of one.
+fn on_list(host: &str, list: &[&str]) -> bool {
+    if list.binary_search(&host).is_ok() {
+        return true;
+    }
+    host.char_indices().filter(|&(_, c)| c == '.').any(|(i, _)| list.binary_search(&&host[i + 1..]).is_ok())
+}
+
+fn scan_links(norm: &Normalized, s: &mut Scan) {
+    let text = norm.as_str();
+    let found = links::find_normalized(text);
+    s.links = found.len();
+    s.x[combine::LINKS] = (found.len().min(10) as f64).ln_1p();
+    let mut kind_spans = Vec::new();
+    let mut kinds = (false, false);
+    for r in &found {
+        let h = host(text.get(r.clone()).unwrap_or(""));
+        let (short, chat) = (on_list(h, SHORTENERS), on_list(h, MESSENGERS));
+        if (short || chat) && kind_spans.len() < MAX_SPANS {
+            kind_spans.push(norm.original_range(r.clone()));
+            kinds.0 |= short;
+            kinds.1 |= chat;
+        }
+        if s.link_spans.len() < MAX_SPANS {
+            s.link_spans.push(norm.original_range(r.clone()));
+        }
+    }
+    if !kind_spans.is_empty() {
+        s.x[combine::LINK_KIND] = 1.0;
+        let detail = match kinds {
+            (true, true) => "links to a URL shortener and a messenger invite",
+            (true, false) => "a link through a URL shortener hides where it goes",
+            _ => "a messenger or contact link moves readers off the site",
+        };
+        s.hits.push(Hit { input: combine::LINK_KIND, spans: kind_spans, detail: detail.into() });
+    }
+}
+
+/// `name[.]com`, `name(.)com`, `name{dot}com`, `name [dot] com` (any label), and `name dot com` / `name . com`
+/// (labels of 4+ characters, so "the dot com bubble" is prose).
+static OBFUSCATED: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    Regex::new(
+        r"\b([a-z0-9][a-z0-9-]{0,62})(?:\s*(?:\[\s*(?:\.|dot)\s*\]|\(\s*(?:\.|dot)\s*\)|\{\s*(?:\.|dot)\s*\})\s*|\s+(?:dot|\.)\s+)([a-z]{2,10})\b",
+    )
+    .ok()
+});
+
+fn scan_obfuscated_links(norm: &Normalized, s: &mut Scan) {
+    let text = norm.as_str();
+    if !(text.contains("dot") || text.contains("[.]") || text.contains("(.)") || text.contains(" . ")) {
+        return;
+    }
+    let Some(re) = &*OBFUSCATED else { return };
+    let mut spans = Vec::new();
+    for c in re.captures_iter(text) {
+        let (Some(all), Some(label), Some(tld)) = (c.get(0), c.get(1), c.get(2)) else { continue };
+        let bracketed = all.as_str().contains(['[', '(', '{']);
+        if !links::has_known_tld(tld.as_str()) || (!bracketed && label.as_str().chars().count() < 4) {
+            continue;
+        }
+        if spans.len() < MAX_SPANS {
+            spans.push(norm.original_range(all.range()));
+        }
+    }
+    if !spans.is_empty() {
+        s.x[combine::OBFUSCATED_LINK] = 1.0;
+        let detail = "a web address written so that link filters miss it".to_string();
+        s.hits.push(Hit { input: combine::OBFUSCATED_LINK, spans, detail });
+    }
+}
+
+fn scan_phrases(norm: &Normalized, s: &mut Scan) -> f64 {
+    let hits = phrases::find(norm.as_str());
+    if hits.is_empty() {
+        return 0.0;
+    }
+    let total: f64 = hits.iter().map(|h| f64::from(h.strength)).sum();
+    let strong = hits.iter().filter(|h| h.strength >= 1.0).count();
+    let spans = hits.iter().map(|h| norm.original_range(h.range.clone())).collect();
+    let detail = format!("{} spam phrase(s) ({} strong)", hits.len(), strong);
+    s.hits.push(Hit { input: combine::PHRASE, spans, detail });
+    total
+}
+
+/// Mixed-script words and letters split by separators. Returns the phrase strength of list words recovered.
+fn scan_obfuscation(norm: &Normalized, s: &mut Scan) -> f64 {
+    let text = norm.as_str();
+    let mut value = 0.0f64;
+    let mut recovered = 0.0f64;
+    let mut spans = Vec::new();
+    let mut kinds = (false, false);
+
+    // Mixed scripts within one word: `cаsino` with a Cyrillic а.
+    let mut buf = String::new();
+    for r in words(text) {
+        let w = &text[r.clone()];
+        if w.is_ascii() || !w.chars().any(|c| c.is_ascii_alphabetic()) || w.is_single_script() {
+            continue;
+        }
+        kinds.0 = true;
+        value = value.max(0.6);
+        if spans.len() < MAX_SPANS {
+            spans.push(norm.original_range(r));
+        }
+        buf.clear();
+        buf.extend(w.chars().map(latin_lookalike));
+        if let Some(st) = phrases::word_strength(&buf) {
+            recovered += f64::from(st);
+            value = 1.0;
+        }
+    }
+
+    // Letters split by separators: `c a s i n o`, `v.i.a.g.r.a`, `w-h-a-t-s-a-p-p`.
+    let mut run: Vec<Range<usize>> = Vec::new();
+    let mut check = |run: &mut Vec<Range<usize>>, value: &mut f64, recovered: &mut f64, kinds: &mut (bool, bool)| {
+        if run.len() >= 4 {
+            buf.clear();
+            for r in run.iter() {
+                buf.push_str(&text[r.clone()]);
+            }
+            let strength = phrases::word_strength(&buf);
+            if strength.is_some() || run.len() >= 6 {
+                kinds.1 = true;
+                *value = value.max(if strength.is_some() { 1.0 } else { 0.5 });
+                *recovered += strength.map_or(0.0, f64::from);
+                if let (Some(first), Some(last), true) = (run.first(), run.last(), spans.len() < MAX_SPANS) {
+                    spans.push(norm.original_range(first.start..last.end));
+                }
+            }
+        }
+        run.clear();
+    };
+    for r in words(text) {
+        let single = text[r.clone()].chars().count() == 1;
+        let joined = run.last().is_some_and(|prev| {
+            let gap = &text[prev.end..r.start];
+            (1..=2).contains(&gap.len()) && gap.bytes().all(|b| b" .-_*|/+".contains(&b))
+        });
+        if !(single && (joined || run.is_empty())) {
+            check(&mut run, &mut value, &mut recovered, &mut kinds);
+        }
+        if single {
+            run.push(r);
+        }
+    }
+    check(&mut run, &mut value, &mut recovered, &mut kinds);
+
+    if value > 0.0 {
+        s.x[combine::OBFUSCATION] = value;
+        let detail = match kinds {
+            (true, true) => "words disguised with look-alike letters from other scripts and split letters",
+            (true, false) => "a word mixes letters of different scripts (look-alike letters)",
+            _ => "letters of a word split apart by spaces or dots",
+        };
+        s.hits.push(Hit { input: combine::OBFUSCATION, spans, detail: detail.into() });
+    }
+    recovered
+}
+
+/// Word ranges of normalised text.
+fn words(text: &str) -> impl Iterator<Item = Range<usize>> + '_ {
+    let mut start: Option<usize> = None;
+    text.char_indices().chain(std::iter::once((text.len(), ' '))).filter_map(move |(i, c)| {
+        match (is_word_char(c) && i < text.len(), start) {
+            (true, None) => {
+                start = Some(i);
+                None
+            }
+            (false, Some(s)) => {
+                start = None;
+                Some(s..i)
+            }
+            _ => None,
+        }
+    })
+}
+
+/// The ASCII letter a character is confusable with (UTS #39 skeleton), or the character itself.
+fn latin_lookalike(c: char) -> char {
+    if c.is_ascii() {
+        return c;
+    }
+    let mut buf = [0u8; 4];
+    let mut sk = unicode_security::skeleton(c.encode_utf8(&mut buf));
+    match (sk.next(), sk.next()) {
+        (Some(l), None) if l.is_ascii_alphanumeric() => l.to_ascii_lowercase(),
+        _ => c,
+    }
+}
+
+fn scan_repeats(norm: &Normalized, s: &mut Scan) {
+    let text = norm.as_str();
+    let mut spans = Vec::new();
+    let (mut prev, mut start, mut len) = ('\0', 0usize, 0usize);
+    for (i, c) in text.char_indices().chain(std::iter::once((text.len(), '\0'))) {
+        if c == prev && i < text.len() {
+            len += 1;
+            continue;
+        }
+        if len >= 5 && !prev.is_ascii_digit() && !prev.is_whitespace() && spans.len() < MAX_SPANS {
+            spans.push(norm.original_range(start..i));
+        }
+        (prev, start, len) = (c, i, 1);
+    }
+    if !spans.is_empty() {
+        s.x[combine::REPEATED] = 1.0;
+        let detail = format!("{} run(s) of one repeated character", spans.len());
+        s.hits.push(Hit { input: combine::REPEATED, spans, detail });
+    }
+}
+
+/// On the ORIGINAL body: normalisation lower-cases.
+fn scan_shouting(body: &str, s: &mut Scan) {
+    let (mut upper, mut lower) = (0u32, 0u32);
+    for c in body.chars() {
+        if c.is_uppercase() {
+            upper += 1;
+        } else if c.is_lowercase() {
+            lower += 1;
+        }
+    }
+    let cased = upper + lower;
+    if cased < 12 {
+        return;
+    }
+    let ratio = f64::from(upper) / f64::from(cased);
+    if ratio >= 0.7 {
+        s.x[combine::SHOUTING] = ((ratio - 0.5) * 2.0).min(1.0);
+        let detail = format!("{:.0}% of the letters are capitals", ratio * 100.0);
+        s.hits.push(Hit { input: combine::SHOUTING, spans: Vec::new(), detail });
+    }
+}
+
+/// Punctuation that prose uses; every other non-letter, non-digit, non-space character is a symbol.
+fn is_prose_punct(c: char) -> bool {
+    matches!(
+        c,
+        '.' | ','
+            | '!'
+            | '?'
+            | '\''
+            | '"'
+            | '-'
+            | ':'
+            | ';'
+            | '('
+            | ')'
+            | '['
+            | ']'
+            | '/'
+            | '&'
+            | '%'
+            | '@'
+            | '#'
+            | '*'
+            | '_'
+            | '…'
+            | '‘'
+            | '’'
+            | '“'
+            | '”'
+            | '–'
+            | '—'
+            | '،'
+            | '۔'
+            | '؟'
+            | '؛'
+            | '।'
+    )
+}
+
+fn scan_symbols(norm: &Normalized, s: &mut Scan) {
+    let text = norm.as_str();
+    let (mut symbols, mut visible) = (0u32, 0u32);
+    let mut spans = Vec::new();
+    let mut run: Option<(usize, usize, u32)> = None;
+    for (i, c) in text.char_indices() {
+        if c.is_whitespace() {
+            continue;
+        }
+        visible += 1;
+        let sym = !is_word_char(c) && !is_prose_punct(c) && !c.is_control();
+        if sym {
+            symbols += 1;
+            run = Some(match run {
+                Some((st, _, n)) => (st, i + c.len_utf8(), n + 1),
+                None => (i, i + c.len_utf8(), 1),
+            });
+        } else if let Some((st, en, n)) = run.take()
+            && n >= 3
+            && spans.len() < MAX_SPANS
+        {
+            spans.push(norm.original_range(st..en));
+        }
+    }
+    if let Some((st, en, n)) = run
+        && n >= 3
+        && spans.len() < MAX_SPANS
+    {
+        spans.push(norm.original_range(st..en));
+    }
+    let ratio = if visible == 0 { 0.0 } else { f64::from(symbols) / f64::from(visible) };
+    if symbols >= 5 && ratio >= 0.2 {
+        s.x[combine::SYMBOLS] = (ratio * 2.0).clamp(0.4, 1.0);
+        let detail = format!("{symbols} symbols or emoji ({:.0}% of the text)", ratio * 100.0);
+        s.hits.push(Hit { input: combine::SYMBOLS, spans, detail });
+    }
+}
+
+fn scan_website(website: &str, text: &str, s: &mut Scan) {
+    let site = Normalized::new(website.trim());
+    let h = host(site.as_str());
+    if h.is_empty() || !h.contains('.') {
+        return;
+    }
+    let listed = on_list(h, SHORTENERS) || on_list(h, MESSENGERS);
+    let linked = links::find_normalized(text).into_iter().any(|r| host(text.get(r).unwrap_or("")) == h);
+    let (value, detail) = match (listed, linked) {
+        (true, _) => (1.0, "the author's website field is a URL shortener or messenger link"),
+        (false, true) => (1.0, "the comment links to the author's own website"),
+        _ => (0.5, "the author filled in a website (the field comment spammers use)"),
+    };
+    s.x[combine::WEBSITE] = value;
+    s.hits.push(Hit { input: combine::WEBSITE, spans: Vec::new(), detail: detail.into() });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(body: &str) -> Scan {
+        scan(body, &Normalized::new(body), "")
+    }
+
+    fn spans_of(body: &str, input: usize) -> Vec<String> {
+        let s = run(body);
+        s.hits.iter().filter(|h| h.input == input).flat_map(|h| h.spans.iter().map(|r| body[r.clone()].to_string())).collect()
+    }
+
+    #[test]
+    fn links_count_and_kinds() {
+        let s = run("see https://bit.ly/abc and wa.me/923001234567 and dawn.com/news/1");
+        assert_eq!(s.links, 3);
+        assert!(s.x[combine::LINKS] > 1.0);
+        assert_eq!(s.x[combine::LINK_KIND], 1.0);
+        assert_eq!(spans_of("see https://bit.ly/abc now", combine::LINK_KIND), vec!["https://bit.ly/abc"]);
+        // Tricky negative: a news link is a link, not a shortener; "t.co" must not match "bt.com".
+        let s = run("source: https://www.dawn.com/news/123 and bt.com");
+        assert_eq!(s.links, 2);
+        assert_eq!(s.x[combine::LINK_KIND], 0.0);
+    }
+
+    #[test]
+    fn hosts() {
+        assert_eq!(host("https://user:pw@www.Example.com:8080/x?y"), "Example.com");
+        assert_eq!(host("wa.me/92300"), "wa.me");
+        assert!(on_list("m.bit.ly", SHORTENERS));
+        assert!(!on_list("orbit.ly", SHORTENERS));
+    }
+
+    #[test]
+    fn obfuscated_links() {
+        assert_eq!(spans_of("visit cheapmeds[.]com today", combine::OBFUSCATED_LINK), vec!["cheapmeds[.]com"]);
+        assert_eq!(spans_of("go to earnfast dot com now", combine::OBFUSCATED_LINK), vec!["earnfast dot com"]);
+        assert_eq!(spans_of("ＢＥＴ９(dot)ｎｅｔ", combine::OBFUSCATED_LINK).len(), 1);
+        // Tricky negatives: prose.
+        assert!(spans_of("the dot com bubble burst in 2000", combine::OBFUSCATED_LINK).is_empty());
+        assert!(spans_of("He scored 5 . Then left", combine::OBFUSCATED_LINK).is_empty());
+    }
+
+    #[test]
+    fn phrases_feed_the_phrase_input() {
+        let s = run("Ghar baithe paise kamayen! WhatsApp karein");
+        assert!(s.x[combine::PHRASE] >= 2.0);
+        assert_eq!(run("Imran Khan ne ghar baithe bayan diya").x[combine::PHRASE], 0.5);
+        assert_eq!(run("Great innings by Babar today").x[combine::PHRASE], 0.0);
+    }
+
+    #[test]
+    fn repeated_characters() {
+        assert_eq!(spans_of("FREE!!!!!!! money", combine::REPEATED), vec!["!!!!!!!"]);
+        // Tricky negatives: numbers, ellipses of three, spaces.
+        assert!(spans_of("Rs 1000000 budget... fine     ok", combine::REPEATED).is_empty());
+    }
+
+    #[test]
+    fn shouting() {
+        assert!(run("SUBSCRIBE TO MY CHANNEL NOW PLEASE").x[combine::SHOUTING] > 0.9);
+        // Tricky negatives: acronyms in a normal sentence; short caps; Urdu has no case.
+        assert_eq!(run("The IMF and NATO met the PM in DC today").x[combine::SHOUTING], 0.0);
+        assert_eq!(run("LOL OK").x[combine::SHOUTING], 0.0);
+        assert_eq!(run("یہ بہت اچھا فیصلہ ہے اور حکومت کو مبارک").x[combine::SHOUTING], 0.0);
+    }
+
+    #[test]
+    fn symbol_floods() {
+        let s = run("💰💰💰 EARN ✅✅ $$$ ★★★");
+        assert!(s.x[combine::SYMBOLS] > 0.5);
+        assert!(!spans_of("💰💰💰 EARN ✅✅ $$$ ★★★", combine::SYMBOLS).is_empty());
+        // Tricky negatives: punctuation-heavy prose, Urdu punctuation, one emoji.
+        assert_eq!(run("Really?! (Yes.) \"No\" — fine, ok… 😂").x[combine::SYMBOLS], 0.0);
+        assert_eq!(run("کیا بات ہے، بہت خوب۔ واہ؟").x[combine::SYMBOLS], 0.0);
+    }
+
+    #[test]
+    fn mixed_script_words() {
+        // Cyrillic а (U+0430) inside "casino".
+        let body = "best c\u{0430}sino here";
+        assert_eq!(spans_of(body, combine::OBFUSCATION), vec!["c\u{0430}sino"]);
+        let s = run(body);
+        assert_eq!(s.x[combine::OBFUSCATION], 1.0);
+        assert!(s.x[combine::PHRASE] >= 0.5, "the recovered word counts as a phrase");
+        // Tricky negatives: accented Latin, pure Urdu, Urdu next to Latin with a space, Japanese.
+        for ok in ["naïve café Pokémon", "یہ اچھا ہے", "PTI کی حکومت", "東京タワーへ行く"] {
+            assert_eq!(run(ok).x[combine::OBFUSCATION], 0.0, "{ok}");
+        }
+    }
+
+    #[test]
+    fn split_letters() {
+        assert_eq!(spans_of("play c a s i n o now", combine::OBFUSCATION), vec!["c a s i n o"]);
+        assert_eq!(spans_of("buy v.i.a.g.r.a", combine::OBFUSCATION), vec!["v.i.a.g.r.a"]);
+        assert!(run("buy v.i.a.g.r.a").x[combine::PHRASE] >= 0.5);
+        // Tricky negatives: party initials, short runs.
+        assert_eq!(run("P.M.L.N aur P.T.I dono").x[combine::OBFUSCATION], 0.0);
+        assert_eq!(run("plan a b c").x[combine::OBFUSCATION], 0.0);
+    }
+
+    #[test]
+    fn website_field() {
+        let norm = Normalized::new("nice article");
+        assert_eq!(scan("nice article", &norm, "").x[combine::WEBSITE], 0.0);
+        assert_eq!(scan("nice article", &norm, "https://myblog.example.com").x[combine::WEBSITE], 0.5);
+        assert_eq!(scan("nice article", &norm, "bit.ly/xyz").x[combine::WEBSITE], 1.0);
+        let body = "read more at https://myblog.example.com/post";
+        assert_eq!(scan(body, &Normalized::new(body), "myblog.example.com").x[combine::WEBSITE], 1.0);
+        // Tricky negative: not a URL.
+        assert_eq!(scan("nice", &Normalized::new("nice"), "n/a").x[combine::WEBSITE], 0.0);
+    }
+
+    #[test]
+    fn huge_inputs_are_linear_and_bounded() {
+        for body in ["a".repeat(1 << 20), "!".repeat(1 << 20), "a ".repeat(1 << 19), "💰".repeat(1 << 18)] {
+            let s = run(&body);
+            assert!(s.x.iter().all(|v| v.is_finite() && v.abs() <= 3.0));
+            assert!(s.hits.iter().all(|h| h.spans.len() <= 64));
+        }
+    }
+}

@@ -1,0 +1,1 @@
+//! End-to-end tests of `assess`: findings, spans, behaviour and history.

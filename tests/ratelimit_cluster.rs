@@ -1,0 +1,173 @@
+//! Cluster-wide limits with real `commentguard serve` processes and private Redis servers: two replicas sharing one
+//! Redis enforce one limit (not two), and a site's `on_redis_error` choice applies when the limiter's Redis dies.
+
+mod common;
+
+use commentguard::config::sha256_hex;
+use commentguard::pb::moderation_service_client::ModerationServiceClient;
+use common::redis::TestRedis;
+use common::{authed, submission, wait_for};
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+use tonic::Code;
+use tonic::transport::Channel;
+
+const BIN: &str = env!("CARGO_BIN_EXE_commentguard");
+
+/// Every limit off; a site switches on what the test exercises.
+const ALL_OFF: &str = "flood_seconds = 0\nauthor = { per_minute = 0 }\nip = { per_minute = 0 }\n\
+                       thread = { per_minute = 0 }\nsite = { per_minute = 0 }\nsurge = { per_minute = 0 }\n";
+
+/// A `commentguard serve --config FILE` child, killed on drop.
+struct Serve {
+    child: Child,
+    _dir: tempfile::TempDir,
+}
+
+impl Serve {
+    /// Starts the binary with `config` and returns it with its gRPC address (from the "commentguard serving" log).
+    fn start(config: &str) -> (Serve, String) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("commentguard.toml");
+        std::fs::write(&path, config).expect("write config");
+        let mut child = Command::new(BIN)
+            .arg("serve")
+            .arg("--config")
+            .arg(&path)
+            .env("RUST_LOG", "info")
+            .env_remove("COMMENTGUARD_SERVER__LISTEN")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn commentguard");
+        let (tx, lines) = mpsc::channel();
+        let stderr = child.stderr.take().expect("stderr");
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        let serve = Serve { child, _dir: dir };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let mut seen = Vec::new();
+        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+            let Ok(line) = lines.recv_timeout(left) else { break };
+            if let Some(at) = line.find("addr=") {
+                if line.contains("commentguard serving") {
+                    let addr = line[at + 5..].split_whitespace().next().expect("address").to_string();
+                    return (serve, addr);
+                }
+            }
+            seen.push(line);
+        }
+        panic!("serve did not start; saw:\n{}", seen.join("\n"));
+    }
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn client(addr: &str) -> ModerationServiceClient<Channel> {
+    let url = format!("http://{addr}");
+    wait_for(Duration::from_secs(10), || async { ModerationServiceClient::connect(url.clone()).await.ok() })
+        .await
+        .expect("connects")
+}
+
+fn site(id: &str, limits: &str) -> String {
+    format!(
+        "[[sites]]\nid = \"{id}\"\napi_key_sha256 = [\"{}\"]\n[sites.policy.rate_limits]\n{ALL_OFF}{limits}\n",
+        sha256_hex(&format!("key-{id}"))
+    )
+}
+
+/// `[server]` on port 0, `[store]` with a fixed pseudonym secret (replicas must name Redis keys alike) plus `store`,
+/// and `[ratelimit]` with `ratelimit`.
+fn header(store: &str, ratelimit: &str) -> String {
+    format!(
+        "[server]\nlisten = \"127.0.0.1:0\"\nmetrics_listen = \"\"\n\
+         [store]\npseudonym_secret = \"ratelimit-cluster-test\"\n{store}\n[ratelimit]\n{ratelimit}\n"
+    )
+}
+
+/// Submits one comment (each id has its own author; every limit but the one under test is off).
+async fn submit(c: &mut ModerationServiceClient<Channel>, site: &str, id: &str) -> Result<(), tonic::Status> {
+    let req = submission(id, "Thanks for the clear explanation of the new budget.");
+    c.submit_comment(authed(req, &format!("key-{site}"))).await.map(|_| ())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_replicas_sharing_redis_enforce_one_limit() {
+    let redis = TestRedis::start();
+    // 20 comments at once for the whole site, then one a minute: the test ends long before a refill matters.
+    // The store's Redis is the limiter's too (`ratelimit.redis_url` defaults to `store.redis_url`).
+    let config = format!(
+        "{}{}",
+        header(&format!("redis_url = \"{}\"", redis.url()), ""),
+        site("news", "site = { per_minute = 1, burst = 20, mode = \"redis\" }")
+    );
+    let (_one, addr_one) = Serve::start(&config);
+    let (_two, addr_two) = Serve::start(&config);
+    let mut clients = [client(&addr_one).await, client(&addr_two).await];
+    let mut accepted = [0u32; 2];
+    for i in 0..60 {
+        let which = i % 2;
+        match submit(&mut clients[which], "news", &format!("c{i}")).await {
+            Ok(()) => accepted[which] += 1,
+            Err(status) => assert_eq!(status.code(), Code::ResourceExhausted, "{status:?}"),
+        }
+    }
+    let total = accepted[0] + accepted[1];
+    assert!((20..=21).contains(&total), "one shared limit of 20, not 2×20: accepted {accepted:?}");
+    assert!(accepted[0] >= 9 && accepted[1] >= 9, "both replicas admitted from the one bucket: {accepted:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_dead_limiter_redis_fails_open_to_local_limits_or_closed_per_site() {
+    // The limiter has its own Redis; the store is the embedded one, so only the limiter loses its Redis.
+    let mut redis = TestRedis::start();
+    let limits = "ip = { per_minute = 1, burst = 3, mode = \"redis\" }";
+    let config = format!(
+        "{}{}{}",
+        header("", &format!("redis_url = \"{}\"\ntimeout_ms = 200", redis.url())),
+        site("open", &format!("{limits}\non_redis_error = \"open\"")),
+        site("closed", &format!("{limits}\non_redis_error = \"closed\""))
+    );
+    let (_serve, addr) = Serve::start(&config);
+    let mut c = client(&addr).await;
+    submit(&mut c, "open", "warm-open").await.expect("accepted while redis is up");
+    submit(&mut c, "closed", "warm-closed").await.expect("accepted while redis is up");
+
+    redis.kill9();
+    // Fail closed: UNAVAILABLE (not accepted; retry with the same comment id).
+    let status = submit(&mut c, "closed", "down-1").await.expect_err("fails closed");
+    assert_eq!(status.code(), Code::Unavailable, "{status:?}");
+    // Fail open: this process's local limit applies instead — 3 from one address, then refused.
+    let one_address = |id: &str| {
+        let mut req = submission(id, "Thanks for the clear explanation of the new budget.");
+        if let Some(author) = req.author.as_mut() {
+            author.ip = "198.51.100.77".into();
+        }
+        authed(req, "key-open")
+    };
+    for i in 0..3 {
+        c.submit_comment(one_address(&format!("open-{i}"))).await.expect("local limit still has room");
+    }
+    let status = c.submit_comment(one_address("open-3")).await.expect_err("local limit refuses");
+    assert_eq!(status.code(), Code::ResourceExhausted, "{status:?}");
+
+    // Redis back: the closed site accepts again (after the limiter's short back-off).
+    redis.restart();
+    let back = wait_for(Duration::from_secs(10), || {
+        let mut c = c.clone();
+        async move { submit(&mut c, "closed", "down-1").await.ok() }
+    })
+    .await;
+    assert!(back.is_some(), "the closed site recovers when its Redis returns");
+}
