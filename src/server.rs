@@ -69,7 +69,7 @@ pub async fn run(
         .add_service(reflection_v1alpha)
         .add_service(moderation)
         .add_service(review)
-        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), drain);
+        .serve_with_incoming_shutdown(incoming(listener), drain);
     // Long-lived streams (health watches, decision watchers) never finish on their own: after the drain timeout
     // the server stops waiting for them. Unary requests are short and finish well within it.
     let deadline = async move {
@@ -93,6 +93,17 @@ pub async fn run(
     result?;
     tracing::info!("shutdown complete");
     Ok(())
+}
+
+/// Accepted connections with Nagle's algorithm off: gRPC writes small frames, and Nagle plus delayed ACKs would add
+/// ~40 ms to many replies. (tonic sets this itself only when it binds the address.)
+fn incoming(listener: TcpListener) -> impl tokio_stream::Stream<Item = std::io::Result<tokio::net::TcpStream>> {
+    use tokio_stream::StreamExt;
+    TcpListenerStream::new(listener).map(|conn| {
+        let conn = conn?;
+        conn.set_nodelay(true)?;
+        Ok(conn)
+    })
 }
 
 async fn set_health(health: &tonic_health::server::HealthReporter, serving: bool) {
