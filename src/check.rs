@@ -95,6 +95,7 @@ pub fn run(args: CheckArgs) -> anyhow::Result<()> {
             std::fs::File::open(p).with_context(|| format!("opening {}", p.display()))?,
         )),
     };
+    crate::analysis::pii::warm_up();
     let store = MemoryStore::new(Arc::new(SystemClock));
     let keys = Pseudonymizer::new(b"commentguard-check");
     let runtime = tokio::runtime::Builder::new_current_thread().build()?;

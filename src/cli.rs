@@ -42,13 +42,8 @@ pub enum Command {
     },
     /// Analyse comments offline (JSON Lines in, one JSON verdict per line out).
     Check(crate::check::CheckArgs),
-    /// Train the spam model from labelled JSON Lines.
-    Train {
-        #[arg(long)]
-        input: PathBuf,
-        #[arg(long)]
-        model: PathBuf,
-    },
+    /// Train the spam model from labelled JSON Lines (creates MODEL, or updates it if it exists).
+    Train(crate::train::TrainArgs),
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -72,15 +67,15 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             runtime.block_on(serve(cfg, config, overrides))
         }
         Command::Check(args) => crate::check::run(args),
-        Command::Train { .. } => {
-            bail!("`train` arrives with the spam model; the base rules need no training")
-        }
+        Command::Train(args) => crate::train::run(args),
     }
 }
 
 /// Starts the service and runs it until SIGINT/SIGTERM.
 async fn serve(mut config: Config, path: Option<PathBuf>, overrides: Overrides) -> anyhow::Result<()> {
     crate::telemetry::init_logging(config.server.log_format);
+    // Loads phone metadata and builds detector tables now, so the first comment is as fast as the rest.
+    crate::analysis::pii::warm_up();
     let listen: SocketAddr = config.server.listen.parse().context("server.listen")?;
     if config.sites.is_empty() {
         enter_dev_mode(&mut config, listen)?;

@@ -169,6 +169,9 @@ pub struct PolicyConfig {
     pub retention_days: u32,
     /// Action per PII type, keyed by finding code (`"pii.phone" = "redact"`); unlisted types use the defaults.
     pub pii_actions: BTreeMap<String, PiiAction>,
+    /// How each PII type is masked where it is redacted: `label` (`[phone removed]`, the default),
+    /// `partial_mask` (`j***@example.com`, `•••• 4242`) or `remove`.
+    pub pii_redaction: BTreeMap<String, crate::analysis::pii::redact::RedactionStyle>,
     /// After this many distinct readers report a published comment, it is hidden pending review.
     pub report_hide_threshold: u32,
     /// Longest lease a moderator may take on a review item (seconds); longer requests are capped to it.
@@ -195,6 +198,7 @@ impl Default for PolicyConfig {
             max_body_bytes: 16 * 1024,
             retention_days: 30,
             pii_actions: BTreeMap::new(),
+            pii_redaction: BTreeMap::new(),
             report_hide_threshold: 3,
             max_lease_secs: 3600,
             banned_ips: Vec::new(),
@@ -395,10 +399,15 @@ impl PolicyConfig {
         if !(1..=3650).contains(&self.retention_days) {
             return err(format!("{at}.retention_days: must be between 1 and 3650"));
         }
-        for code in self.pii_actions.keys() {
-            let known = crate::findings::lookup(code).is_some_and(|c| c.category == crate::domain::Category::Pii);
-            if !known {
-                return err(format!("{at}.pii_actions: {code:?} is not a pii.* finding code"));
+        for (name, codes) in [
+            ("pii_actions", self.pii_actions.keys().collect::<Vec<_>>()),
+            ("pii_redaction", self.pii_redaction.keys().collect()),
+        ] {
+            for code in codes {
+                let known = crate::findings::lookup(code).is_some_and(|c| c.category == crate::domain::Category::Pii);
+                if !known {
+                    return err(format!("{at}.{name}: {code:?} is not a pii.* finding code"));
+                }
             }
         }
         Ok(())

@@ -10,6 +10,7 @@
 //! redacted body.
 
 use crate::analysis::Analysis;
+use crate::analysis::pii::redact::{RedactTarget, RedactionStyle};
 use crate::config::{PiiAction, PolicyConfig};
 use crate::domain::{Category, Context, Finding, Verdict};
 use crate::findings as codes;
@@ -23,6 +24,7 @@ pub struct SitePolicy {
     pub spam_hold_threshold: f64,
     pub spam_reject_threshold: f64,
     pii_actions: HashMap<String, PiiAction>,
+    pii_redaction: HashMap<String, RedactionStyle>,
 }
 
 impl SitePolicy {
@@ -33,6 +35,7 @@ impl SitePolicy {
             spam_hold_threshold: p.spam_hold_threshold,
             spam_reject_threshold: p.spam_reject_threshold,
             pii_actions: p.pii_actions.clone().into_iter().collect(),
+            pii_redaction: p.pii_redaction.clone().into_iter().collect(),
         }
     }
 
@@ -46,6 +49,13 @@ impl SitePolicy {
             "pii.email" | "pii.phone" | "pii.ip_address" => PiiAction::Redact,
             _ => PiiAction::Hold,
         }
+    }
+}
+
+impl SitePolicy {
+    /// How a PII type is masked where it is redacted; a label unless the site chose otherwise.
+    pub fn redaction_style(&self, code: &str) -> RedactionStyle {
+        self.pii_redaction.get(code).copied().unwrap_or(RedactionStyle::Label)
     }
 }
 
@@ -98,7 +108,22 @@ pub fn decide(body: &str, analysis: Analysis, context: &Context, policy: &SitePo
     };
     reason_codes.sort();
     reason_codes.dedup();
-    Decision { verdict, findings, spam_score, redacted_body: body.to_string(), reason_codes }
+    let redacted_body = redact(body, &findings, policy);
+    Decision { verdict, findings, spam_score, redacted_body, reason_codes }
+}
+
+/// The body with every PII finding the site does not ALLOW masked in its type's style. Whatever the verdict: a held
+/// comment is published later from this same text unless a moderator chooses the original.
+fn redact(body: &str, findings: &[Finding], policy: &SitePolicy) -> String {
+    let targets: Vec<RedactTarget<'_>> = findings
+        .iter()
+        .filter(|f| f.category == Category::Pii && policy.pii_action(&f.code) != PiiAction::Allow)
+        .flat_map(|f| {
+            let style = policy.redaction_style(&f.code);
+            f.spans.iter().map(move |s| RedactTarget { span: s.clone(), code: f.code.as_str(), style })
+        })
+        .collect();
+    if targets.is_empty() { body.to_string() } else { crate::analysis::pii::redact::redact(body, &targets) }
 }
 
 /// What one finding demands on its own; spam findings decide through the combined score instead.
@@ -191,6 +216,22 @@ mod tests {
         let ctx = Context::default();
         assert_eq!(run(p.clone(), &[("pii.email", 0.9)], 0.0, ctx).verdict, Verdict::Rejected);
         assert_eq!(run(p, &[("pii.credit_card", 0.9)], 0.0, ctx).verdict, Verdict::Approved);
+    }
+
+    #[test]
+    fn redaction_follows_the_sites_actions_and_styles() {
+        let body = "mail jane@example.com or call 0300-1234567";
+        let email = finding("pii.email", 0.95).with_spans(vec![5..21]);
+        let phone = finding("pii.phone", 0.95).with_spans(vec![30..42]);
+        let run = |p: PolicyConfig| {
+            let analysis = Analysis { findings: vec![email.clone(), phone.clone()], spam_score: 0.0 };
+            decide(body, analysis, &Context::default(), &SitePolicy::from_config(&p)).redacted_body
+        };
+        assert_eq!(run(PolicyConfig::default()), "mail [email removed] or call [phone removed]");
+        let mut p = PolicyConfig::default();
+        p.pii_redaction.insert("pii.email".into(), RedactionStyle::PartialMask);
+        p.pii_actions.insert("pii.phone".into(), PiiAction::Allow);
+        assert_eq!(run(p), "mail j***@example.com or call 0300-1234567");
     }
 
     #[test]

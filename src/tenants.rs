@@ -51,7 +51,7 @@ impl Tenants {
                     id: s.id.clone(),
                     key_hashes: s.api_key_sha256.iter().filter_map(|h| decode_hash(h)).collect(),
                     default_region: s.default_region.clone(),
-                    rules: Rules::from_policy(&s.policy),
+                    rules: Rules::from_policy(&s.policy, &s.default_region),
                     policy: SitePolicy::from_config(&s.policy),
                     max_body_bytes: s.policy.max_body_bytes,
                     retention_ms: u64::from(s.policy.retention_days) * 86_400_000,

@@ -339,3 +339,43 @@ async fn an_expired_cursor_is_out_of_range() {
     .expect("list from the oldest retained");
     assert_eq!(from_start.into_inner().events.iter().map(|e| e.comment_id.as_str()).collect::<Vec<_>>(), vec!["new"]);
 }
+
+#[tokio::test]
+async fn pii_policy_actions_end_to_end() {
+    let policy = "pii_actions = { \"pii.email\" = \"reject\" }\npii_redaction = { \"pii.phone\" = \"partial_mask\" }";
+    let server = TestServer::start(two_sites(policy)).await;
+    let mut moderation = server.moderation().await;
+    let submit = |id: &str, body: &str, site: &str| authed(submission(id, body), &key(site));
+
+    // Phone (default REDACT) is published masked; Urdu digits and zero-width characters do not hide it.
+    let phone = moderation.submit_comment(submit("p1", "mera number ۰۳۰۰-۱۲۳۴۵۶۷ hai, rabta karein", "a")).await.expect("ok");
+    let phone = phone.into_inner();
+    assert_eq!(phone.verdict(), Verdict::Approved);
+    assert_eq!(phone.findings.iter().map(|f| f.code.as_str()).collect::<Vec<_>>(), vec!["pii.phone"]);
+    assert!(!phone.redacted_body.contains("۱۲۳۴۵۶۷"), "{}", phone.redacted_body);
+    assert!(phone.redacted_body.starts_with("mera number •••• ") && phone.redacted_body.ends_with(" hai, rabta karein"));
+
+    // Site a rejects emails; site b (defaults) redacts them with a label.
+    let email = moderation.submit_comment(submit("e1", "write to ali.khan@example.com", "a")).await.expect("ok");
+    assert_eq!(email.into_inner().verdict(), Verdict::Rejected);
+    let email = moderation.submit_comment(submit("e1", "write to ali.khan@example.com", "b")).await.expect("ok");
+    let email = email.into_inner();
+    assert_eq!((email.verdict(), email.redacted_body.as_str()), (Verdict::Approved, "write to [email removed]"));
+
+    // A card number (default HOLD) waits for a moderator, who sees only its type and last four; an admin sees it.
+    let card = moderation.submit_comment(submit("k1", "my card 4111 1111 1111 1111 thanks", "a")).await.expect("ok");
+    let card = card.into_inner();
+    assert_eq!(card.verdict(), Verdict::PendingReview);
+    assert_eq!(card.redacted_body, "my card [card number removed] thanks");
+    let mut review = server.review().await;
+    let list = pb::ListQueueRequest { site_id: "a".into(), ..Default::default() };
+    let seen = review.list_queue(authed(list.clone(), &token("mod-a"))).await.expect("list").into_inner().items;
+    let item = seen.iter().find(|i| i.comment_id == "k1").expect("held card comment");
+    assert!(!item.body.contains("4111 1111"), "{}", item.body);
+    assert!(item.body.contains("1111]") && item.body.ends_with(" thanks"), "{}", item.body);
+    let span = &item.findings[0].spans[0];
+    assert!(item.body[span.start as usize..span.end as usize].starts_with('['), "spans follow the masked body");
+    let admin = review.list_queue(authed(list, &token("admin-a"))).await.expect("list").into_inner().items;
+    let item = admin.iter().find(|i| i.comment_id == "k1").expect("held card comment");
+    assert_eq!(item.body, "my card 4111 1111 1111 1111 thanks");
+}

@@ -21,15 +21,22 @@ pub struct Rules {
     pub suspect_words: words::WordList,
     pub max_links: u32,
     pub min_time_to_submit_ms: u32,
+    pub pii: pii::PiiConfig,
 }
 
 impl Rules {
-    pub fn from_policy(p: &crate::config::PolicyConfig) -> Rules {
+    /// `default_region` was validated with the config; an unknown one falls back to the PII default (PK).
+    pub fn from_policy(p: &crate::config::PolicyConfig, default_region: &str) -> Rules {
+        let pii = match default_region.parse() {
+            Ok(default_region) => pii::PiiConfig { default_region },
+            Err(_) => pii::PiiConfig::default(),
+        };
         Rules {
             blocked_words: words::WordList::new(&p.blocked_words),
             suspect_words: words::WordList::new(&p.suspect_words),
             max_links: p.max_links,
             min_time_to_submit_ms: p.min_time_to_submit_ms,
+            pii,
         }
     }
 }
@@ -46,7 +53,7 @@ pub struct Analysis {
 /// Runs every check on `body`. Pure: the same input always gives the same output.
 pub fn analyze(body: &str, signals: &Signals, rules: &Rules) -> Analysis {
     let norm = Normalized::new(body);
-    let mut findings = Vec::new();
+    let mut findings = pii::detect(body, &norm, &rules.pii);
 
     let links = links::find_links(&norm);
     let link_score = links::excess_score(links.len(), rules.max_links);
