@@ -172,7 +172,13 @@ fn dense_comment(rng: &mut Rng) -> String {
                 .into()
         }
     };
-    if rng.below(3) == 0 { format!("{t} {}", pii_item(rng)) } else { t }
+    let t = if rng.below(3) == 0 { format!("{t} {}", pii_item(rng)) } else { t };
+    // Pad towards ~150 bytes with an everyday sign-off.
+    if t.len() < 140 {
+        format!("{t} {}", rng.pick(&["Regards.", "Thanks!", "بہت شکریہ", "Cheers, see you soon."]))
+    } else {
+        t
+    }
 }
 
 /// Runs `detect` (with normalisation) once per input, `rounds` times over the set; returns the histogram of

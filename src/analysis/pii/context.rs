@@ -4,7 +4,7 @@
 //!
 //! | kind | words (normalised; English, Roman Urdu, Urdu, Arabic, French, German, Hindi) |
 //! | --- | --- |
-//! | `PHONE` | call, call me, phone, tel, mobile, mob, cell, contact, whatsapp, sms, text me, ring, number, num, no., ph, mera/mere/my number, rabta, raabta, numbr, nmbr, فون, نمبر, رابطہ, موبائل, کال, واٹس ایپ, رقم, هاتف, جوال, اتصل, واتساب, téléphone, tél, portable, appelez, telefon, handy, anrufen, nummer, फोन, नंबर |
+//! | `PHONE` | call, call me, phone, tel, telephone, dial, mobile, mob, cell, contact, whatsapp, sms, text me, ring, number, num, no., ph, helpline, hotline, customer care/service(s), custcare, freefone, mera/mere/my number, rabta, raabta, numbr, nmbr, فون, نمبر, رابطہ, موبائل, کال, واٹس ایپ, رقم, هاتف, جوال, اتصل, واتساب, téléphone, tél, portable, appelez, telefon, handy, anrufen, nummer, फोन, नंबर |
 //! | `EMAIL` | email, e-mail, mail, mail me, inbox, courriel, ای میل, ایمیل, البريد |
 //! | `CARD` | card, credit card, debit card, visa, mastercard, amex, cvv, expiry, کارڈ, carte, karte, kreditkarte, بطاقة |
 //! | `BANK` | iban, account, acc, a/c, bank, transfer, send money, paisay, اکاؤنٹ, بینک, compte, konto, überweisung, حساب, بنك |
@@ -51,7 +51,9 @@ const WORDS: &[(u16, &[&str])] = &[
         "watsapp", "sms", "text me", "ring", "number", "num", "no.", "ph", "ph.", "phone no", "mera number",
         "mere number", "my number", "rabta", "raabta", "numbr", "nmbr", "fone", "فون", "نمبر", "رابطہ", "رابطه",
         "موبائل", "کال", "واٹس ایپ", "رقم", "هاتف", "جوال", "اتصل", "واتساب", "téléphone", "tél", "portable",
-        "appelez", "appelle", "telefon", "handy", "anrufen", "nummer", "फोन", "नंबर", "मोबाइल",
+        "appelez", "appelle", "telefon", "handy", "anrufen", "nummer", "फोन", "नंबर", "मोबाइल", "telephone", "dial",
+        "helpline", "hotline", "customer care", "customer service", "customer services", "custcare", "freefone",
+        "freephone",
     ]),
     (EMAIL, &["email", "e-mail", "mail", "mail me", "inbox", "courriel", "ای میل", "ایمیل", "البريد", "ईमेल"]),
     (CARD, &[

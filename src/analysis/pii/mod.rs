@@ -1,7 +1,8 @@
 //! PII detection: finds personal data in a comment and says where it is, so policy can redact, hold or reject.
 //!
 //! Pure: no I/O, no async, no mutable globals (only lazily built, immutable tables and automata in
-//! `std::sync::LazyLock`), and it never panics, whatever the input.
+//! `std::sync::LazyLock`, and one write-once cell per phone region in `phone_meta`), and it never panics, whatever the
+//! input.
 //!
 //! # How a comment is scanned
 //! Detection runs on the [`Normalized`] text (NFKC, lowercase, digits of every script folded to ASCII, zero-width and
@@ -13,13 +14,13 @@
 //! Scanning is cheap on clean text: one byte loop cuts the text into *numeric chunks* (digit groups joined by at most
 //! three separators from ` .-()/`, see `scan`), `memchr` finds `@` and the few obfuscation anchors, and an
 //! Aho-Corasick automaton finds secret prefixes. Validators (Luhn, mod-97, Verhoeff, checksums, the phone metadata) run
-//! only on those candidates, and the context-word automaton only runs when a candidate asks for it.
+//! only on those candidates, and the context-word automaton only scans a small window around a candidate that asks.
 //!
 //! # Scores
 //! | score | meaning |
 //! | --- | --- |
-//! | 0.97–0.99 | a checksum-validated strong format: card (Luhn + issuer + length), IBAN (mod-97 + country format), Bitcoin (base58check / bech32), Aadhaar 4-4-4 (Verhoeff), private-key block |
-//! | 0.90–0.96 | a distinctive format: international phone valid for its country, formatted national mobile, plain email, hyphenated CNIC/SSN, NINO, IP address, prefixed API keys, Ethereum address |
+//! | 0.97–0.99 | a checksum-validated strong format: card (Luhn + issuer + length), IBAN (mod-97 + country format), Bitcoin (base58check / bech32), Aadhaar 4-4-4 (Verhoeff) |
+//! | 0.90–0.96 | a distinctive format: international phone valid for its country, formatted national mobile, plain email, hyphenated CNIC/SSN, NINO, IP address, API keys and tokens, private-key blocks, URL passwords, Ethereum address |
 //! | 0.80–0.89 | weaker evidence: obfuscated email, unformatted national mobile, formatted national fixed line |
 //! | 0.70–0.79 | a bare digit run that only counts because a context word is near (unhyphenated SSN/CNIC/Aadhaar, unformatted fixed line) |
 //!

@@ -10,11 +10,12 @@
 //! | national, with separators (`0300-1234567`, `0300 123 4567`) | valid in the site's region and mobile | 0.92 |
 //! | national, unbroken (`03001234567`) | valid mobile, at least 10 digits | 0.86 |
 //! | national fixed line with separators and trunk prefix (`042-35761234`) | valid in the region | 0.85 |
+//! | national, unbroken, any other type (`02134567890`, toll-free, premium) | trunk prefix and at least 10 digits | 0.80 |
 //! | anything else valid in the region (a mobile without its `0`, an unbroken fixed line) | a phone context word is near | 0.74–0.78 |
 //!
 //! # What never counts
 //! Dates (`12/03/2024`, `2024-03-12`), decimals (`33.6844`), two-group dotted numbers, year ranges, ISBN-10/13
-//! with a valid check digit, numbers glued to letters (`v2`, `12kg`) or followed by `%`, numbers after `#` or a
+//! with a valid check digit, numbers glued to letters (`v2`, `12kg`; but `call09050000327` counts) or followed by `%`, numbers after `#` or a
 //! currency sign, and national numbers with a *negative* context word right before them (`rs.`, `order`, `isbn`,
 //! `price`…) unless a phone word is near too. Numbers claimed by a stronger detector (card, IBAN, IDs, IP) are
 //! skipped.
@@ -128,6 +129,7 @@ fn judge(s: &Scan<'_>, intl: bool, d: &str, formatted: bool, span: &Range<usize>
         (false, true, true, true) => 0.92,
         (false, true, false, true) if d.len() >= 10 => 0.86,
         (false, false, true, true) => 0.85,
+        (false, false, false, true) if d.len() >= 10 => 0.8,
         (false, true, _, _) if near => 0.78,
         (false, false, _, _) if near => 0.74,
         _ => return None,
@@ -209,7 +211,7 @@ fn rejected_shape(s: &Scan<'_>, gs: &[Range<usize>], span: &Range<usize>, d: &st
     let text = s.text.as_bytes();
     let before = scan::before(text, span.start);
     let after = text.get(span.end).copied();
-    if scan::is_alnum(before)
+    if (scan::is_alnum(before) && !glued_phone_word(text, span.start))
         || scan::is_alnum(after)
         || matches!(after, Some(b'%'))
         || matches!(before, Some(b'#' | b'$'))
@@ -237,6 +239,17 @@ fn rejected_shape(s: &Scan<'_>, gs: &[Range<usize>], span: &Range<usize>, d: &st
     }
     let ctx = s.context();
     ctx.near_within(span, context::NEGATIVE, 16, 8) && !ctx.near(span, context::PHONE)
+}
+
+/// Words people glue to a number in SMS style ("call09050000327", "tel:" without the colon).
+const GLUE_WORDS: &[&[u8]] = &[b"call", b"tel", b"ph", b"phone", b"mob", b"cell", b"no", b"help", b"helpline", b"fone"];
+
+/// Whether the letters right before `start` are one of [`GLUE_WORDS`] standing alone as a word.
+fn glued_phone_word(text: &[u8], start: usize) -> bool {
+    let word_start = (0..start).rev().take(9).take_while(|&i| text[i].is_ascii_alphabetic()).last();
+    word_start.is_some_and(|w| {
+        !scan::is_alnum(scan::before(text, w)) && GLUE_WORDS.iter().any(|g| text.get(w..start) == Some(*g))
+    })
 }
 
 /// ISBN-13 (978/979 prefix, mod-10 weights 1,3) or ISBN-10 (mod-11 weights 10..1, digits only).

@@ -219,7 +219,7 @@ mod tests {
             (true, "33612345678".into()),
             (true, "4915123456789".into()),
         ];
-        for _ in 0..3000 {
+        for _ in 0..1200 {
             let len = 7 + next(8) as usize;
             let mut d: String = (0..len).map(|_| char::from(b'0' + next(10) as u8)).collect();
             let intl = next(2) == 0;
@@ -250,7 +250,7 @@ mod tests {
                 eprintln!("disagree on {intl} {d}: fast {fast:?}, crate {:?}", slow(*intl, d, Id::PK));
             }
         }
-        assert!(valid >= 100, "too few valid numbers to compare ({valid})");
+        assert!(valid >= 40, "too few valid numbers to compare ({valid})");
         // The remaining differences are the crate's prefix matching and its dropping of leading zeros of the national
         // number (it accepts "+36 011176890" as a Hungarian fixed line); whole-string matching rejects those.
         assert!(agree * 1000 >= total * 995, "agreement {agree}/{total}");

@@ -98,7 +98,7 @@ fn default_region_reads_national_numbers() {
     let found = detect(text, &norm, &gb);
     assert_eq!(found.len(), 1);
     assert_eq!(&text[found[0].spans[0].clone()], "07911 123456");
-    assert!(found[0].detail.contains("GB"), "{}", found[0].detail);
+    assert!(found[0].detail.contains("(mobile)"), "{}", found[0].detail);
     // The same digits mean nothing in Pakistan.
     check(text, &[]);
 }
