@@ -144,6 +144,7 @@ fn severity(f: &Finding, policy: &SitePolicy) -> Option<Verdict> {
 }
 
 #[cfg(test)]
+#[allow(clippy::single_range_in_vec_init)] // spans are ranges: `vec![5..24]` is one span
 mod tests {
     use super::*;
     use crate::domain::Reputation;
