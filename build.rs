@@ -11,9 +11,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // `compile_fds` ignores `file_descriptor_set_path`, so the set for reflection is written here by hand.
     let out = PathBuf::from(env::var("OUT_DIR")?);
     std::fs::write(out.join("commentguard_descriptor.bin"), fds.encode_to_vec())?;
-    tonic_prost_build::configure()
-        .build_server(true)
-        .build_client(true)
-        .compile_fds(fds)?;
+    tonic_prost_build::configure().build_server(true).build_client(true).compile_fds(fds)?;
     Ok(())
 }

@@ -16,7 +16,9 @@ use commentguard::api::App;
 use commentguard::clock::{Clock, SystemClock};
 use commentguard::config::{Config, sha256_hex};
 use commentguard::intake::Pseudonymizer;
-use commentguard::pb::{self, moderation_service_client::ModerationServiceClient, review_service_client::ReviewServiceClient};
+use commentguard::pb::{
+    self, moderation_service_client::ModerationServiceClient, review_service_client::ReviewServiceClient,
+};
 use commentguard::store::redis::{Durability, RedisOptions, RedisStore};
 use commentguard::store::{Store, memory::MemoryStore};
 use commentguard::tenants::Tenants;
@@ -121,14 +123,18 @@ async fn main() -> anyhow::Result<()> {
 
     // A watcher records when each moderator decision arrives.
     let mut watcher = ModerationServiceClient::new(channel.clone());
-    let mut stream =
-        watcher.watch_decisions(authed(pb::WatchDecisionsRequest { after_cursor: String::new() }, "site-key")).await?.into_inner();
+    let mut stream = watcher
+        .watch_decisions(authed(pb::WatchDecisionsRequest { after_cursor: String::new() }, "site-key"))
+        .await?
+        .into_inner();
     let expected = args.items;
     let arrivals = tokio::spawn(async move {
         let mut seen = HashMap::with_capacity(expected);
         while seen.len() < expected {
             match tokio::time::timeout(Duration::from_secs(30), stream.message()).await {
-                Ok(Ok(Some(pb::WatchDecisionsResponse { kind: Some(pb::watch_decisions_response::Kind::Event(e)) }))) => {
+                Ok(Ok(Some(pb::WatchDecisionsResponse {
+                    kind: Some(pb::watch_decisions_response::Kind::Event(e)),
+                }))) => {
                     seen.insert(e.comment_id, Instant::now());
                 }
                 Ok(Ok(Some(_))) => {}

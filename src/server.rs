@@ -47,7 +47,9 @@ pub async fn run(
         .build_v1alpha()?;
 
     let max = server.max_message_bytes;
-    let moderation = ModerationServiceServer::new(Moderation::new(app.clone(), Duration::from_millis(server.heartbeat_ms))).max_decoding_message_size(max);
+    let moderation =
+        ModerationServiceServer::new(Moderation::new(app.clone(), Duration::from_millis(server.heartbeat_ms)))
+            .max_decoding_message_size(max);
     let review = ReviewServiceServer::new(Review::new(app.clone())).max_decoding_message_size(max);
 
     let metrics_task = metrics.map(|l| tokio::spawn(crate::telemetry::serve_metrics(l)));

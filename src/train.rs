@@ -90,8 +90,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         model.counts().entries.len(),
         model.to_bytes().len(),
     );
-    let weights: Vec<String> =
-        spam::combine::NAMES.iter().zip(c.weights).map(|(n, w)| format!("{n}={w:.3}")).collect();
+    let weights: Vec<String> = spam::combine::NAMES.iter().zip(c.weights).map(|(n, w)| format!("{n}={w:.3}")).collect();
     eprintln!("calibration: bias={:.3} {}", c.bias, weights.join(" "));
     Ok(())
 }
@@ -321,9 +320,18 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let input = dir.path().join("in.jsonl");
         let model = dir.path().join("model");
-        std::fs::write(&input, "{\"body\":\"ghar baithe kamao\",\"label\":\"spam\"}\n{\"body\":\"acha match\",\"label\":\"ham\"}\n")
-            .expect("write");
-        let args = || TrainArgs { input: vec![input.clone()], youtube_csv: vec![], model: model.clone(), fresh: true, min_count: 1 };
+        std::fs::write(
+            &input,
+            "{\"body\":\"ghar baithe kamao\",\"label\":\"spam\"}\n{\"body\":\"acha match\",\"label\":\"ham\"}\n",
+        )
+        .expect("write");
+        let args = || TrainArgs {
+            input: vec![input.clone()],
+            youtube_csv: vec![],
+            model: model.clone(),
+            fresh: true,
+            min_count: 1,
+        };
         run(args()).expect("creates");
         assert_eq!(SpamModel::load(&model).expect("loads").counts().docs, [1, 1]);
         run(TrainArgs { fresh: false, ..args() }).expect("updates");

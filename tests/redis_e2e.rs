@@ -2,11 +2,11 @@
 
 mod common;
 
-use common::redis::TestRedis;
-use common::{TestServer, authed, key, submission, two_sites, wait_for};
 use commentguard::clock::SystemClock;
 use commentguard::pb::{self, Verdict};
 use commentguard::store::redis::{Durability, RedisOptions, RedisStore};
+use common::redis::TestRedis;
+use common::{TestServer, authed, key, submission, two_sites, wait_for};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tonic::Code;

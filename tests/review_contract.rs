@@ -75,12 +75,19 @@ fn decide_req(item: &ReviewEntry, moderator: &str, action: ReviewAction) -> Deci
 
 async fn claim_decide_and_retry(b: Backed) {
     let store = b.store.as_ref();
-    let ids: Vec<String> =
-        futures_collect(["c1", "c2", "c3"].map(|id| submit(store, "s", held(id, "t")))).await.into_iter().flatten().collect();
+    let ids: Vec<String> = futures_collect(["c1", "c2", "c3"].map(|id| submit(store, "s", held(id, "t"))))
+        .await
+        .into_iter()
+        .flatten()
+        .collect();
     assert_eq!(ids.len(), 3);
 
     let first = store.claim("s", claim_req("alice", 2, 5 * MIN)).await.expect("claim");
-    assert_eq!(first.iter().map(|i| i.review_id.as_str()).collect::<Vec<_>>(), vec![ids[0].as_str(), ids[1].as_str()], "oldest first");
+    assert_eq!(
+        first.iter().map(|i| i.review_id.as_str()).collect::<Vec<_>>(),
+        vec![ids[0].as_str(), ids[1].as_str()],
+        "oldest first"
+    );
     let item = &first[0];
     assert_eq!(item.comment.comment_id, "c1");
     assert_eq!(item.comment.body, "body of c1");
@@ -91,14 +98,25 @@ async fn claim_decide_and_retry(b: Backed) {
     assert!(!claim.token.is_empty());
 
     let second = store.claim("s", claim_req("bob", 5, 5 * MIN)).await.expect("claim");
-    assert_eq!(second.iter().map(|i| i.comment.comment_id.as_str()).collect::<Vec<_>>(), vec!["c3"], "claimed items are not handed out twice");
+    assert_eq!(
+        second.iter().map(|i| i.comment.comment_id.as_str()).collect::<Vec<_>>(),
+        vec!["c3"],
+        "claimed items are not handed out twice"
+    );
     assert!(store.claim("s", claim_req("carol", 5, 5 * MIN)).await.expect("claim").is_empty());
 
     let decided = store.decide("s", decide_req(item, "alice", ReviewAction::Approve)).await.expect("decide");
     let DecideOutcome::Decided(d) = decided.clone() else { panic!("expected a decision, got {decided:?}") };
     assert_eq!((d.comment_id.as_str(), d.verdict), ("c1", Verdict::Approved));
-    assert_eq!(store.decide("s", decide_req(item, "alice", ReviewAction::Approve)).await.expect("retry"), decided, "a retry returns the same answer");
-    assert!(matches!(store.decide("s", decide_req(item, "alice", ReviewAction::Reject)).await.expect("other"), DecideOutcome::Refused(_)));
+    assert_eq!(
+        store.decide("s", decide_req(item, "alice", ReviewAction::Approve)).await.expect("retry"),
+        decided,
+        "a retry returns the same answer"
+    );
+    assert!(matches!(
+        store.decide("s", decide_req(item, "alice", ReviewAction::Reject)).await.expect("other"),
+        DecideOutcome::Refused(_)
+    ));
 
     let record = store.get("s", "c1").await.expect("get").expect("record");
     assert_eq!(record.verdict, Verdict::Approved);
@@ -106,12 +124,18 @@ async fn claim_decide_and_retry(b: Backed) {
     assert_eq!(record.moderator_id, "alice");
     let events = store.read_decisions("s", After::Start, 100).await.expect("events");
     let last = events.last().expect("event");
-    assert_eq!((last.comment_id.as_str(), last.verdict, last.source), ("c1", Verdict::Approved, DecisionSource::Moderator));
+    assert_eq!(
+        (last.comment_id.as_str(), last.verdict, last.source),
+        ("c1", Verdict::Approved, DecisionSource::Moderator)
+    );
     assert_eq!(last.cursor, d.cursor);
     assert_eq!(last.reason_codes, vec!["spam.links"]);
     let audit = store.audit_log("s", 10).await.expect("audit");
     assert_eq!(audit.len(), 1);
-    assert_eq!((audit[0].moderator.as_str(), audit[0].action.as_str(), audit[0].note.as_str()), ("alice", "APPROVE", "checked"));
+    assert_eq!(
+        (audit[0].moderator.as_str(), audit[0].action.as_str(), audit[0].note.as_str()),
+        ("alice", "APPROVE", "checked")
+    );
     let feedback = store.read_feedback("s", After::Start, 10).await.expect("feedback");
     assert_eq!(feedback.len(), 1);
     assert_eq!((feedback[0].1.label.as_str(), feedback[0].1.text.as_str()), ("ham", "redacted c1"));
@@ -168,9 +192,21 @@ async fn release_gives_the_item_back(b: Backed) {
     assert_eq!(store.release("s", &rid, &token).await.expect("release"), ReleaseOutcome::Released);
     let b2 = store.claim("s", claim_req("bob", 1, MIN)).await.expect("claim");
     assert_eq!(b2.len(), 1);
-    assert!(matches!(store.decide("s", decide_req(&a[0], "alice", ReviewAction::Approve)).await.expect("d"), DecideOutcome::Refused(_)));
+    assert!(matches!(
+        store.decide("s", decide_req(&a[0], "alice", ReviewAction::Approve)).await.expect("d"),
+        DecideOutcome::Refused(_)
+    ));
     assert_eq!(store.release("s", "p-1-1", "x").await.expect("release"), ReleaseOutcome::NotFound);
-    assert_eq!(store.decide("s", DecideRequest { review_id: "p-1-1".into(), ..decide_req(&b2[0], "bob", ReviewAction::Approve) }).await.expect("d"), DecideOutcome::NotFound);
+    assert_eq!(
+        store
+            .decide(
+                "s",
+                DecideRequest { review_id: "p-1-1".into(), ..decide_req(&b2[0], "bob", ReviewAction::Approve) }
+            )
+            .await
+            .expect("d"),
+        DecideOutcome::NotFound
+    );
 }
 
 async fn listing_pages_and_filters(b: Backed) {
@@ -221,21 +257,31 @@ async fn reports_count_once_per_reporter_and_hide(b: Backed) {
     let ReportOutcome::Reported { review_id, report_count: 1, hidden: false } = r1.clone() else { panic!("{r1:?}") };
     assert!(review_id.starts_with("r-"));
     let again = store.report("s", report("x")).await.expect("report");
-    assert_eq!(again, ReportOutcome::Reported { review_id: review_id.clone(), report_count: 1, hidden: false }, "one reporter counts once");
+    assert_eq!(
+        again,
+        ReportOutcome::Reported { review_id: review_id.clone(), report_count: 1, hidden: false },
+        "one reporter counts once"
+    );
     store.report("s", report("y")).await.expect("report");
     let third = store.report("s", report("z")).await.expect("report");
     assert_eq!(third, ReportOutcome::Reported { review_id: review_id.clone(), report_count: 3, hidden: true });
     assert_eq!(store.get("s", "pub").await.expect("get").expect("rec").verdict, Verdict::PendingReview);
     let events = store.read_decisions("s", After::Start, 10).await.expect("events");
     let hide = events.last().expect("hide event");
-    assert_eq!((hide.verdict, hide.reason_codes.clone()), (Verdict::PendingReview, vec!["policy.reported".to_string()]));
+    assert_eq!(
+        (hide.verdict, hide.reason_codes.clone()),
+        (Verdict::PendingReview, vec!["policy.reported".to_string()])
+    );
     let fourth = store.report("s", report("w")).await.expect("report");
     assert!(matches!(fourth, ReportOutcome::Reported { report_count: 4, hidden: false, .. }), "hidden once");
     assert_eq!(store.read_decisions("s", After::Start, 10).await.expect("events").len(), events.len());
 
     let stats = store.queue_stats("s").await.expect("stats");
     assert_eq!(stats.reported, 1);
-    let claimed = store.claim("s", ClaimRequest { queue: QueueKind::Reported, ..claim_req("alice", 5, MIN) }).await.expect("claim");
+    let claimed = store
+        .claim("s", ClaimRequest { queue: QueueKind::Reported, ..claim_req("alice", 5, MIN) })
+        .await
+        .expect("claim");
     assert_eq!(claimed.len(), 1);
     assert_eq!(claimed[0].queue, QueueKind::Reported);
     assert_eq!(claimed[0].report_count, 4);
@@ -244,7 +290,10 @@ async fn reports_count_once_per_reporter_and_hide(b: Backed) {
     assert!(matches!(d, DecideOutcome::Decided(Decided { verdict: Verdict::Approved, .. })));
     assert_eq!(store.get("s", "pub").await.expect("get").expect("rec").verdict, Verdict::Approved);
     let next = store.report("s", report("v")).await.expect("report after decision");
-    assert!(matches!(next, ReportOutcome::Reported { ref review_id, report_count: 1, .. } if review_id.starts_with("r-")), "a new report opens a new item");
+    assert!(
+        matches!(next, ReportOutcome::Reported { ref review_id, report_count: 1, .. } if review_id.starts_with("r-")),
+        "a new report opens a new item"
+    );
     let unknown = ReportRequest { comment_id: "nope".into(), ..report("x") };
     assert_eq!(store.report("s", unknown).await.expect("report"), ReportOutcome::NotFound);
 }

@@ -2,10 +2,10 @@
 
 mod common;
 
-use common::{TestServer, authed, key, submission, token, two_sites, wait_for};
 use commentguard::clock::{ManualClock, SystemClock};
 use commentguard::pb::{self, Verdict};
 use commentguard::store::memory::MemoryStore;
+use common::{TestServer, authed, key, submission, token, two_sites, wait_for};
 use std::sync::Arc;
 use std::time::Duration;
 use tonic::Code;
@@ -58,13 +58,17 @@ async fn moderators_claim_and_decide_and_sites_learn_it() {
     assert_eq!((done.comment_id.as_str(), done.verdict()), ("c1", Verdict::Approved));
     let again = review.decide(authed(decide(item, pb::ReviewAction::Approve), &token("mod-a"))).await.expect("retry");
     assert_eq!(again.into_inner(), done, "a lost reply can be retried: same answer");
-    let other = review.decide(authed(decide(item, pb::ReviewAction::Reject), &token("mod-a"))).await.expect_err("changed");
+    let other =
+        review.decide(authed(decide(item, pb::ReviewAction::Reject), &token("mod-a"))).await.expect_err("changed");
     assert_eq!(other.code(), Code::FailedPrecondition);
 
     let mut moderation = server.moderation().await;
     let req = pb::GetCommentRequest { comment_id: "c1".into(), ..Default::default() };
     let now = moderation.get_comment(authed(req, &key("a"))).await.expect("get").into_inner();
-    assert_eq!((now.verdict(), now.source(), now.moderator_id.as_str()), (Verdict::Approved, pb::DecisionSource::Moderator, "mod-a"));
+    assert_eq!(
+        (now.verdict(), now.source(), now.moderator_id.as_str()),
+        (Verdict::Approved, pb::DecisionSource::Moderator, "mod-a")
+    );
     let list = pb::ListDecisionsRequest { after_cursor: held.decision_cursor.clone(), page_size: 10 };
     let events = moderation.list_decisions(authed(list, &key("a"))).await.expect("list").into_inner().events;
     assert_eq!(events.len(), 1);
@@ -76,7 +80,10 @@ async fn moderators_claim_and_decide_and_sites_learn_it() {
     let stats = stats.expect("stats").into_inner().stats.expect("stats");
     assert_eq!((stats.pending, stats.claimed, stats.decided_last_hour), (0, 0, 1));
     let audit = server.app.store.audit_log("a", 10).await.expect("audit");
-    assert_eq!((audit[0].moderator.as_str(), audit[0].action.as_str(), audit[0].note.as_str()), ("mod-a", "APPROVE", "looked at it"));
+    assert_eq!(
+        (audit[0].moderator.as_str(), audit[0].action.as_str(), audit[0].note.as_str()),
+        ("mod-a", "APPROVE", "looked at it")
+    );
 }
 
 #[tokio::test]
@@ -99,14 +106,14 @@ async fn two_moderators_race_and_leases_expire() {
     // Both decide at once: exactly one wins.
     let (mut r1, mut r2) = (review.clone(), review.clone());
     let (da, db) = (decide(&a[0], pb::ReviewAction::Reject), decide(&b[0], pb::ReviewAction::Approve));
-    let (ra, rb) = tokio::join!(
-        async move { r1.decide(authed(da, &token("mod-a"))).await },
-        async move { r2.decide(authed(db, &token("admin-a"))).await }
-    );
+    let (ra, rb) = tokio::join!(async move { r1.decide(authed(da, &token("mod-a"))).await }, async move {
+        r2.decide(authed(db, &token("admin-a"))).await
+    });
     assert_eq!(ra.expect_err("the late decider loses").code(), Code::FailedPrecondition);
     assert_eq!(rb.expect("the current lease holder wins").into_inner().verdict(), Verdict::Approved);
 
-    let lease_too_short = pb::ClaimNextRequest { lease: Some(prost_types::Duration { seconds: 1, nanos: 0 }), ..claim(1) };
+    let lease_too_short =
+        pb::ClaimNextRequest { lease: Some(prost_types::Duration { seconds: 1, nanos: 0 }), ..claim(1) };
     let err = review.claim_next(authed(lease_too_short, &token("mod-a"))).await.expect_err("short lease");
     assert_eq!(common::violated_fields(&err), vec!["lease"]);
 }
@@ -119,17 +126,33 @@ async fn release_and_listing() {
     }
     let mut review = server.review().await;
     let items = review.claim_next(authed(claim(1), &token("mod-a"))).await.expect("claim").into_inner().items;
-    let list = |token_: String| pb::ListQueueRequest { site_id: "a".into(), page_size: 2, page_token: token_, ..Default::default() };
+    let list = |token_: String| pb::ListQueueRequest {
+        site_id: "a".into(),
+        page_size: 2,
+        page_token: token_,
+        ..Default::default()
+    };
     let page1 = review.list_queue(authed(list(String::new()), &token("mod-a"))).await.expect("list").into_inner();
     assert_eq!(page1.items.len(), 2);
     assert_eq!(page1.items[0].claimed_by, "mod-a");
     assert!(page1.items.iter().all(|i| i.claim_token.is_empty()), "listings never show claim tokens");
-    let page2 = review.list_queue(authed(list(page1.next_page_token.clone()), &token("mod-a"))).await.expect("list").into_inner();
+    let page2 = review
+        .list_queue(authed(list(page1.next_page_token.clone()), &token("mod-a")))
+        .await
+        .expect("list")
+        .into_inner();
     assert_eq!(page2.items.iter().map(|i| i.comment_id.as_str()).collect::<Vec<_>>(), vec!["c2"]);
     assert!(page2.next_page_token.is_empty());
 
-    let release = pb::ReleaseClaimRequest { site_id: "a".into(), review_id: items[0].review_id.clone(), claim_token: "stale".into() };
-    assert_eq!(review.release_claim(authed(release.clone(), &token("mod-a"))).await.expect_err("stale").code(), Code::FailedPrecondition);
+    let release = pb::ReleaseClaimRequest {
+        site_id: "a".into(),
+        review_id: items[0].review_id.clone(),
+        claim_token: "stale".into(),
+    };
+    assert_eq!(
+        review.release_claim(authed(release.clone(), &token("mod-a"))).await.expect_err("stale").code(),
+        Code::FailedPrecondition
+    );
     let release = pb::ReleaseClaimRequest { claim_token: items[0].claim_token.clone(), ..release };
     review.release_claim(authed(release, &token("mod-a"))).await.expect("released");
     let again = review.claim_next(authed(claim(5), &token("admin-a"))).await.expect("claim").into_inner().items;
@@ -173,13 +196,32 @@ async fn every_review_rpc_is_isolated_per_site() {
     let list = pb::ListQueueRequest { site_id: "a".into(), ..Default::default() };
     assert_eq!(review.list_queue(authed(list, &token("mod-b"))).await.expect_err("b").code(), Code::PermissionDenied);
     let stats = pb::GetQueueStatsRequest { site_id: "a".into() };
-    assert_eq!(review.get_queue_stats(authed(stats, &token("mod-b"))).await.expect_err("b").code(), Code::PermissionDenied);
-    let release = pb::ReleaseClaimRequest { site_id: "a".into(), review_id: items[0].review_id.clone(), claim_token: items[0].claim_token.clone() };
-    assert_eq!(review.release_claim(authed(release, &token("mod-b"))).await.expect_err("b").code(), Code::PermissionDenied);
+    assert_eq!(
+        review.get_queue_stats(authed(stats, &token("mod-b"))).await.expect_err("b").code(),
+        Code::PermissionDenied
+    );
+    let release = pb::ReleaseClaimRequest {
+        site_id: "a".into(),
+        review_id: items[0].review_id.clone(),
+        claim_token: items[0].claim_token.clone(),
+    };
+    assert_eq!(
+        review.release_claim(authed(release, &token("mod-b"))).await.expect_err("b").code(),
+        Code::PermissionDenied
+    );
     assert_eq!(review.claim_next(authed(claim(1), "nope")).await.expect_err("unknown").code(), Code::Unauthenticated);
-    assert_eq!(review.claim_next(authed(claim(1), &key("a"))).await.expect_err("site key").code(), Code::Unauthenticated);
+    assert_eq!(
+        review.claim_next(authed(claim(1), &key("a"))).await.expect_err("site key").code(),
+        Code::Unauthenticated
+    );
     let b_stats = pb::GetQueueStatsRequest { site_id: "b".into() };
-    let s = review.get_queue_stats(authed(b_stats, &token("mod-b"))).await.expect("b's own").into_inner().stats.expect("stats");
+    let s = review
+        .get_queue_stats(authed(b_stats, &token("mod-b")))
+        .await
+        .expect("b's own")
+        .into_inner()
+        .stats
+        .expect("stats");
     assert_eq!((s.pending, s.claimed), (0, 0), "site b sees none of site a's queue");
 
     let mut moderation = server.moderation().await;
@@ -222,7 +264,10 @@ async fn reports_count_once_and_hide_after_the_threshold() {
     assert_eq!(items[0].report_reasons, vec!["insulting", "insulting"]);
 
     let unknown = pb::ReportCommentRequest { comment_id: "nope".into(), ..report("z") };
-    assert_eq!(moderation.report_comment(authed(unknown, &key("a"))).await.expect_err("unknown").code(), Code::NotFound);
+    assert_eq!(
+        moderation.report_comment(authed(unknown, &key("a"))).await.expect_err("unknown").code(),
+        Code::NotFound
+    );
     let anonymous = pb::ReportCommentRequest { reporter_id: String::new(), ..report("z") };
     let err = moderation.report_comment(authed(anonymous, &key("a"))).await.expect_err("no reporter");
     assert_eq!(common::violated_fields(&err), vec!["reporter_id"]);
@@ -317,7 +362,8 @@ async fn watchers_resume_from_their_cursor_and_get_heartbeats() {
 #[tokio::test]
 async fn an_expired_cursor_is_out_of_range() {
     let clock = ManualClock::new(commentguard::clock::Clock::now_ms(&SystemClock));
-    let server = TestServer::start_with_store(two_sites("retention_days = 1"), Arc::new(MemoryStore::new(clock.clone()))).await;
+    let server =
+        TestServer::start_with_store(two_sites("retention_days = 1"), Arc::new(MemoryStore::new(clock.clone()))).await;
     let mut moderation = server.moderation().await;
     let old = moderation.submit_comment(authed(submission("old", "hello"), &key("a"))).await.expect("ok").into_inner();
     moderation.submit_comment(authed(submission("old2", "hello"), &key("a"))).await.expect("ok");
@@ -348,12 +394,15 @@ async fn pii_policy_actions_end_to_end() {
     let submit = |id: &str, body: &str, site: &str| authed(submission(id, body), &key(site));
 
     // Phone (default REDACT) is published masked; Urdu digits and zero-width characters do not hide it.
-    let phone = moderation.submit_comment(submit("p1", "mera number ۰۳۰۰-۱۲۳۴۵۶۷ hai, rabta karein", "a")).await.expect("ok");
+    let phone =
+        moderation.submit_comment(submit("p1", "mera number ۰۳۰۰-۱۲۳۴۵۶۷ hai, rabta karein", "a")).await.expect("ok");
     let phone = phone.into_inner();
     assert_eq!(phone.verdict(), Verdict::Approved);
     assert_eq!(phone.findings.iter().map(|f| f.code.as_str()).collect::<Vec<_>>(), vec!["pii.phone"]);
     assert!(!phone.redacted_body.contains("۱۲۳۴۵۶۷"), "{}", phone.redacted_body);
-    assert!(phone.redacted_body.starts_with("mera number •••• ") && phone.redacted_body.ends_with(" hai, rabta karein"));
+    assert!(
+        phone.redacted_body.starts_with("mera number •••• ") && phone.redacted_body.ends_with(" hai, rabta karein")
+    );
 
     // Site a rejects emails; site b (defaults) redacts them with a label.
     let email = moderation.submit_comment(submit("e1", "write to ali.khan@example.com", "a")).await.expect("ok");

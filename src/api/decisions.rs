@@ -129,7 +129,11 @@ pub fn event(e: DecisionEvent) -> pb::DecisionEvent {
 }
 
 /// `ListDecisions` for one site.
-pub async fn list(store: &dyn Store, site: &str, req: pb::ListDecisionsRequest) -> Result<pb::ListDecisionsResponse, Error> {
+pub async fn list(
+    store: &dyn Store,
+    site: &str,
+    req: pb::ListDecisionsRequest,
+) -> Result<pb::ListDecisionsResponse, Error> {
     if req.page_size < 0 {
         return Err(Error::invalid("page_size", "must not be negative"));
     }

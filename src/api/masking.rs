@@ -64,7 +64,9 @@ pub fn body_for_moderator(body: &str, findings: &[Finding]) -> MaskedBody {
         .iter()
         .filter(|f| f.category == Category::Pii && HIGH_RISK.contains(&f.code.as_str()))
         .flat_map(|f| f.spans.iter().map(move |s| (s.clone(), f.code.as_str())))
-        .filter(|(s, _)| s.start < s.end && s.end <= body.len() && body.is_char_boundary(s.start) && body.is_char_boundary(s.end))
+        .filter(|(s, _)| {
+            s.start < s.end && s.end <= body.len() && body.is_char_boundary(s.start) && body.is_char_boundary(s.end)
+        })
         .collect();
     spans.sort_by_key(|(s, _)| (s.start, std::cmp::Reverse(s.end)));
     let mut text = String::with_capacity(body.len());

@@ -1,12 +1,12 @@
 //! `commentguard.v1.ModerationService`: called by host sites with their API key.
 
+use super::decisions::{self, DecisionHub};
 use super::{App, convert, validate};
 use crate::error::Error;
 use crate::pb::{self, moderation_service_server::ModerationService};
+use crate::store::review::{ReportOutcome, ReportRequest};
 use crate::telemetry::observe;
 use crate::{auth, intake};
-use super::decisions::{self, DecisionHub};
-use crate::store::review::{ReportOutcome, ReportRequest};
 use std::sync::Arc;
 use tonic::{Request, Response, Status};
 
@@ -93,7 +93,8 @@ impl Moderation {
         }
         v.finish()?;
         let site = auth::site(&metadata, &self.app.tenants.load())?;
-        let (kind, who) = if req.reporter_id.is_empty() { ("reporter-ip", &req.reporter_ip) } else { ("reporter", &req.reporter_id) };
+        let (kind, who) =
+            if req.reporter_id.is_empty() { ("reporter-ip", &req.reporter_ip) } else { ("reporter", &req.reporter_id) };
         let reporter_key = self.app.keys.key(&site.id, kind, who);
         self.reporters.admit(&reporter_key, self.app.clock.now_ms())?;
         let report = ReportRequest {

@@ -41,11 +41,18 @@ impl Review {
     }
 
     /// The calling moderator and the site they name, after checking they may review it.
-    fn authorize(&self, metadata: &tonic::metadata::MetadataMap, site_id: &str) -> Result<(Arc<Moderator>, Arc<Site>), Error> {
+    fn authorize(
+        &self,
+        metadata: &tonic::metadata::MetadataMap,
+        site_id: &str,
+    ) -> Result<(Arc<Moderator>, Arc<Site>), Error> {
         let tenants = self.app.tenants.load();
         let moderator = auth::moderator(metadata, &tenants)?;
         auth::require_site(&moderator, site_id)?;
-        let site = tenants.site(site_id).cloned().ok_or_else(|| Error::PermissionDenied(format!("moderator may not review site {site_id:?}")))?;
+        let site = tenants
+            .site(site_id)
+            .cloned()
+            .ok_or_else(|| Error::PermissionDenied(format!("moderator may not review site {site_id:?}")))?;
         Ok((moderator, site))
     }
 
@@ -80,7 +87,9 @@ impl Review {
         };
         let items = self.app.store.claim(&site.id, claim).await?;
         tracing::info!(site = %site.id, moderator = %moderator.id, items = items.len(), "claimed review items");
-        Ok(pb::ClaimNextResponse { items: items.into_iter().map(|e| review_item(&site.id, e, moderator.role, unit, true)).collect() })
+        Ok(pb::ClaimNextResponse {
+            items: items.into_iter().map(|e| review_item(&site.id, e, moderator.role, unit, true)).collect(),
+        })
     }
 
     async fn decide(&self, req: Request<pb::DecideRequest>) -> Result<pb::DecideResponse, Error> {
@@ -119,7 +128,11 @@ impl Review {
         match self.app.store.decide(&site.id, decide).await? {
             DecideOutcome::Decided(d) => {
                 tracing::info!(site = %site.id, moderator = %moderator.id, comment_id = %d.comment_id, verdict = d.verdict.as_str(), "decided");
-                Ok(pb::DecideResponse { comment_id: d.comment_id, verdict: convert::verdict(d.verdict) as i32, cursor: d.cursor })
+                Ok(pb::DecideResponse {
+                    comment_id: d.comment_id,
+                    verdict: convert::verdict(d.verdict) as i32,
+                    cursor: d.cursor,
+                })
             }
             DecideOutcome::Refused(why) => Err(Error::FailedPrecondition(why.into())),
             DecideOutcome::NotFound => Err(Error::NotFound("no such review item".into())),
@@ -256,7 +269,10 @@ fn review_item(site_id: &str, e: ReviewEntry, role: Role, unit: OffsetUnit, with
 
 #[tonic::async_trait]
 impl ReviewService for Review {
-    async fn claim_next(&self, request: Request<pb::ClaimNextRequest>) -> Result<Response<pb::ClaimNextResponse>, Status> {
+    async fn claim_next(
+        &self,
+        request: Request<pb::ClaimNextRequest>,
+    ) -> Result<Response<pb::ClaimNextResponse>, Status> {
         observe("ClaimNext", self.claim(request)).await
     }
 
@@ -271,7 +287,10 @@ impl ReviewService for Review {
         observe("ReleaseClaim", self.release(request)).await
     }
 
-    async fn list_queue(&self, request: Request<pb::ListQueueRequest>) -> Result<Response<pb::ListQueueResponse>, Status> {
+    async fn list_queue(
+        &self,
+        request: Request<pb::ListQueueRequest>,
+    ) -> Result<Response<pb::ListQueueResponse>, Status> {
         observe("ListQueue", self.list(request)).await
     }
 

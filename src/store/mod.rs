@@ -11,11 +11,11 @@ pub mod redis;
 pub mod review;
 
 use crate::domain::{Context, DecisionSource, Finding, Verdict};
+use async_trait::async_trait;
 use review::{
     AuditEntry, ClaimRequest, DecideOutcome, DecideRequest, Feedback, QueueKind, QueuePage, QueueStats, ReleaseOutcome,
     ReportOutcome, ReportRequest, ReviewEntry,
 };
-use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -249,7 +249,12 @@ pub trait Store: Send + Sync + 'static {
     async fn audit_log(&self, site: &str, limit: usize) -> Result<Vec<AuditEntry>, StoreError>;
 
     /// Moderator verdicts for the spam model, after a cursor, oldest first.
-    async fn read_feedback(&self, site: &str, after: After, limit: usize) -> Result<Vec<(String, Feedback)>, StoreError>;
+    async fn read_feedback(
+        &self,
+        site: &str,
+        after: After,
+        limit: usize,
+    ) -> Result<Vec<(String, Feedback)>, StoreError>;
 }
 
 #[cfg(test)]

@@ -352,7 +352,12 @@ impl Store for MemoryStore {
         Ok(data.audit.iter().skip(skip).map(|(_, e)| e.clone()).collect())
     }
 
-    async fn read_feedback(&self, site: &str, after: After, limit: usize) -> Result<Vec<(String, Feedback)>, StoreError> {
+    async fn read_feedback(
+        &self,
+        site: &str,
+        after: After,
+        limit: usize,
+    ) -> Result<Vec<(String, Feedback)>, StoreError> {
         let now = self.clock.now_ms();
         let data = self.locked(site, now);
         Ok(data

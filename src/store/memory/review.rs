@@ -168,7 +168,11 @@ impl SiteData {
         let counts = !(kind == QueueKind::Reported && verdict == Verdict::Approved);
         for key in record.author_key.iter().chain(std::iter::once(&record.ip_key)) {
             if counts {
-                count_verdict(self.reputation.entry(key.clone()).or_default(), verdict, req.action == ReviewAction::RejectSpam);
+                count_verdict(
+                    self.reputation.entry(key.clone()).or_default(),
+                    verdict,
+                    req.action == ReviewAction::RejectSpam,
+                );
             }
         }
         let audit = AuditEntry {
@@ -181,7 +185,11 @@ impl SiteData {
         };
         self.audit.push_back((record.expires_at_ms, audit));
         let feedback_id = self.next_id(now_ms);
-        let feedback = Feedback { comment_id: record.comment_id.clone(), label: feedback_label(req.action).into(), text: record.answer.redacted_body.clone() };
+        let feedback = Feedback {
+            comment_id: record.comment_id.clone(),
+            label: feedback_label(req.action).into(),
+            text: record.answer.redacted_body.clone(),
+        };
         self.feedback.push_back((feedback_id, record.expires_at_ms, feedback));
         if kind == QueueKind::Reported {
             self.open_reports.remove(&record.comment_id);
@@ -278,7 +286,8 @@ impl SiteData {
             }
         };
         let Some(item) = self.items.get_mut(&review_id) else { return ReportOutcome::NotFound };
-        if item.reporters.insert(req.reporter_key) && item.report_reasons.len() < MAX_REASONS && !req.reason.is_empty() {
+        if item.reporters.insert(req.reporter_key) && item.report_reasons.len() < MAX_REASONS && !req.reason.is_empty()
+        {
             item.report_reasons.push(req.reason);
         }
         let report_count = item.reporters.len() as u32;

@@ -10,14 +10,13 @@
 
 mod review;
 
-use super::{
-    StreamId,
-    After, Answer, AuthorRecord, CommentRecord, DecisionEvent, Lookup, NewComment, ReadError, Store, StoreError,
-    SubmitOutcome, keys,
-};
 use super::review::{
     AuditEntry, ClaimRequest, DecideOutcome, DecideRequest, Feedback, QueueKind, QueuePage, QueueStats, ReleaseOutcome,
     ReportOutcome, ReportRequest, ReviewEntry,
+};
+use super::{
+    After, Answer, AuthorRecord, CommentRecord, DecisionEvent, Lookup, NewComment, ReadError, Store, StoreError,
+    StreamId, SubmitOutcome, keys,
 };
 use crate::clock::Clock;
 use crate::domain::{Context, DecisionSource, Reputation, Verdict};
@@ -373,11 +372,11 @@ impl Store for RedisStore {
             .map_err(err("read decisions"))?;
         match reply.split_first() {
             Some((status, _)) if status == "expired" => Err(ReadError::Expired),
-            Some((status, rest)) if status == "ok" && rest.len() % 10 == 0 => {
-                rest.chunks(10).map(event_from_fields).collect::<Option<Vec<_>>>().ok_or_else(|| {
-                    ReadError::Store("corrupt decision event".into())
-                })
-            }
+            Some((status, rest)) if status == "ok" && rest.len() % 10 == 0 => rest
+                .chunks(10)
+                .map(event_from_fields)
+                .collect::<Option<Vec<_>>>()
+                .ok_or_else(|| ReadError::Store("corrupt decision event".into())),
             _ => Err(ReadError::Store("unexpected reply".into())),
         }
     }
@@ -478,7 +477,12 @@ impl Store for RedisStore {
         self.audit_entries(site, limit).await
     }
 
-    async fn read_feedback(&self, site: &str, after: After, limit: usize) -> Result<Vec<(String, Feedback)>, StoreError> {
+    async fn read_feedback(
+        &self,
+        site: &str,
+        after: After,
+        limit: usize,
+    ) -> Result<Vec<(String, Feedback)>, StoreError> {
         self.feedback_entries(site, after, limit).await
     }
 }

@@ -44,7 +44,12 @@ fn verdict_of(s: &str) -> Option<Verdict> {
 
 impl RedisStore {
     /// What moderators see for `(review_id, comment_id)` pairs; items whose record expired are left out.
-    async fn load(&self, site: &str, pairs: &[(String, String)], with_token: bool) -> Result<Vec<ReviewEntry>, StoreError> {
+    async fn load(
+        &self,
+        site: &str,
+        pairs: &[(String, String)],
+        with_token: bool,
+    ) -> Result<Vec<ReviewEntry>, StoreError> {
         if pairs.is_empty() {
             return Ok(Vec::new());
         }
@@ -103,7 +108,8 @@ impl RedisStore {
         }
         let mut conn = self.conn.clone();
         let reply: Vec<String> = inv.invoke_async(&mut conn).await.map_err(err("claim"))?;
-        let pairs: Vec<(String, String)> = reply.chunks(2).filter_map(|p| Some((p.first()?.clone(), p.get(1)?.clone()))).collect();
+        let pairs: Vec<(String, String)> =
+            reply.chunks(2).filter_map(|p| Some((p.first()?.clone(), p.get(1)?.clone()))).collect();
         self.load(site, &pairs, true).await
     }
 
@@ -198,7 +204,8 @@ impl RedisStore {
             .await
             .map_err(err("list queue"))?;
         let Some((next, rest)) = reply.split_first() else { return Err(corrupt("list queue")) };
-        let pairs: Vec<(String, String)> = rest.chunks(2).filter_map(|p| Some((p.first()?.clone(), p.get(1)?.clone()))).collect();
+        let pairs: Vec<(String, String)> =
+            rest.chunks(2).filter_map(|p| Some((p.first()?.clone(), p.get(1)?.clone()))).collect();
         let items = self.load(site, &pairs, false).await?;
         Ok(QueuePage { items, next_page_token: (!next.is_empty()).then(|| next.clone()) })
     }
@@ -221,7 +228,8 @@ impl RedisStore {
     }
 
     pub(super) async fn report_comment(&self, site: &str, req: ReportRequest) -> Result<ReportOutcome, StoreError> {
-        let reasons = serde_json::to_string(&[crate::findings::POLICY_REPORTED.code]).map_err(|_| corrupt("reasons"))?;
+        let reasons =
+            serde_json::to_string(&[crate::findings::POLICY_REPORTED.code]).map_err(|_| corrupt("reasons"))?;
         let mut conn = self.conn.clone();
         let reply: Vec<String> = REPORT
             .key(keys::queue(site, QueueKind::Reported))
