@@ -87,22 +87,13 @@ async fn main() -> anyhow::Result<()> {
     );
 
     let channels = connect_all(&endpoint, args.connections).await?;
-    let window = Window::starting_now(
-        Duration::from_secs(args.warmup),
-        Duration::from_secs(args.duration),
-    );
+    let window = Window::starting_now(Duration::from_secs(args.warmup), Duration::from_secs(args.duration));
     let run_id = run_id();
     let submit_tasks: Vec<_> = (0..args.clients)
         .map(|i| {
             let generator = BodyGen::new(seed, i);
             let prefix = format!("lg-{run_id}-{i}");
-            tokio::spawn(submit_client(
-                pick(&channels, i),
-                key.clone(),
-                window,
-                generator,
-                prefix,
-            ))
+            tokio::spawn(submit_client(pick(&channels, i), key.clone(), window, generator, prefix))
         })
         .collect();
     let health_tasks: Vec<_> = (0..args.health_clients)
@@ -124,34 +115,28 @@ async fn main() -> anyhow::Result<()> {
 /// Parses `--addr` and refuses anything but a loopback host: this tool generates load and must never be pointed at a
 /// shared or production service by a typo.
 fn loopback_endpoint(addr: &str) -> anyhow::Result<Endpoint> {
-    let endpoint = Endpoint::from_shared(addr.to_owned())
-        .with_context(|| format!("--addr {addr:?} is not a valid URL"))?;
+    let endpoint =
+        Endpoint::from_shared(addr.to_owned()).with_context(|| format!("--addr {addr:?} is not a valid URL"))?;
     let host = endpoint.uri().host().unwrap_or_default();
     let host = host.trim_start_matches('[').trim_end_matches(']');
     let loopback = host == "localhost" || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback());
     if !loopback {
-        bail!(
-            "--addr {addr:?}: only loopback addresses (127.0.0.0/8, ::1, localhost) may be loaded"
-        );
+        bail!("--addr {addr:?}: only loopback addresses (127.0.0.0/8, ::1, localhost) may be loaded");
     }
     Ok(endpoint.connect_timeout(CONNECT_TIMEOUT).tcp_nodelay(true))
 }
 
 /// The `authorization` metadata value, built once: a key that is not valid metadata fails here, not per request.
 fn bearer(key: &str) -> anyhow::Result<AsciiMetadataValue> {
-    format!("Bearer {key}")
-        .parse()
-        .context("--key must be printable ASCII")
+    format!("Bearer {key}").parse().context("--key must be printable ASCII")
 }
 
 /// Opens `n` separate HTTP/2 connections (each `connect` is its own TCP connection; clones of a channel share it).
 async fn connect_all(endpoint: &Endpoint, n: u32) -> anyhow::Result<Vec<Channel>> {
     let mut channels = Vec::new();
     for i in 0..n {
-        let channel = endpoint
-            .connect()
-            .await
-            .with_context(|| format!("connecting to {} (connection {i})", endpoint.uri()))?;
+        let channel =
+            endpoint.connect().await.with_context(|| format!("connecting to {} (connection {i})", endpoint.uri()))?;
         channels.push(channel);
     }
     Ok(channels)
@@ -165,9 +150,7 @@ fn pick(channels: &[Channel], i: u32) -> Channel {
 /// Makes comment ids unique across runs against the same server (the ids are the idempotency key; a repeated id
 /// would be answered from the store as a replay or refused as ALREADY_EXISTS instead of being moderated).
 fn run_id() -> String {
-    let ms = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis());
+    let ms = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis());
     format!("{ms:x}")
 }
 
@@ -193,15 +176,8 @@ fn command_line() -> String {
 
 /// Quotes an argument for a POSIX shell when it needs it, so the printed line can be pasted back.
 fn shell_quote(arg: &str) -> String {
-    let plain = !arg.is_empty()
-        && arg
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_./:=@,+%".contains(c));
-    if plain {
-        arg.to_owned()
-    } else {
-        format!("'{}'", arg.replace('\'', r"'\''"))
-    }
+    let plain = !arg.is_empty() && arg.chars().all(|c| c.is_ascii_alphanumeric() || "-_./:=@,+%".contains(c));
+    if plain { arg.to_owned() } else { format!("'{}'", arg.replace('\'', r"'\''")) }
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -219,11 +195,7 @@ struct Window {
 impl Window {
     fn starting_now(warmup: Duration, measured: Duration) -> Window {
         let measure_from = Instant::now() + warmup;
-        Window {
-            measure_from,
-            end: measure_from + measured,
-            measured,
-        }
+        Window { measure_from, end: measure_from + measured, measured }
     }
 
     fn is_open(&self, now: Instant) -> bool {
@@ -289,9 +261,7 @@ impl Stats {
     }
 
     fn merge(&mut self, other: Stats) {
-        self.latency_us
-            .add(&other.latency_us)
-            .expect("histograms share the same bounds");
+        self.latency_us.add(&other.latency_us).expect("histograms share the same bounds");
         for (name, n) in other.errors {
             *self.errors.entry(name).or_default() += n;
         }
@@ -439,10 +409,7 @@ fn print_report(rpc: &str, outcome_label: &str, stats: &Stats, seconds: f64) {
         stats.warmup_requests
     );
     println!("  errors     {}", counts(&stats.errors));
-    println!(
-        "  rate       {:.1} req/s",
-        stats.requests() as f64 / seconds
-    );
+    println!("  rate       {:.1} req/s", stats.requests() as f64 / seconds);
     if h.is_empty() {
         println!("  latency    (no successful requests)");
     } else {
@@ -459,12 +426,10 @@ fn print_report(rpc: &str, outcome_label: &str, stats: &Stats, seconds: f64) {
 }
 
 fn print_body_summary(submit: &Stats) {
-    let sent = submit.requests();
-    if sent > 0 {
+    if let Some(mean) = submit.body_bytes.checked_div(submit.requests()) {
         println!();
         println!(
-            "SubmitComment bodies: mean {} bytes over {} templates; replayed answers {} (expected 0)",
-            submit.body_bytes / sent,
+            "SubmitComment bodies: mean {mean} bytes over {} templates; replayed answers {} (expected 0)",
             TEMPLATES.len(),
             submit.replayed
         );
@@ -476,10 +441,7 @@ fn counts(map: &BTreeMap<&'static str, u64>) -> String {
     if map.is_empty() {
         return "none".to_owned();
     }
-    map.iter()
-        .map(|(name, n)| format!("{name} {n}"))
-        .collect::<Vec<_>>()
-        .join(", ")
+    map.iter().map(|(name, n)| format!("{name} {n}")).collect::<Vec<_>>().join(", ")
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -504,19 +466,11 @@ struct Template {
 }
 
 const fn person(language: &'static str, text: &'static str) -> Template {
-    Template {
-        kind: Kind::Person,
-        language,
-        text,
-    }
+    Template { kind: Kind::Person, language, text }
 }
 
 const fn spam(language: &'static str, text: &'static str) -> Template {
-    Template {
-        kind: Kind::Spam,
-        language,
-        text,
-    }
+    Template { kind: Kind::Spam, language, text }
 }
 
 const TEMPLATES: &[Template] = &[
@@ -546,10 +500,7 @@ const TEMPLATES: &[Template] = &[
         "This is the third article this week about load shedding in {city}. When will the ministry actually answer \
          these questions?",
     ),
-    person(
-        "en",
-        "Thanks {name}, well written. A small correction: the bridge opened in 2019, not 2017.",
-    ),
+    person("en", "Thanks {name}, well written. A small correction: the bridge opened in 2019, not 2017."),
     person(
         "en",
         "Honestly the comments here are better than the article. Good discussion everyone, let's keep it civil.",
@@ -561,180 +512,62 @@ const TEMPLATES: &[Template] = &[
          curriculum reform is going to help. Fix the buildings, hire more teachers, pay them on time, and then we \
          can talk about textbooks. Until then these announcements are just for the cameras.",
     ),
-    person(
-        "en",
-        "The photo caption is wrong, that is the old stadium in {city}. Please fix it.",
-    ),
-    person(
-        "en",
-        "Who else read this twice to make sure it was real? I still cannot believe the council approved it.",
-    ),
+    person("en", "The photo caption is wrong, that is the old stadium in {city}. Please fix it."),
+    person("en", "Who else read this twice to make sure it was real? I still cannot believe the council approved it."),
     // Roman Urdu
     person("ur-Latn", "bhai ye article bohat acha hai, sahi baat ki"),
-    person(
-        "ur-Latn",
-        "yaar {name} ne bilkul theek kaha, {city} mein halaat bohat kharab hain aur koi sunta hi nahi",
-    ),
-    person(
-        "ur-Latn",
-        "MashaAllah bohat zabardast likha hai, aisi reporting ki zaroorat hai. Allah aap ko khush rakhe",
-    ),
-    person(
-        "ur-Latn",
-        "mujhe nahi lagta ke ye policy kaam karegi, pichle {n} saal se yehi sun rahe hain",
-    ),
+    person("ur-Latn", "yaar {name} ne bilkul theek kaha, {city} mein halaat bohat kharab hain aur koi sunta hi nahi"),
+    person("ur-Latn", "MashaAllah bohat zabardast likha hai, aisi reporting ki zaroorat hai. Allah aap ko khush rakhe"),
+    person("ur-Latn", "mujhe nahi lagta ke ye policy kaam karegi, pichle {n} saal se yehi sun rahe hain"),
     person(
         "ur-Latn",
         "kya koi bata sakta hai ke form kahan se milega? website pe kuch nahi likha aur office wale phone nahi uthate",
     ),
-    person(
-        "ur-Latn",
-        "sahi keh rahe ho bhai, petrol ki qeemat phir barh gayi aur tankhwa wahi ki wahi",
-    ),
-    person(
-        "ur-Latn",
-        "ye to kamaal ho gaya, {city} ki team ne aakhir kar jeet hi liya. bohat mubarak ho sab ko!",
-    ),
-    person(
-        "ur-Latn",
-        "aap log sirf negative khabrein kyun dete ho? kabhi achi cheezon ke baare mein bhi likho",
-    ),
+    person("ur-Latn", "sahi keh rahe ho bhai, petrol ki qeemat phir barh gayi aur tankhwa wahi ki wahi"),
+    person("ur-Latn", "ye to kamaal ho gaya, {city} ki team ne aakhir kar jeet hi liya. bohat mubarak ho sab ko!"),
+    person("ur-Latn", "aap log sirf negative khabrein kyun dete ho? kabhi achi cheezon ke baare mein bhi likho"),
     // Urdu script
     person("ur", "بہت اچھا مضمون ہے، شکریہ"),
-    person(
-        "ur",
-        "آپ نے بالکل صحیح لکھا ہے۔ ہمارے شہر میں پانی کا مسئلہ ہر سال بڑھتا جا رہا ہے اور حکومت خاموش ہے۔",
-    ),
-    person(
-        "ur",
-        "اللہ آپ کو جزائے خیر دے، ایسی رپورٹنگ کی بہت ضرورت ہے۔",
-    ),
-    person(
-        "ur",
-        "میں اس بات سے متفق نہیں ہوں۔ پچھلے {n} سال سے یہی وعدے سن رہے ہیں لیکن کچھ نہیں بدلا۔",
-    ),
-    person(
-        "ur",
-        "کیا کوئی بتا سکتا ہے کہ درخواست جمع کروانے کی آخری تاریخ کیا ہے؟",
-    ),
-    person(
-        "ur",
-        "زبردست! بچوں کی تعلیم پر اس طرح کی خبریں اور بھی آنی چاہئیں۔",
-    ),
+    person("ur", "آپ نے بالکل صحیح لکھا ہے۔ ہمارے شہر میں پانی کا مسئلہ ہر سال بڑھتا جا رہا ہے اور حکومت خاموش ہے۔"),
+    person("ur", "اللہ آپ کو جزائے خیر دے، ایسی رپورٹنگ کی بہت ضرورت ہے۔"),
+    person("ur", "میں اس بات سے متفق نہیں ہوں۔ پچھلے {n} سال سے یہی وعدے سن رہے ہیں لیکن کچھ نہیں بدلا۔"),
+    person("ur", "کیا کوئی بتا سکتا ہے کہ درخواست جمع کروانے کی آخری تاریخ کیا ہے؟"),
+    person("ur", "زبردست! بچوں کی تعلیم پر اس طرح کی خبریں اور بھی آنی چاہئیں۔"),
     person(
         "ur",
         "میرے والد صاحب نے ساری زندگی محکمہ تعلیم میں گزاری۔ وہ کہتے تھے کہ جب تک اساتذہ کو عزت اور مناسب تنخواہ \
          نہیں ملے گی، نظام نہیں بدلے گا۔ آج یہ مضمون پڑھ کر ان کی بات یاد آ گئی۔",
     ),
     // With links (within the default limit of three)
-    person(
-        "en",
-        "Here is the original source if anyone wants it: {url}",
-    ),
-    person(
-        "en",
-        "Similar story from last year: {url} and the follow-up {url}",
-    ),
+    person("en", "Here is the original source if anyone wants it: {url}"),
+    person("en", "Similar story from last year: {url} and the follow-up {url}"),
     person("ur-Latn", "bhai full video yahan hai {url} dekh lo"),
-    person(
-        "en",
-        "The official notice is on the ministry site {url}, not what the article says.",
-    ),
+    person("en", "The official notice is on the ministry site {url}, not what the article says."),
     // Personal data: emails and phone numbers are redacted, a card or CNIC holds the comment
-    person(
-        "en",
-        "call me at {phone}, I have the documents you mentioned",
-    ),
-    person(
-        "en",
-        "mail me {email} if you need the photos from the protest",
-    ),
-    person(
-        "en",
-        "Anyone selling a used bike in {city}? Contact {phone} after 6pm.",
-    ),
-    person(
-        "ur-Latn",
-        "mujhe bhi job chahiye, mera number {phone} hai, please contact karein",
-    ),
+    person("en", "call me at {phone}, I have the documents you mentioned"),
+    person("en", "mail me {email} if you need the photos from the protest"),
+    person("en", "Anyone selling a used bike in {city}? Contact {phone} after 6pm."),
+    person("ur-Latn", "mujhe bhi job chahiye, mera number {phone} hai, please contact karein"),
     person("ur", "میرا ای میل {email} ہے، مجھے بھی تفصیلات بھیج دیں"),
-    person(
-        "en",
-        "I paid with my card 4111 1111 1111 1111 and still no refund from {name} Travels after {n} days!",
-    ),
-    person(
-        "ur-Latn",
-        "mera CNIC 35202-1234567-1 hai, phir bhi registration nahi ho rahi, koi madad kare",
-    ),
+    person("en", "I paid with my card 4111 1111 1111 1111 and still no refund from {name} Travels after {n} days!"),
+    person("ur-Latn", "mera CNIC 35202-1234567-1 hai, phir bhi registration nahi ho rahi, koi madad kare"),
     // Spam
-    spam(
-        "ur-Latn",
-        "Earn $500 daily from home, whatsapp karo {phone}. No investment! {url} {url} {url} {url}",
-    ),
-    spam(
-        "ur-Latn",
-        "Ghar baithe paise kamayein! Rozana {n}000 rupay. Register now {url} {url} {url} {url} {url}",
-    ),
-    spam(
-        "en",
-        "CHEAP FOLLOWERS LIKES VIEWS best price {url} {url} {url} {url} {url} {url} contact {email}",
-    ),
-    spam(
-        "en",
-        "Congratulations! You have won an iPhone 15. Claim here {url} before midnight.",
-    ),
-    spam(
-        "en",
-        "Crypto signals group, 300% profit guaranteed, join {url} {url} {url} {url} or DM {phone}",
-    ),
+    spam("ur-Latn", "Earn $500 daily from home, whatsapp karo {phone}. No investment! {url} {url} {url} {url}"),
+    spam("ur-Latn", "Ghar baithe paise kamayein! Rozana {n}000 rupay. Register now {url} {url} {url} {url} {url}"),
+    spam("en", "CHEAP FOLLOWERS LIKES VIEWS best price {url} {url} {url} {url} {url} {url} contact {email}"),
+    spam("en", "Congratulations! You have won an iPhone 15. Claim here {url} before midnight."),
+    spam("en", "Crypto signals group, 300% profit guaranteed, join {url} {url} {url} {url} or DM {phone}"),
 ];
 
-const NAMES: &[&str] = &[
-    "Ali", "Ayesha", "Bilal", "Sara", "Hamza", "Fatima", "Usman", "Zainab", "John", "Maria",
-    "Imran", "Nadia",
-];
-const CITIES: &[&str] = &[
-    "Lahore",
-    "Karachi",
-    "Islamabad",
-    "Peshawar",
-    "Quetta",
-    "Multan",
-    "Faisalabad",
-    "London",
-    "Toronto",
-    "Dubai",
-];
-const DOMAINS: &[&str] = &[
-    "www.example.com",
-    "news.example.org",
-    "example.net",
-    "bit.example",
-    "video.example.pk",
-];
+const NAMES: &[&str] =
+    &["Ali", "Ayesha", "Bilal", "Sara", "Hamza", "Fatima", "Usman", "Zainab", "John", "Maria", "Imran", "Nadia"];
+const CITIES: &[&str] =
+    &["Lahore", "Karachi", "Islamabad", "Peshawar", "Quetta", "Multan", "Faisalabad", "London", "Toronto", "Dubai"];
+const DOMAINS: &[&str] = &["www.example.com", "news.example.org", "example.net", "bit.example", "video.example.pk"];
 /// Prepended or appended at random so the same template rarely yields the same body twice.
-const OPENERS: &[&str] = &[
-    "",
-    "",
-    "",
-    "Salam, ",
-    "Sir, ",
-    "Assalam o Alaikum. ",
-    "Well, ",
-    "Update: ",
-    "السلام علیکم، ",
-];
-const CLOSERS: &[&str] = &[
-    "",
-    "",
-    "",
-    " Thanks.",
-    " shukriya",
-    " 👍",
-    " JazakAllah",
-    " (edited)",
-    " شکریہ",
-];
+const OPENERS: &[&str] =
+    &["", "", "", "Salam, ", "Sir, ", "Assalam o Alaikum. ", "Well, ", "Update: ", "السلام علیکم، "];
+const CLOSERS: &[&str] = &["", "", "", " Thanks.", " shukriya", " 👍", " JazakAllah", " (edited)", " شکریہ"];
 const USER_AGENTS: &[&str] = &[
     "Mozilla/5.0 (Linux; Android 14; SM-A546E) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Mobile Safari/537.36",
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Safari/537.36",
@@ -750,15 +583,11 @@ impl BodyGen {
     /// Client `client`'s generator: seeded from the run seed and the client number, so clients differ.
     fn new(seed: u64, client: u32) -> BodyGen {
         let stream = u64::from(client).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        BodyGen {
-            rng: StdRng::seed_from_u64(seed ^ stream),
-        }
+        BodyGen { rng: StdRng::seed_from_u64(seed ^ stream) }
     }
 
     fn request(&mut self, comment_id: String) -> pb::SubmitCommentRequest {
-        let template = TEMPLATES
-            .choose(&mut self.rng)
-            .expect("TEMPLATES is not empty");
+        let template = TEMPLATES.choose(&mut self.rng).expect("TEMPLATES is not empty");
         pb::SubmitCommentRequest {
             comment_id,
             thread_id: format!("article-{}", self.rng.random_range(1..=500)),
@@ -839,17 +668,9 @@ impl BodyGen {
         };
         let signed_in = self.rng.random_bool(0.7);
         pb::Author {
-            account_id: if signed_in {
-                format!("acct-{}", self.rng.random_range(1..=100_000))
-            } else {
-                String::new()
-            },
+            account_id: if signed_in { format!("acct-{}", self.rng.random_range(1..=100_000)) } else { String::new() },
             display_name: self.pick(NAMES).to_owned(),
-            email: if signed_in {
-                self.email()
-            } else {
-                String::new()
-            },
+            email: if signed_in { self.email() } else { String::new() },
             ip,
             user_agent: self.pick(USER_AGENTS).to_owned(),
             ..Default::default()
@@ -867,11 +688,7 @@ impl BodyGen {
                 _ => (false, self.rng.random_range(300..1500)),
             },
         };
-        pb::ClientSignals {
-            honeypot_filled,
-            time_to_submit_ms: Some(ms),
-            referrer: String::new(),
-        }
+        pb::ClientSignals { honeypot_filled, time_to_submit_ms: Some(ms), referrer: String::new() }
     }
 
     fn pick(&mut self, items: &[&'static str]) -> &'static str {
@@ -891,11 +708,7 @@ mod tests {
             let request = generator.request(format!("c-{i}"));
             let body = &request.body;
             assert!(!body.contains('{') && !body.contains('}'), "{body}");
-            assert!(
-                (40..=700).contains(&body.len()),
-                "{} bytes: {body}",
-                body.len()
-            );
+            assert!((40..=700).contains(&body.len()), "{} bytes: {body}", body.len());
             let ip = &request.author.as_ref().expect("author is set").ip;
             assert!(ip.parse::<IpAddr>().is_ok(), "{ip}");
             seen.insert(body.clone());
@@ -907,9 +720,7 @@ mod tests {
     fn same_seed_same_bodies() {
         let run = |seed| {
             let mut generator = BodyGen::new(seed, 3);
-            (0..50)
-                .map(|i| generator.request(format!("c-{i}")).body)
-                .collect::<Vec<_>>()
+            (0..50).map(|i| generator.request(format!("c-{i}")).body).collect::<Vec<_>>()
         };
         assert_eq!(run(42), run(42));
         assert_ne!(run(42), run(43));
@@ -917,18 +728,10 @@ mod tests {
 
     #[test]
     fn only_loopback_targets_are_accepted() {
-        for ok in [
-            "http://127.0.0.1:50051",
-            "http://[::1]:50051",
-            "http://localhost:1",
-        ] {
+        for ok in ["http://127.0.0.1:50051", "http://[::1]:50051", "http://localhost:1"] {
             assert!(loopback_endpoint(ok).is_ok(), "{ok}");
         }
-        for bad in [
-            "http://10.0.0.1:50051",
-            "http://example.com:50051",
-            "not a url",
-        ] {
+        for bad in ["http://10.0.0.1:50051", "http://example.com:50051", "not a url"] {
             assert!(loopback_endpoint(bad).is_err(), "{bad}");
         }
     }

@@ -24,7 +24,7 @@ impl Serve {
         let mut child = Command::new(BIN)
             .arg("serve")
             .args(args)
-            .env("RUST_LOG", "info")
+            .env("RUST_LOG", "info,commentguard=debug")
             .env_remove("COMMENTGUARD_SERVER__LISTEN")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

@@ -38,7 +38,7 @@ impl Moderation {
             intake::submit_limited(self.app.store.as_ref(), &self.app.keys, Some(&self.app.limiter), &site, sub)
                 .await?;
         let a = accepted.answer;
-        tracing::info!(site = %site.id, %comment_id, verdict = a.verdict.as_str(), replayed = accepted.replayed, "comment moderated");
+        tracing::debug!(site = %site.id, %comment_id, verdict = a.verdict.as_str(), replayed = accepted.replayed, "comment moderated");
         Ok(pb::SubmitCommentResponse {
             comment_id,
             verdict: convert::verdict(a.verdict) as i32,
