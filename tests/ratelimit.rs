@@ -16,12 +16,25 @@ use tonic::Code;
 use tonic_types::StatusExt;
 
 /// Every limit off; a test switches on what it exercises.
-const ALL_OFF: &str = "flood_seconds = 0\nauthor = { per_minute = 0 }\nip = { per_minute = 0 }\n\
-                       thread = { per_minute = 0 }\nsite = { per_minute = 0 }\nsurge = { per_minute = 0 }\n";
+const ALL_OFF: [(&str, &str); 6] = [
+    ("flood_seconds", "0"),
+    ("author", "{ per_minute = 0 }"),
+    ("ip", "{ per_minute = 0 }"),
+    ("thread", "{ per_minute = 0 }"),
+    ("site", "{ per_minute = 0 }"),
+    ("surge", "{ per_minute = 0 }"),
+];
+
+/// `limits` (lines of `[sites.policy.rate_limits]`) plus [`ALL_OFF`] for every limit it does not set.
+fn only(limits: &str) -> String {
+    let set = |key: &str| limits.lines().any(|l| l.split('=').next().is_some_and(|k| k.trim() == key));
+    let off = ALL_OFF.iter().filter(|(k, _)| !set(k)).map(|(k, v)| format!("{k} = {v}\n"));
+    format!("{}{limits}\n", off.collect::<String>())
+}
 
 /// Site `a` with `policy` in `[sites.policy]` and `limits` (after [`ALL_OFF`]) in `[sites.policy.rate_limits]`.
 fn config(policy: &str, limits: &str) -> Config {
-    two_sites(&format!("{policy}\n[sites.policy.rate_limits]\n{ALL_OFF}{limits}"))
+    two_sites(&format!("{policy}\n[sites.policy.rate_limits]\n{}", only(limits)))
 }
 
 fn fake_limiter(config: &Config) -> (Arc<Limiter>, FakeRelativeClock) {
@@ -280,6 +293,20 @@ fn invalid_settings_are_refused_with_the_key_named() {
         commentguard::config::sha256_hex("k")
     );
     Config::from_toml(&ok).expect("valid with a limiter redis");
+}
+
+#[test]
+#[allow(clippy::result_large_err)] // figment's Jail API returns its own large error type
+fn the_limiter_redis_and_bounds_follow_the_environment() {
+    figment::Jail::expect_with(|jail| {
+        jail.set_env("COMMENTGUARD_RATELIMIT__REDIS_URL", "redis://127.0.0.1:7001/2");
+        jail.set_env("COMMENTGUARD_RATELIMIT__TIMEOUT_MS", "50");
+        let c = Config::load(None, &Default::default()).map_err(|e| e.0)?;
+        assert_eq!(c.ratelimit.redis_url.as_deref(), Some("redis://127.0.0.1:7001/2"));
+        assert_eq!(c.ratelimit.timeout_ms, 50);
+        assert_eq!(c.ratelimit.max_keys_per_limiter, 1_000_000, "defaults stay");
+        Ok(())
+    });
 }
 
 // ---- through gRPC ----

@@ -17,8 +17,14 @@ use tonic::transport::Channel;
 const BIN: &str = env!("CARGO_BIN_EXE_commentguard");
 
 /// Every limit off; a site switches on what the test exercises.
-const ALL_OFF: &str = "flood_seconds = 0\nauthor = { per_minute = 0 }\nip = { per_minute = 0 }\n\
-                       thread = { per_minute = 0 }\nsite = { per_minute = 0 }\nsurge = { per_minute = 0 }\n";
+const ALL_OFF: [(&str, &str); 6] = [
+    ("flood_seconds", "0"),
+    ("author", "{ per_minute = 0 }"),
+    ("ip", "{ per_minute = 0 }"),
+    ("thread", "{ per_minute = 0 }"),
+    ("site", "{ per_minute = 0 }"),
+    ("surge", "{ per_minute = 0 }"),
+];
 
 /// A `commentguard serve --config FILE` child, killed on drop.
 struct Serve {
@@ -80,9 +86,12 @@ async fn client(addr: &str) -> ModerationServiceClient<Channel> {
         .expect("connects")
 }
 
+/// A site whose `[sites.policy.rate_limits]` is `limits` plus [`ALL_OFF`] for every limit it does not set.
 fn site(id: &str, limits: &str) -> String {
+    let set = |key: &str| limits.lines().any(|l| l.split('=').next().is_some_and(|k| k.trim() == key));
+    let off: String = ALL_OFF.iter().filter(|(k, _)| !set(k)).map(|(k, v)| format!("{k} = {v}\n")).collect();
     format!(
-        "[[sites]]\nid = \"{id}\"\napi_key_sha256 = [\"{}\"]\n[sites.policy.rate_limits]\n{ALL_OFF}{limits}\n",
+        "[[sites]]\nid = \"{id}\"\napi_key_sha256 = [\"{}\"]\n[sites.policy.rate_limits]\n{off}{limits}\n",
         sha256_hex(&format!("key-{id}"))
     )
 }
@@ -170,4 +179,43 @@ async fn a_dead_limiter_redis_fails_open_to_local_limits_or_closed_per_site() {
     })
     .await;
     assert!(back.is_some(), "the closed site recovers when its Redis returns");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn redis_refusals_carry_the_wait_and_surge_is_shared_between_replicas() {
+    use commentguard::error::Error;
+    use commentguard::intake::Pseudonymizer;
+    use commentguard::ratelimit::{Admission, Limiter, RateClock, Subject};
+    let redis = TestRedis::start();
+    let text = format!(
+        "{}{}",
+        header("", &format!("redis_url = \"{}\"", redis.url())),
+        site(
+            "news",
+            "ip = { per_minute = 1, burst = 1, mode = \"both\" }\nsurge = { per_minute = 2, burst = 2, mode = \"redis\" }"
+        )
+    );
+    let config = commentguard::config::Config::from_toml(&text).expect("valid config");
+    // Two limiters on one Redis stand for two replicas; the same secret names the same keys.
+    let replica = || Limiter::new(&config, Pseudonymizer::new(b"shared"), RateClock::monotonic()).expect("limiter");
+    let (one, two) = (replica(), replica());
+    let who = |ip: &'static str| Subject { ip, account_id: "", email: "", thread_id: "hot" };
+    let surge = |r: Result<Admission, Error>| match r {
+        Ok(Admission::Admit { surge }) => surge,
+        other => panic!("unexpected {other:?}"),
+    };
+    assert!(!surge(one.check("news", &who("203.0.113.1")).await));
+    // The second address passes locally on replica two but the thread's surge state is shared.
+    assert!(!surge(two.check("news", &who("203.0.113.2")).await));
+    assert!(surge(one.check("news", &who("203.0.113.3")).await), "the 3rd comment on the thread, via either replica");
+    assert!(surge(two.check("news", &who("203.0.113.4")).await), "the surge is cluster-wide");
+
+    // 203.0.113.1 used its one cell on replica one; replica two's local filter has room, Redis refuses.
+    match two.check("news", &who("203.0.113.1")).await {
+        Err(Error::ResourceExhausted { limit, retry_after, .. }) => {
+            assert_eq!(limit, "ip");
+            assert!(retry_after > Duration::from_secs(50) && retry_after <= Duration::from_secs(60), "{retry_after:?}");
+        }
+        other => panic!("expected a Redis refusal, got {other:?}"),
+    }
 }

@@ -41,12 +41,9 @@ impl Keyed {
         self.limiter.len()
     }
 
-    pub fn len(&self) -> usize {
+    /// Keys held now.
+    pub fn key_count(&self) -> usize {
         self.limiter.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.limiter.is_empty()
     }
 }
 
@@ -108,7 +105,8 @@ impl Surge {
         self.rate.housekeeping()
     }
 
-    pub fn len(&self) -> usize {
-        self.rate.len()
+    /// Threads with rate state now.
+    pub fn key_count(&self) -> usize {
+        self.rate.key_count()
     }
 }

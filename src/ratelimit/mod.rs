@@ -43,7 +43,7 @@ use std::collections::HashMap;
 use std::hash::RandomState;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
-use subject::Identity;
+use subject::{Identity, LocalKeys};
 
 /// What a submission may do next.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,10 +90,13 @@ impl Limiter {
     pub fn new(config: &Config, keys: Pseudonymizer, clock: RateClock) -> anyhow::Result<Limiter> {
         let url = config.ratelimit.redis_url.as_ref().or(config.store.redis_url.as_ref());
         let timeout = Duration::from_millis(config.ratelimit.timeout_ms);
-        let global = match url {
-            Some(url) => Some(Global::connect(url, timeout).map_err(|e| anyhow::anyhow!("ratelimit.redis_url: {e}"))?),
-            None => None,
-        };
+        let global =
+            match url {
+                Some(url) => Some(Global::connect(url, timeout).map_err(|e| {
+                    anyhow::anyhow!("the limiter redis (ratelimit.redis_url, else store.redis_url): {e}")
+                })?),
+                None => None,
+            };
         let limiter = Limiter {
             sites: ArcSwap::from_pointee(HashMap::new()),
             clock,
@@ -156,11 +159,12 @@ impl Limiter {
             return Ok(Admission::Admit { surge: false });
         }
         // Local limits (mode local or both), narrowest first.
+        let keys = id.local_keys(&self.hasher);
         for kind in Kind::ORDER {
             if let Some(limit) = &s.local[kind.index()]
                 && !matches!(limit.spec().mode, config::LimitMode::Redis)
             {
-                self.check_local(limit, kind, &id)?;
+                check_local(limit, kind, &keys)?;
             }
         }
         let mut surge_local = s.surge.as_ref().filter(|g| !g.spec().mode.uses_redis());
@@ -184,7 +188,7 @@ impl Limiter {
                             if let Some(limit) = &s.local[kind.index()]
                                 && matches!(limit.spec().mode, config::LimitMode::Redis)
                             {
-                                self.check_local(limit, kind, &id)?;
+                                check_local(limit, kind, &keys)?;
                             }
                         }
                         surge_local = s.surge.as_ref();
@@ -192,8 +196,7 @@ impl Limiter {
                 },
             }
         }
-        let surge =
-            surge_local.is_some_and(|g| id.local_key(Kind::Thread, &self.hasher).is_some_and(|thread| g.check(thread)));
+        let surge = surge_local.is_some_and(|g| keys.get(Kind::Thread).is_some_and(|thread| g.check(thread)));
         Ok(Admission::Admit { surge })
     }
 
@@ -202,31 +205,35 @@ impl Limiter {
             || id.ip.is_some_and(|ip| settings.exempt_ips.contains(ip))
     }
 
-    fn check_local(&self, limit: &Keyed, kind: Kind, id: &Identity<'_>) -> Result<(), Error> {
-        let Some(key) = id.local_key(kind, &self.hasher) else { return Ok(()) };
-        limit.check(key).map_err(|wait| refusal(kind, limit.spec(), wait))
-    }
-
     /// One script call for every Redis limit of the request (and surge control, if it runs in Redis); `Ok(surge)`
     /// when every limit passed.
     async fn check_redis(&self, site: &str, s: &SiteLimiter, id: &Identity<'_>) -> Result<bool, RedisCheck> {
         let global = self.global.as_ref().ok_or_else(|| RedisCheck::Down("no limiter redis configured".into()))?;
         let mut kinds = Vec::with_capacity(Kind::ORDER.len());
         let mut cells = Vec::with_capacity(Kind::ORDER.len());
+        let mut thread = None;
         for kind in Kind::ORDER {
             let Some(spec) = s.settings.limit(kind).filter(|l| l.mode.uses_redis()) else { continue };
             let Some(subject) = id.redis_subject(site, kind, &self.keys) else { continue };
             cells.push(cell(crate::store::keys::rate_limit(site, kind.name(), &subject), spec));
             kinds.push((kind, *spec));
+            if kind == Kind::Thread {
+                thread = Some(subject);
+            }
         }
         let surge = s.settings.surge.filter(|g| g.mode.uses_redis()).map(|spec| {
-            let thread = self.keys.key(site, "rl:thread", id.thread);
+            // The thread's pseudonym, computed once for both the thread limit and surge control.
+            let thread = thread.unwrap_or_else(|| id.redis_subject(site, Kind::Thread, &self.keys).unwrap_or_default());
             SurgeCell {
                 rate: cell(crate::store::keys::rate_limit(site, "surge", &thread), &spec),
                 marker: crate::store::keys::rate_limit(site, "surge-hold", &thread),
                 cooldown: s.settings.surge_cooldown,
             }
         });
+        if cells.is_empty() && surge.is_none() {
+            // e.g. only the author limit is in Redis and this is a guest: nothing to ask.
+            return Ok(false);
+        }
         match global.check(&cells, surge.as_ref()).await.map_err(|e| RedisCheck::Down(e.to_string()))? {
             Outcome::Refused { index, wait } => {
                 let (kind, spec) = kinds.get(index).copied().ok_or_else(|| RedisCheck::Down("bad index".into()))?;
@@ -255,9 +262,9 @@ impl Limiter {
         let mut keys = [0usize; 6];
         for s in self.sites.load().values() {
             for (i, limit) in s.local.iter().enumerate() {
-                keys[i] += limit.as_ref().map_or(0, |l| l.len());
+                keys[i] += limit.as_ref().map_or(0, |l| l.key_count());
             }
-            keys[5] += s.surge.as_ref().map_or(0, |g| g.len());
+            keys[5] += s.surge.as_ref().map_or(0, |g| g.key_count());
         }
         keys
     }
@@ -285,6 +292,11 @@ impl Limiter {
 enum RedisCheck {
     Refused(Error),
     Down(String),
+}
+
+fn check_local(limit: &Keyed, kind: Kind, keys: &LocalKeys) -> Result<(), Error> {
+    let Some(key) = keys.get(kind) else { return Ok(()) };
+    limit.check(key).map_err(|wait| refusal(kind, limit.spec(), wait))
 }
 
 fn cell(key: String, spec: &Spec) -> Cell {

@@ -39,6 +39,28 @@ impl<'a> IpGroup<'a> {
     }
 }
 
+/// A request's keys in the local limiters. Each limit has its own table, so one hash may key several limits.
+#[derive(Debug, Clone, Copy)]
+pub struct LocalKeys {
+    author: Option<u64>,
+    ip: u64,
+    thread: u64,
+}
+
+impl LocalKeys {
+    /// The key for `kind`; `None` when the limit does not apply (a guest has no author).
+    pub fn get(&self, kind: Kind) -> Option<u64> {
+        match kind {
+            // Flood control follows the author, and a guest's address (salted apart from author keys).
+            Kind::Flood => Some(self.author.unwrap_or(self.ip ^ 0x9e37_79b9_7f4a_7c15)),
+            Kind::Author => self.author,
+            Kind::Ip => Some(self.ip),
+            Kind::Thread => Some(self.thread),
+            Kind::Site => Some(0),
+        }
+    }
+}
+
 /// The author a limit applies to; `None` for guests (no account id, no email).
 #[derive(Debug, Clone, Copy)]
 pub enum AuthorId<'a> {
@@ -106,19 +128,13 @@ impl<'a> Identity<'a> {
         Identity { ip, group, author, thread: s.thread_id }
     }
 
-    /// The local key of this request for `kind`; `None` when the limit does not apply (a guest has no author).
-    pub fn local_key(&self, kind: Kind, hasher: &RandomState) -> Option<u64> {
-        Some(match kind {
-            // Flood control follows the author, and a guest's address.
-            Kind::Flood => match &self.author {
-                Some(a) => hasher.hash_one((0u8, a)),
-                None => hasher.hash_one((1u8, &self.group)),
-            },
-            Kind::Author => hasher.hash_one(self.author.as_ref()?),
-            Kind::Ip => hasher.hash_one(&self.group),
-            Kind::Thread => hasher.hash_one(self.thread),
-            Kind::Site => 0,
-        })
+    /// The request's local keys: three hashes, computed once and shared by the limits that use them.
+    pub fn local_keys(&self, hasher: &RandomState) -> LocalKeys {
+        LocalKeys {
+            author: self.author.as_ref().map(|a| hasher.hash_one(a)),
+            ip: hasher.hash_one(self.group),
+            thread: hasher.hash_one(self.thread),
+        }
     }
 
     /// The pseudonymous part of this request's Redis key for `kind` (see the module docs).
@@ -157,7 +173,7 @@ mod tests {
         let h = RandomState::new();
         let key = |account_id, email| {
             let s = Subject { account_id, email, ..Default::default() };
-            Identity::resolve(&s, 64).local_key(Kind::Author, &h)
+            Identity::resolve(&s, 64).local_keys(&h).get(Kind::Author)
         };
         assert_eq!(key("", "Reader@Example.com "), key("", "reader@example.com"));
         assert_ne!(key("reader@example.com", ""), key("", "reader@example.com"));

@@ -42,7 +42,8 @@ pub fn two_sites(policy_a: &str) -> Config {
 }
 
 /// Moderators of the test sites; each one's token is `token-<id>`.
-pub const MODERATORS: [(&str, &str, &str); 3] = [("mod-a", "a", "moderator"), ("admin-a", "a", "admin"), ("mod-b", "b", "moderator")];
+pub const MODERATORS: [(&str, &str, &str); 3] =
+    [("mod-a", "a", "moderator"), ("admin-a", "a", "admin"), ("mod-b", "b", "moderator")];
 
 pub fn token(moderator: &str) -> String {
     format!("token-{moderator}")
