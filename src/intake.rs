@@ -1,7 +1,7 @@
 //! The submit flow, independent of gRPC so `serve` and `check` run the very same steps (DESIGN §5):
 //!
-//! replay lookup → bans, rate limits, flood and surge control (`ratelimit`) → fetch context → analysis (pure) →
-//! policy (pure) → one atomic store step → answer.
+//! replay lookup (fetching the context in the same round trip) → bans, rate limits, flood and surge control
+//! (`ratelimit`) → analysis (pure) → policy (pure) → one atomic store step → answer.
 //!
 //! Invariant: the answer is returned only after the store's atomic step succeeded; a store error becomes
 //! `UNAVAILABLE` and nothing is acknowledged.
@@ -106,7 +106,10 @@ pub async fn submit_limited(
     sub: Submission,
 ) -> Result<Accepted, Error> {
     let fingerprint = body_fingerprint(&sub.body);
-    match store.lookup(&site.id, &sub.comment_id, &fingerprint).await? {
+    let (author_key, ip_key) = keys.reputation_keys(&site.id, &sub.author);
+    let (lookup, context) =
+        store.lookup_with_context(&site.id, &sub.comment_id, &fingerprint, author_key.as_deref(), &ip_key).await?;
+    match lookup {
         Lookup::Replay(answer) => {
             return Ok(Accepted { answer, replayed: true });
         }
@@ -128,8 +131,6 @@ pub async fn submit_limited(
         }
     }
 
-    let (author_key, ip_key) = keys.reputation_keys(&site.id, &sub.author);
-    let context = store.context(&site.id, author_key.as_deref(), &ip_key).await?;
     let mut analysis = analysis::analyze(&sub.body, &sub.signals, &site.rules);
     if surge {
         // A POLICY finding other than banned/blocked_word holds the comment (policy precedence 3).

@@ -119,6 +119,12 @@ pub async fn reputation_counts_per_site(store: Arc<dyn Store>) {
     assert_eq!((author.submitted, author.approved, author.rejected), (2, 1, 1));
     assert_eq!((after.ip.submitted, after.ip.approved, after.ip.rejected), (2, 1, 1));
     assert!(!after.is_first_time_author());
+    let fp = commentguard::intake::body_fingerprint("one");
+    let (lookup, ctx) = store.lookup_with_context("s", "a1", &fp, Some("author-1"), "ip-1").await.expect("both");
+    assert!(matches!(lookup, Lookup::Replay(_)), "{lookup:?}");
+    assert_eq!(ctx, after, "the combined fetch reads the same reputation");
+    let (missing, anon) = store.lookup_with_context("s", "zz", &fp, None, "ip-1").await.expect("both");
+    assert_eq!((missing, anon.author, anon.ip), (Lookup::Missing, None, after.ip));
     let anonymous = store.context("s", None, "ip-1").await.expect("context");
     assert!(anonymous.author.is_none() && !anonymous.is_first_time_author());
     let elsewhere = store.context("other-site", Some("author-1"), "ip-1").await.expect("context");

@@ -195,6 +195,21 @@ pub trait Store: Send + Sync + 'static {
     /// Everything analysis and policy need from the store, in one round trip.
     async fn context(&self, site: &str, author_key: Option<&str>, ip_key: &str) -> Result<Context, StoreError>;
 
+    /// `lookup` and `context` together: the submit flow needs both, and a store can fetch them in one round trip.
+    /// The context is read speculatively (it is wasted on a replay or a refused request, which is cheap).
+    async fn lookup_with_context(
+        &self,
+        site: &str,
+        comment_id: &str,
+        body_sha256: &str,
+        author_key: Option<&str>,
+        ip_key: &str,
+    ) -> Result<(Lookup, Context), StoreError> {
+        let lookup = self.lookup(site, comment_id, body_sha256).await?;
+        let context = self.context(site, author_key, ip_key).await?;
+        Ok((lookup, context))
+    }
+
     /// The one atomic step: record + queue entry (if held) + decision event + reputation counters, all or nothing.
     async fn submit(&self, site: &str, comment: NewComment) -> Result<SubmitOutcome, StoreError>;
 

@@ -147,6 +147,28 @@ fn parse_verdict(s: &str) -> Option<Verdict> {
     }
 }
 
+impl RedisStore {
+    /// The lookup outcome from a record's `LOOKUP_FIELDS`. The first attempt may have been refused for want of a
+    /// replica: a replay is an acknowledgement too, so it carries the same durability promise.
+    async fn replay_of(&self, fields: Vec<Option<String>>, body_sha256: &str) -> Result<Lookup, StoreError> {
+        let mut f = fields.into_iter();
+        let (sha, json, review, cursor) = (f.next().flatten(), f.next().flatten(), f.next().flatten(), f.next().flatten());
+        match (sha, json) {
+            (None, _) => Ok(Lookup::Missing),
+            (Some(sha), _) if sha != body_sha256 => Ok(Lookup::Conflict),
+            (Some(_), Some(json)) => {
+                let answer = answer(&json, review.as_deref().unwrap_or(""), cursor.as_deref().unwrap_or(""))?;
+                self.wait_for_replica().await?;
+                Ok(Lookup::Replay(answer))
+            }
+            (Some(_), None) => Err(corrupt("lookup")),
+        }
+    }
+}
+
+/// The record fields a replay lookup needs.
+const LOOKUP_FIELDS: [&str; 4] = ["sha", "answer", "review", "cursor"];
+
 impl StoredAnswer {
     /// The full answer, with the ids the script minted.
     fn into_answer(self, review_id: &str, cursor: &str) -> Answer {
@@ -253,25 +275,39 @@ impl Store for RedisStore {
 
     async fn lookup(&self, site: &str, comment_id: &str, body_sha256: &str) -> Result<Lookup, StoreError> {
         let mut conn = self.conn.clone();
-        let (sha, json, review, cursor): (Option<String>, Option<String>, Option<String>, Option<String>) =
-            redis::cmd("HMGET")
-                .arg(keys::comment(site, comment_id))
-                .arg(&["sha", "answer", "review", "cursor"])
-                .query_async(&mut conn)
-                .await
-                .map_err(err("lookup"))?;
-        match (sha, json) {
-            (None, _) => Ok(Lookup::Missing),
-            (Some(sha), _) if sha != body_sha256 => Ok(Lookup::Conflict),
-            (Some(_), Some(json)) => {
-                let answer = answer(&json, review.as_deref().unwrap_or(""), cursor.as_deref().unwrap_or(""))?;
-                // The first attempt may have been refused for want of a replica: a replay is an acknowledgement
-                // too, so it carries the same durability promise.
-                self.wait_for_replica().await?;
-                Ok(Lookup::Replay(answer))
-            }
-            (Some(_), None) => Err(corrupt("lookup")),
-        }
+        let fields: Vec<Option<String>> = redis::cmd("HMGET")
+            .arg(keys::comment(site, comment_id))
+            .arg(&LOOKUP_FIELDS)
+            .query_async(&mut conn)
+            .await
+            .map_err(err("lookup"))?;
+        self.replay_of(fields, body_sha256).await
+    }
+
+    async fn lookup_with_context(
+        &self,
+        site: &str,
+        comment_id: &str,
+        body_sha256: &str,
+        author_key: Option<&str>,
+        ip_key: &str,
+    ) -> Result<(Lookup, Context), StoreError> {
+        let mut conn = self.conn.clone();
+        let (fields, ip, author): (Vec<Option<String>>, Vec<Option<u64>>, Vec<Option<u64>>) = redis::pipe()
+            .cmd("HMGET")
+            .arg(keys::comment(site, comment_id))
+            .arg(&LOOKUP_FIELDS)
+            .cmd("HMGET")
+            .arg(keys::ip_reputation(site, ip_key))
+            .arg(&REPUTATION_FIELDS)
+            .cmd("HMGET")
+            .arg(keys::author_reputation(site, author_key.unwrap_or("-")))
+            .arg(&REPUTATION_FIELDS)
+            .query_async(&mut conn)
+            .await
+            .map_err(err("lookup"))?;
+        let context = Context { author: author_key.map(|_| reputation(&author)), ip: reputation(&ip) };
+        Ok((self.replay_of(fields, body_sha256).await?, context))
     }
 
     async fn context(&self, site: &str, author_key: Option<&str>, ip_key: &str) -> Result<Context, StoreError> {
