@@ -255,7 +255,7 @@ impl Stats {
                 self.latency_us.saturating_record(us.max(1));
                 *self.outcomes.entry(outcome).or_default() += 1;
             }
-            Err(status) => *self.errors.entry(code_name(status.code())).or_default() += 1,
+            Err(status) => *self.errors.entry(commentguard::telemetry::code_name(status.code())).or_default() += 1,
         }
         true
     }
@@ -368,30 +368,6 @@ fn verdict_name(verdict: i32) -> &'static str {
 
 fn serving_name(status: i32) -> &'static str {
     ServingStatus::try_from(status).map_or("UNKNOWN_VALUE", |s| s.as_str_name())
-}
-
-/// The canonical gRPC name of a code, as grpcurl and the gRPC docs spell it.
-fn code_name(code: tonic::Code) -> &'static str {
-    use tonic::Code::*;
-    match code {
-        Ok => "OK",
-        Cancelled => "CANCELLED",
-        Unknown => "UNKNOWN",
-        InvalidArgument => "INVALID_ARGUMENT",
-        DeadlineExceeded => "DEADLINE_EXCEEDED",
-        NotFound => "NOT_FOUND",
-        AlreadyExists => "ALREADY_EXISTS",
-        PermissionDenied => "PERMISSION_DENIED",
-        ResourceExhausted => "RESOURCE_EXHAUSTED",
-        FailedPrecondition => "FAILED_PRECONDITION",
-        Aborted => "ABORTED",
-        OutOfRange => "OUT_OF_RANGE",
-        Unimplemented => "UNIMPLEMENTED",
-        Internal => "INTERNAL",
-        Unavailable => "UNAVAILABLE",
-        DataLoss => "DATA_LOSS",
-        Unauthenticated => "UNAUTHENTICATED",
-    }
 }
 
 // ---------------------------------------------------------------------------------------------------------------

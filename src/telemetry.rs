@@ -94,7 +94,8 @@ pub async fn observe<T>(
     result.map(Response::new).map_err(Status::from)
 }
 
-fn code_name(code: tonic::Code) -> &'static str {
+/// The canonical gRPC name of a code (`INVALID_ARGUMENT`), as grpcurl and the gRPC docs spell it.
+pub fn code_name(code: tonic::Code) -> &'static str {
     use tonic::Code::*;
     match code {
         Ok => "OK",

@@ -272,7 +272,7 @@ async fn metrics_count_requests_without_personal_data() {
     submit(&server, "a", submission("m1", "casino reader@example.com 203.0.113.99")).await.expect("accepted");
     let url = format!("http://{}/metrics", server.metrics_addr);
     let page = wait_for(Duration::from_secs(5), || async {
-        let page = http_get(&url).await?;
+        let page = common::http_get(&url).await?;
         page.contains("commentguard_requests_total").then_some(page)
     })
     .await
@@ -283,19 +283,6 @@ async fn metrics_count_requests_without_personal_data() {
     for secret in ["reader@example.com", "203.0.113", "casino reader"] {
         assert!(!page.contains(secret), "metrics leak {secret}");
     }
-}
-
-/// Minimal HTTP/1.1 GET over a raw socket (no HTTP client dependency for one test).
-async fn http_get(url: &str) -> Option<String> {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let rest = url.strip_prefix("http://")?;
-    let (host, path) = rest.split_once('/')?;
-    let mut stream = tokio::net::TcpStream::connect(host).await.ok()?;
-    let req = format!("GET /{path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
-    stream.write_all(req.as_bytes()).await.ok()?;
-    let mut out = String::new();
-    stream.read_to_string(&mut out).await.ok()?;
-    Some(out)
 }
 
 #[tokio::test]

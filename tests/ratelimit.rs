@@ -353,7 +353,7 @@ async fn grpc_refusal_is_resource_exhausted_and_stores_nothing_while_replays_sta
 
     let url = format!("http://{}/metrics", server.metrics_addr);
     let page = wait_for(Duration::from_secs(5), || async {
-        let page = common_http_get(&url).await?;
+        let page = common::http_get(&url).await?;
         page.contains("commentguard_ratelimit_refusals_total{limit=\"ip\"}").then_some(page)
     })
     .await;
@@ -403,17 +403,4 @@ async fn grpc_a_surging_thread_holds_new_comments_for_review() {
 /// A clean comment (approved unless a limit or surge says otherwise).
 fn comment(id: &str) -> pb::SubmitCommentRequest {
     submission(id, "Thanks for the clear explanation of the new budget.")
-}
-
-/// Minimal HTTP/1.1 GET over a raw socket (no HTTP client dependency for one check).
-async fn common_http_get(url: &str) -> Option<String> {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let rest = url.strip_prefix("http://")?;
-    let (host, path) = rest.split_once('/')?;
-    let mut stream = tokio::net::TcpStream::connect(host).await.ok()?;
-    let req = format!("GET /{path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
-    stream.write_all(req.as_bytes()).await.ok()?;
-    let mut out = String::new();
-    stream.read_to_string(&mut out).await.ok()?;
-    Some(out)
 }

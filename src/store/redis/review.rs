@@ -5,8 +5,8 @@
 //! Scripts derive a few keys at run time (a comment's record from a queue entry, an author's reputation from a
 //! record) from the site prefix; all of them carry the site's hash tag, so they stay in one Cluster slot.
 
-use super::{RECORD_FIELDS, RedisStore, StoreError, corrupt, err, record_from_fields};
-use crate::domain::{Reputation, Verdict};
+use super::{RECORD_FIELDS, RedisStore, StoreError, corrupt, err, parse_verdict, record_from_fields};
+use crate::domain::Reputation;
 use crate::store::review::{
     AuditEntry, Claim, ClaimRequest, DecideOutcome, DecideRequest, Decided, Feedback, QueueKind, QueuePage, QueueStats,
     ReleaseOutcome, ReportOutcome, ReportRequest, ReviewAction, ReviewEntry,
@@ -32,15 +32,6 @@ const ITEM_WIDTH: usize = 1 + RECORD_FIELDS.len() + 6 + 4;
 
 /// Review items outlive nothing they describe: they expire with the site's longest retention.
 const ITEM_TTL_MS: u64 = 3650 * 86_400_000;
-
-fn verdict_of(s: &str) -> Option<Verdict> {
-    match s {
-        "APPROVED" => Some(Verdict::Approved),
-        "PENDING_REVIEW" => Some(Verdict::PendingReview),
-        "REJECTED" => Some(Verdict::Rejected),
-        _ => None,
-    }
-}
 
 impl RedisStore {
     /// What moderators see for `(review_id, comment_id)` pairs; items whose record expired are left out.
@@ -150,7 +141,7 @@ impl RedisStore {
         match reply.as_slice() {
             [k, comment_id, verdict, cursor] if k == "decided" => Ok(DecideOutcome::Decided(Decided {
                 comment_id: comment_id.clone(),
-                verdict: verdict_of(verdict).ok_or_else(|| corrupt("decide"))?,
+                verdict: parse_verdict(verdict).ok_or_else(|| corrupt("decide"))?,
                 cursor: cursor.clone(),
             })),
             [k, why] if k == "refused" => Ok(DecideOutcome::Refused(refusal(why))),
