@@ -70,9 +70,13 @@ pub fn run(args: CheckArgs) -> anyhow::Result<()> {
     let Some(unit) = OffsetUnit::parse(&args.offsets) else {
         bail!("--offsets must be utf8, utf16 or code-point, not {:?}", args.offsets);
     };
-    if args.model.is_some() {
-        bail!("--model needs the spam model, which this build does not have yet");
-    }
+    let model = match &args.model {
+        Some(path) => Some(Arc::new(
+            crate::analysis::spam::SpamModel::load(path)
+                .with_context(|| format!("loading the spam model {}", path.display()))?,
+        )),
+        None => None,
+    };
     let site_config = match (&args.config, &args.site) {
         (Some(path), Some(id)) => {
             let config = Config::load(Some(path), &Default::default())?;
@@ -86,7 +90,14 @@ pub fn run(args: CheckArgs) -> anyhow::Result<()> {
         },
     };
     let tenants = Tenants::from_config(&Config { sites: vec![site_config], ..Default::default() });
-    let site = tenants.sites.first().context("site")?.clone();
+    let mut site = tenants.sites.first().context("site")?.clone();
+    drop(tenants);
+    if let Some(model) = model {
+        // `tenants` is gone, so this is the only handle on the site.
+        let mut owned = Arc::try_unwrap(site).map_err(|_| anyhow::anyhow!("site still shared"))?;
+        owned.rules = owned.rules.with_spam_model(model);
+        site = Arc::new(owned);
+    }
 
     let input: Box<dyn BufRead> = match args.file.as_deref() {
         None => Box::new(std::io::stdin().lock()),

@@ -76,6 +76,7 @@ async fn serve(mut config: Config, path: Option<PathBuf>, overrides: Overrides) 
     crate::telemetry::init_logging(config.server.log_format);
     // Loads phone metadata and builds detector tables now, so the first comment is as fast as the rest.
     crate::analysis::pii::warm_up();
+    crate::analysis::spam::warm_up();
     let listen: SocketAddr = config.server.listen.parse().context("server.listen")?;
     if config.sites.is_empty() {
         enter_dev_mode(&mut config, listen)?;

@@ -306,6 +306,11 @@ impl Config {
         }
         self.ratelimit.validate()?;
         let limiter_redis = self.ratelimit.redis_url.is_some() || self.store.redis_url.is_some();
+        if let Some(path) = &self.spam.model_path
+            && let Err(e) = crate::analysis::spam::SpamModel::load(path)
+        {
+            return err(format!("spam.model_path: cannot load {}: {e}", path.display()));
+        }
         let mut ids = std::collections::HashSet::new();
         let mut key_hashes = std::collections::HashMap::new();
         for (i, site) in self.sites.iter().enumerate() {
@@ -502,6 +507,7 @@ mod tests {
             "server.listen: \"nope\" is not an address like 127.0.0.1:50051"
         );
         assert!(error_of("[server]\nbogus = 1").contains("bogus"), "unknown keys are refused");
+        assert!(error_of("[spam]\nmodel_path = \"/nonexistent/model\"").starts_with("spam.model_path: cannot load"));
         assert_eq!(
             error_of(&format!("{}[sites.policy]\npii_actions = {{ \"spam.links\" = \"hold\" }}", site("n"))),
             "sites[0].policy.pii_actions: \"spam.links\" is not a pii.* finding code"

@@ -131,7 +131,8 @@ pub async fn submit_limited(
         }
     }
 
-    let mut analysis = analysis::analyze(&sub.body, &sub.signals, &site.rules);
+    let evidence = analysis::Evidence { signals: sub.signals, context, website_url: &sub.author.website_url };
+    let mut analysis = analysis::analyze(&sub.body, &evidence, &site.rules);
     if surge {
         // A POLICY finding other than banned/blocked_word holds the comment (policy precedence 3).
         let detail = "the thread receives comments faster than the site's surge threshold";

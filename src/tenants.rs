@@ -43,6 +43,16 @@ impl Tenants {
     /// Compiles a validated config. Hashes were checked by `Config::validate`, so decoding cannot fail here; a
     /// malformed one would simply never match.
     pub fn from_config(config: &Config) -> Tenants {
+        // `Config::validate` already loaded the model once, so a failure here means the file changed since; the
+        // shipped base model is then the safe choice, and the error is logged.
+        let model =
+            config.spam.model_path.as_ref().and_then(|path| match crate::analysis::spam::SpamModel::load(path) {
+                Ok(m) => Some(Arc::new(m)),
+                Err(e) => {
+                    tracing::error!(path = %path.display(), error = %e, "spam model unreadable; using the base model");
+                    None
+                }
+            });
         let sites: Vec<Arc<Site>> = config
             .sites
             .iter()
@@ -51,7 +61,10 @@ impl Tenants {
                     id: s.id.clone(),
                     key_hashes: s.api_key_sha256.iter().filter_map(|h| decode_hash(h)).collect(),
                     default_region: s.default_region.clone(),
-                    rules: Rules::from_policy(&s.policy, &s.default_region),
+                    rules: match &model {
+                        Some(m) => Rules::from_policy(&s.policy, &s.default_region).with_spam_model(m.clone()),
+                        None => Rules::from_policy(&s.policy, &s.default_region),
+                    },
                     policy: SitePolicy::from_config(&s.policy),
                     max_body_bytes: s.policy.max_body_bytes,
                     retention_ms: u64::from(s.policy.retention_days) * 86_400_000,

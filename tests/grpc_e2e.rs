@@ -49,20 +49,28 @@ async fn each_check_yields_its_verdict() {
     let policy = "blocked_words = [\"casino\"]\nsuspect_words = [\"whatsapp karo\"]\nmax_links = 1";
     let server = TestServer::start(two_sites(policy)).await;
 
-    let blocked = submit(&server, "a", submission("w1", "Best CASINO bonus")).await.expect("accepted");
+    let blocked = submit(&server, "a", submission("w1", "Meet at the CASINO tonight")).await.expect("accepted");
     assert_eq!(blocked.verdict(), Verdict::Rejected);
-    assert_eq!(codes(&blocked), vec!["policy.blocked_word"]);
-    assert_eq!(blocked.findings[0].spans, vec![pb::Span { start: 5, end: 11 }]);
+    let word = blocked.findings.iter().find(|f| f.code == "policy.blocked_word").expect("blocked word finding");
+    assert_eq!(word.spans, vec![pb::Span { start: 12, end: 18 }]);
+    assert_eq!(blocked.findings[0].code, "policy.blocked_word");
 
     let scunthorpe = submit(&server, "a", submission("w2", "The casinos of Monaco")).await.expect("accepted");
     assert_eq!(scunthorpe.verdict(), Verdict::Approved, "whole words only");
 
     let suspect = submit(&server, "a", submission("w3", "Paise chahiye? WhatsApp karo abhi")).await.expect("accepted");
     assert_eq!(suspect.verdict(), Verdict::PendingReview);
-    assert_eq!(codes(&suspect), vec!["policy.suspect_word"]);
+    // The spam rules know this Roman Urdu phrase too; the site's suspect list is what holds it here.
+    assert!(codes(&suspect).contains(&"policy.suspect_word"), "{:?}", codes(&suspect));
     assert!(!suspect.review_id.is_empty(), "held comments get a review id");
 
-    let links = submit(&server, "a", submission("l1", "see https://a.example and b.example.com")).await.expect("ok");
+    let links = submit(
+        &server,
+        "a",
+        submission("l1", "The court ruling is explained at https://a.example and at b.example.com in detail"),
+    )
+    .await
+    .expect("ok");
     assert_eq!(links.verdict(), Verdict::PendingReview);
     assert_eq!(codes(&links), vec!["spam.links"]);
     assert_eq!(links.findings[0].spans.len(), 2);
@@ -81,7 +89,7 @@ async fn each_check_yields_its_verdict() {
     assert_eq!(instant.verdict(), Verdict::PendingReview);
 
     // Site b has none of site a's rules.
-    let other = submit(&server, "b", submission("w1", "Best CASINO bonus")).await.expect("accepted");
+    let other = submit(&server, "b", submission("w1", "Meet at the CASINO tonight")).await.expect("accepted");
     assert_eq!(other.verdict(), Verdict::Approved);
 }
 

@@ -24,7 +24,9 @@ fn comment(id: &str, body: &str, verdict: Verdict) -> NewComment {
         body_sha256: commentguard::intake::body_fingerprint(body),
         submitted_at_ms: 1,
         verdict,
-        findings: vec![Finding::new(&findings::SPAM_LINKS, 0.6, "2 links").with_spans(vec![0..1])],
+        findings: vec![
+            Finding::new(&findings::SPAM_LINKS, 0.6, "2 links").with_spans(vec![std::ops::Range { start: 0, end: 1 }]),
+        ],
         spam_score: 0.6,
         redacted_body: format!("redacted {body}"),
         reason_codes: vec!["spam.links".into()],

@@ -10,9 +10,10 @@ pub mod pii;
 pub mod spam;
 pub mod words;
 
-use crate::domain::{Category, Finding, Signals};
+use crate::domain::{Context, Finding, Signals};
 use crate::findings as codes;
 use normalize::Normalized;
+use std::sync::Arc;
 
 /// A site's text rules, compiled once per config load (and on SIGHUP), shared by every request of that site.
 #[derive(Debug, Clone)]
@@ -21,7 +22,11 @@ pub struct Rules {
     pub suspect_words: words::WordList,
     pub max_links: u32,
     pub min_time_to_submit_ms: u32,
+    /// The site's spam hold threshold: spam findings explain every score from it on.
+    pub spam_hold_threshold: f64,
     pub pii: pii::PiiConfig,
+    /// The spam model: the base model shipped in the binary unless [`Rules::with_spam_model`] replaced it.
+    pub spam_model: Arc<spam::SpamModel>,
 }
 
 impl Rules {
@@ -36,9 +41,27 @@ impl Rules {
             suspect_words: words::WordList::new(&p.suspect_words),
             max_links: p.max_links,
             min_time_to_submit_ms: p.min_time_to_submit_ms,
+            spam_hold_threshold: p.spam_hold_threshold,
             pii,
+            spam_model: spam::base_model_arc(),
         }
     }
+
+    /// These rules with another spam model (`spam.model_path`, `check --model`).
+    pub fn with_spam_model(self, spam_model: Arc<spam::SpamModel>) -> Rules {
+        Rules { spam_model, ..self }
+    }
+}
+
+/// What the service knows about a submission besides its text.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Evidence<'a> {
+    /// What the host's comment form observed.
+    pub signals: Signals,
+    /// The author's and the address's history on this site.
+    pub context: Context,
+    /// The author's website field (may be empty).
+    pub website_url: &'a str,
 }
 
 /// What analysis concluded about one comment.
@@ -46,32 +69,26 @@ impl Rules {
 pub struct Analysis {
     /// Sorted by code, then by first span.
     pub findings: Vec<Finding>,
-    /// 0..1: how likely the comment is spam, from the SPAM findings.
+    /// 0..1: how likely the comment is spam, calibrated (see [`spam`]).
     pub spam_score: f64,
 }
 
 /// Runs every check on `body`. Pure: the same input always gives the same output.
-pub fn analyze(body: &str, signals: &Signals, rules: &Rules) -> Analysis {
+pub fn analyze(body: &str, evidence: &Evidence<'_>, rules: &Rules) -> Analysis {
     let norm = Normalized::new(body);
     let mut findings = pii::detect(body, &norm, &rules.pii);
 
-    let links = links::find_links(&norm);
-    let link_score = links::excess_score(links.len(), rules.max_links);
-    if link_score > 0.0 {
-        let detail = format!("{} links; the site allows {}", links.len(), rules.max_links);
-        findings.push(Finding::new(&codes::SPAM_LINKS, link_score, detail).with_spans(links));
-    }
-    if signals.honeypot_filled {
-        findings.push(Finding::new(&codes::SPAM_HONEYPOT, 0.99, "the hidden honeypot field was filled"));
-    }
-    if let Some(ms) = signals.time_to_submit_ms
-        && ms < rules.min_time_to_submit_ms
-    {
-        // Instant submission is a script; merely fast could be a paste, so it holds rather than rejects.
-        let score = if ms == 0 { 0.85 } else { 0.55 };
-        let detail = format!("submitted {ms} ms after the form opened");
-        findings.push(Finding::new(&codes::SPAM_TOO_FAST, score, detail));
-    }
+    let input = spam::SpamInput {
+        signals: evidence.signals,
+        context: evidence.context,
+        website_url: evidence.website_url,
+        max_links: rules.max_links,
+        min_time_to_submit_ms: rules.min_time_to_submit_ms,
+        hold_threshold: rules.spam_hold_threshold,
+        site_prior: Some(spam::DEFAULT_SITE_PRIOR),
+    };
+    let spam = spam::assess(body, &norm, &input, &rules.spam_model);
+    findings.extend(spam.findings);
     for (list, code) in
         [(&rules.blocked_words, &codes::POLICY_BLOCKED_WORD), (&rules.suspect_words, &codes::POLICY_SUSPECT_WORD)]
     {
@@ -85,13 +102,5 @@ pub fn analyze(body: &str, signals: &Signals, rules: &Rules) -> Analysis {
     findings.sort_by(|a, b| {
         a.code.cmp(&b.code).then_with(|| a.spans.first().map(|s| s.start).cmp(&b.spans.first().map(|s| s.start)))
     });
-    let spam_score = combine_spam(&findings);
-    Analysis { findings, spam_score }
-}
-
-/// Noisy-OR of the SPAM findings' scores: independent signals reinforce each other, and one strong signal alone
-/// (a honeypot) is enough.
-fn combine_spam(findings: &[Finding]) -> f64 {
-    let ham: f64 = findings.iter().filter(|f| f.category == Category::Spam).map(|f| 1.0 - f.score).product();
-    1.0 - ham
+    Analysis { findings, spam_score: spam.score }
 }

@@ -29,7 +29,7 @@ pub const FEATURE_SCHEME: u8 = 1;
 /// Why a model could not be read or written.
 #[derive(Debug, thiserror::Error)]
 pub enum ModelError {
-    #[error("reading or writing the model file: {0}")]
+    #[error("reading or writing the model file")]
     Io(#[from] std::io::Error),
     #[error("not a commentguard spam model (bad magic)")]
     Magic,

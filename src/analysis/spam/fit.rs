@@ -25,7 +25,7 @@ pub const MIN_PER_CLASS: usize = 30;
 /// One comment, analysed once for training.
 #[derive(Debug, Clone)]
 pub struct Prepared {
-    /// Sorted, deduplicated feature keys.
+    /// Distinct feature keys.
     pub features: Vec<u64>,
     /// Rule inputs (Bayes slots 0).
     pub rules: [f64; N],
@@ -34,9 +34,10 @@ pub struct Prepared {
 impl Prepared {
     pub fn new(body: &str) -> Prepared {
         let norm = Normalized::new(body);
+        let scan = signals::scan(body, &norm, "");
         let mut features = Vec::new();
-        tokens::feature_set(norm.as_str(), &mut features);
-        Prepared { features, rules: signals::scan(body, &norm, "").x }
+        tokens::feature_set(&tokens::without(norm.as_str(), &scan.link_ranges), &mut features);
+        Prepared { features, rules: scan.x }
     }
 
     /// The combination inputs under `model`.

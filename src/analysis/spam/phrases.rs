@@ -26,7 +26,7 @@
 
 use super::tokens::{is_word_char, word_key};
 use crate::analysis::normalize::Normalized;
-use aho_corasick::{AhoCorasick, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use std::collections::HashMap;
 use std::ops::Range;
 use std::sync::LazyLock;
@@ -75,6 +75,30 @@ const PHRASES: &[(f32, &[&str])] = &[
             "{hot|lonely} {singles|girls|women} {in your area|near you}",
             "{dm|message|text|contact} me on {whatsapp|telegram|instagram}",
             "{join|join my|join our} {telegram|whatsapp group|telegram channel|telegram group}",
+            "{make|earn|making|earning} {a lot of|lots of|extra|real|big|easy|quick} {money|cash|income}",
+            "{earn|earning|make|making} {extra|passive|an|a|side} income",
+            "free {money|followers|likes|subscribers|views|robux}",
+            "{follow|like|sub} {4|for} {follow|like|sub}",
+            "{f4f|l4l|s4s}",
+        ],
+    ),
+    // ---- English: engagement bait (comment-section spam that asks for likes and shares)
+    (
+        0.5,
+        &[
+            "like this comment",
+            "share this {video|song|comment|page}",
+            "{please|plz|pls} share",
+            "{bonus|cashback} deals",
+        ],
+    ),
+    (
+        0.3,
+        &[
+            "thumbs up if",
+            "like if {you|u|ur}",
+            "{without|no} {risk|investment}",
+            "{get|gain|buy} {followers|subscribers|views|likes}",
         ],
     ),
     (
@@ -92,7 +116,7 @@ const PHRASES: &[(f32, &[&str])] = &[
             "per {day|week|month} from home",
         ],
     ),
-    (0.2, &["{bitcoin|crypto|cryptocurrency|usdt|lottery|loan|loans|prize|profit|win|winner|followers|views}"]),
+    (0.1, &["{bitcoin|crypto|cryptocurrency|usdt|lottery|loan|loans|prize|profit|win|winner|followers|views}"]),
     // ---- Roman Urdu / Hinglish
     (
         1.0,
@@ -127,13 +151,13 @@ const PHRASES: &[(f32, &[&str])] = &[
             "{inbox|dm} {karo|karen|karein|kren|kro|krein|me aao|mein aayen|karain}",
         ],
     ),
+    (0.3, &["ghar {baithe|bethe|baithay|bethay|bethy|baith kar|beth kar}"]),
+    (0.1, &["{jackpot|lottery|lotri|lottri}"]),
     (
         0.5,
         &[
-            "ghar {baithe|bethe|baithay|bethay|bethy|baith kar|beth kar}",
             "{rabta|contact|msg|message} {karo|karen|karein|kren|kro|karain|kijiye}",
             "{jua|juwa|jooa}",
-            "{jackpot|lottery|lotri|lottri}",
             "{job|jobs|naukri|nokri} {offer|available|ki offer}",
             "{investment|invest} {karen|karo|karein|kren|kr ke|karke|kar ke}",
             "double {karen|karo|karein|kren|ho jayega|ho jaega}",
@@ -168,7 +192,7 @@ const PHRASES: &[(f32, &[&str])] = &[
         ],
     ),
     (0.5, &["{سٹہ|جوا|لاٹری}", "رابطہ {کریں|کرو|کیجیے}", "{انویسٹمنٹ|سرمایہ کاری} {کریں|کرو}", "نوکری کی پیشکش"]),
-    (0.2, &["{بٹ کوائن|کرپٹو|قرضہ|انعام}"]),
+    (0.1, &["{بٹ کوائن|کرپٹو|قرضہ|انعام}"]),
     // ---- Hindi (Devanagari)
     (
         1.0,
@@ -226,7 +250,9 @@ fn build() -> Lists {
             }
         }
     }
-    let matcher = AhoCorasick::builder().match_kind(MatchKind::Standard).build(&patterns).ok();
+    // A DFA: the lists are fixed and small enough (see the memory test), and a DFA is the fastest automaton to run.
+    let matcher =
+        AhoCorasick::builder().match_kind(MatchKind::Standard).kind(Some(AhoCorasickKind::DFA)).build(&patterns).ok();
     Lists { matcher, strength, words }
 }
 
@@ -272,7 +298,7 @@ pub fn find(text: &str) -> Vec<PhraseHit> {
         return Vec::new();
     };
     let folded = Folded::new(text);
-    let t = folded.text.as_str();
+    let t: &str = &folded.text;
     let mut hits: Vec<PhraseHit> = ac
         .find_overlapping_iter(t)
         .filter(|m| is_whole(t, m.start(), m.end()))
@@ -280,6 +306,8 @@ pub fn find(text: &str) -> Vec<PhraseHit> {
             range: folded.original(m.start()..m.end()),
             strength: lists.strength.get(m.pattern().as_usize()).copied().unwrap_or(0.0),
         })
+        // A comment repeating phrases thousands of times says no more than one with a few dozen: bound the work.
+        .take(MAX_CANDIDATES)
         .collect();
     // Strongest (then longest) first; keep those that overlap nothing kept before.
     hits.sort_by(|a, b| {
@@ -301,23 +329,38 @@ pub fn find(text: &str) -> Vec<PhraseHit> {
 /// At most this many phrase occurrences are reported per comment (the feature is capped well below anyway).
 const MAX_HITS: usize = 32;
 
+/// At most this many raw matches are considered per comment.
+const MAX_CANDIDATES: usize = 1024;
+
 /// ASCII digits folded to `0`, so `{0|00|000}` in a pattern stands for any number of that many digits.
 fn fold_digits(s: &str) -> String {
-    s.chars().map(|c| if c.is_ascii_digit() { '0' } else { c }).collect()
+    let mut bytes = s.as_bytes().to_vec();
+    for b in &mut bytes {
+        if b.is_ascii_digit() {
+            *b = b'0';
+        }
+    }
+    // Replacing ASCII bytes by ASCII bytes keeps UTF-8 valid; the fallback is never taken.
+    String::from_utf8(bytes).unwrap_or_else(|_| s.to_string())
 }
 
 /// The text the automaton reads: digits folded to `0` and runs of spaces collapsed to one, with a map back to the
-/// normalised text when the collapsing moved anything.
-struct Folded {
-    text: String,
+/// normalised text when the collapsing moved anything. Borrowed when there is nothing to fold.
+struct Folded<'a> {
+    text: std::borrow::Cow<'a, str>,
     /// `map[i]` = normalised offset of folded byte `i` (with one extra entry for the end); `None` = identity.
     map: Option<Vec<usize>>,
 }
 
-impl Folded {
-    fn new(text: &str) -> Folded {
+impl<'a> Folded<'a> {
+    fn new(text: &'a str) -> Folded<'a> {
         if !text.contains("  ") {
-            return Folded { text: fold_digits(text), map: None };
+            let text = if text.bytes().any(|b| b.is_ascii_digit()) {
+                std::borrow::Cow::Owned(fold_digits(text))
+            } else {
+                std::borrow::Cow::Borrowed(text)
+            };
+            return Folded { text, map: None };
         }
         let mut out = String::with_capacity(text.len());
         let mut map = Vec::with_capacity(text.len() + 1);
@@ -334,7 +377,7 @@ impl Folded {
             out.push(c);
         }
         map.push(text.len());
-        Folded { text: out, map: Some(map) }
+        Folded { text: std::borrow::Cow::Owned(out), map: Some(map) }
     }
 
     /// The normalised range of a folded range (the last byte's char is included whole).
@@ -355,6 +398,39 @@ impl Folded {
 /// Strength of a single normalised word if it is on the lists (for words recovered from obfuscation).
 pub fn word_strength(word: &str) -> Option<f32> {
     LISTS.words.get(&word_key(word)).copied()
+}
+
+/// Words spammers disguise (`c a s i n o`, `W.h.a.t.s.a.p.p`, `cаsino` with a Cyrillic а): recovering one of these
+/// from an obfuscated form is strong evidence of intent, whatever the word's own strength. Sorted.
+const DISGUISED: &[&str] = &[
+    "bet",
+    "betting",
+    "bitcoin",
+    "casino",
+    "channel",
+    "cialis",
+    "crypto",
+    "earn",
+    "earning",
+    "free",
+    "instagram",
+    "jackpot",
+    "loan",
+    "money",
+    "onlyfans",
+    "porn",
+    "satta",
+    "sex",
+    "subscribe",
+    "telegram",
+    "viagra",
+    "whatsapp",
+    "xxx",
+];
+
+/// Whether a word recovered from obfuscation is one spammers disguise (see [`DISGUISED`]) or on the phrase lists.
+pub fn is_disguised_target(word: &str) -> bool {
+    DISGUISED.binary_search(&word).is_ok() || word_strength(word).is_some()
 }
 
 /// Whole-word: where the pattern starts (ends) with a word character, the text must not continue the word.
@@ -405,7 +481,7 @@ mod tests {
     #[test]
     fn tricky_negatives() {
         assert!(found("the subscription model of newspapers").is_empty(), "subscribe is not subscription");
-        assert!(found("ghar baithe tabsre karna asaan hai").iter().all(|p| p == "ghar baithe"));
+        assert_eq!(found("ghar baithe tabsre karna asaan hai"), vec!["ghar baithe"], "weak on its own");
         assert!(found("satta mein aane ke baad sab bhool gaye").is_empty(), "satta = power");
         assert!(found("The IMF loaned Pakistan money").is_empty());
     }
@@ -423,6 +499,27 @@ mod tests {
         let hits = find(n.as_str());
         assert_eq!(hits.len(), 1);
         assert_eq!(hits[0].strength, 1.0);
+    }
+
+    #[test]
+    fn automaton_is_built_and_small() {
+        let ac = LISTS.matcher.as_ref().expect("the lists compile");
+        assert!(ac.patterns_len() > 1000);
+        assert!(ac.memory_usage() < 16 << 20, "{} bytes", ac.memory_usage());
+        println!("{} patterns, {} KiB", ac.patterns_len(), ac.memory_usage() >> 10);
+    }
+
+    #[test]
+    fn repeated_phrases_are_bounded() {
+        let text = "ghar baithe paise ".repeat(50_000);
+        let hits = find(&text);
+        assert_eq!(hits.len(), MAX_HITS);
+    }
+
+    #[test]
+    fn disguised_list_is_sorted() {
+        assert!(DISGUISED.windows(2).all(|w| w[0] < w[1]));
+        assert!(is_disguised_target("whatsapp") && is_disguised_target("casino") && !is_disguised_target("pmln"));
     }
 
     #[test]

@@ -1,1 +1,235 @@
-//! End-to-end tests of `assess`: findings, spans, behaviour and history.
+//! End-to-end tests of `assess`: findings and their spans, behaviour, history, model deltas, robustness.
+
+use super::*;
+use crate::domain::Category;
+use proptest::prelude::*;
+
+fn input() -> SpamInput<'static> {
+    SpamInput::default()
+}
+
+fn run_with(body: &str, input: &SpamInput<'_>) -> SpamReport {
+    assess(body, &Normalized::new(body), input, base_model())
+}
+
+fn run(body: &str) -> SpamReport {
+    run_with(body, &input())
+}
+
+fn codes_of(r: &SpamReport) -> Vec<&str> {
+    let mut v: Vec<&str> = r.findings.iter().map(|f| f.code.as_str()).collect();
+    v.sort();
+    v
+}
+
+fn spans_of<'a>(body: &'a str, r: &SpamReport, code: &str) -> Vec<&'a str> {
+    r.findings.iter().filter(|f| f.code == code).flat_map(|f| f.spans.iter().map(|s| &body[s.clone()])).collect()
+}
+
+const HAM: &[&str] = &[
+    "The council approved the new budget after a long debate; residents seem happy.",
+    "Babar Azam ko captaincy chhor kar sirf batting pe focus karna chahiye",
+    "کراچی میں اسٹریٹ کرائم بہت بڑھ گیا ہے، پولیس کہاں ہے",
+    "IMF ka loan lena majboori hai lekin qarzon ka bojh awaam pe hi aata hai",
+    "Source: https://www.dawn.com/news/1234567 — worth reading in full.",
+];
+
+#[test]
+fn ordinary_comments_pass_without_findings_that_matter() {
+    for body in HAM {
+        let r = run(body);
+        assert!(r.score < 0.5, "{body}: {r:?}");
+        assert!(r.findings.iter().all(|f| f.category == Category::Spam));
+    }
+}
+
+#[test]
+fn spam_is_held_or_rejected_and_explained() {
+    let body = "Ghar baithe paise kamayen! Rozana 5000. WhatsApp karein 0300-1234567";
+    let r = run(body);
+    assert!(r.score >= 0.9, "{r:?}");
+    assert_eq!(spans_of(body, &r, "spam.phrase"), vec!["Ghar baithe paise", "WhatsApp karein"]);
+    let body = "Check out my channel https://bit.ly/xyz and subscribe!!!!!!";
+    let r = run(body);
+    assert!(r.score >= 0.9);
+    // `!!!!!!` counts a little but is not worth a finding of its own.
+    assert_eq!(codes_of(&r), vec!["spam.bayes", "spam.link_target", "spam.links", "spam.phrase"]);
+    assert_eq!(spans_of(body, &r, "spam.link_target"), vec!["https://bit.ly/xyz"]);
+    assert!(!spans_of(body, &r, "spam.bayes").is_empty(), "the model points at its words");
+}
+
+#[test]
+fn the_model_alone_holds_but_does_not_reject() {
+    // English that YouTube's spammers use ("check out", "website") on a news site: held at most.
+    let r = run("Check out the full report on the ministry website, it has more details.");
+    assert!(r.score < 0.9, "{r:?}");
+}
+
+#[test]
+fn approved_comments_carry_no_spam_findings() {
+    for body in ["Great reporting, thank you!", "Thanks for the article", "mera number 0300-1234567 hai, rabta karein"]
+    {
+        let r = run(body);
+        assert!(r.score < 0.5, "{body}: {r:?}");
+        assert!(r.findings.is_empty(), "{body}: {:?}", r.findings);
+    }
+}
+
+#[test]
+fn the_site_prior_moves_the_log_odds_by_bayes_rule() {
+    let body = "Please share this with everyone";
+    let on_training = run_with(body, &SpamInput { site_prior: None, ..input() }).text_probability;
+    let on_site = run(body).text_probability;
+    let logit = |p: f64| (p / (1.0 - p)).ln();
+    let shift = prior_shift(base_model(), DEFAULT_SITE_PRIOR);
+    assert!(shift < -1.0);
+    assert!((logit(on_site) - logit(on_training) - shift).abs() < 1e-9);
+    assert_eq!(prior_shift(base_model(), 1.5), 0.0, "nonsense priors are ignored");
+}
+
+#[test]
+fn spans_index_the_original_body() {
+    // Fullwidth letters and a zero-width joiner: normalised away, but spans cover what the user typed.
+    let body = "ＣＨＥＣＫ ＯＵＴ my chan\u{200D}nel";
+    let r = run(body);
+    assert_eq!(spans_of(body, &r, "spam.phrase"), vec!["ＣＨＥＣＫ ＯＵＴ my chan\u{200D}nel"]);
+}
+
+#[test]
+fn finding_scores_explain_their_contribution() {
+    let r = run("Ghar baithe paise kamayen, whatsapp karein");
+    let phrase = r.findings.iter().find(|f| f.code == "spam.phrase").expect("phrase finding");
+    let c = base_model().calibration().weights[combine::PHRASE];
+    assert!((phrase.score - sigmoid(2.0 * c)).abs() < 1e-9, "score = sigmoid(weight x 2 strong phrases)");
+}
+
+#[test]
+fn honeypot_alone_rejects_and_too_fast_holds() {
+    let clean = HAM[0];
+    let honeypot = SpamInput { signals: Signals { honeypot_filled: true, ..Default::default() }, ..input() };
+    let r = run_with(clean, &honeypot);
+    assert!(r.score >= 0.99);
+    assert!(codes_of(&r).contains(&"spam.honeypot"));
+    let instant = SpamInput { signals: Signals { time_to_submit_ms: Some(0), ..Default::default() }, ..input() };
+    assert!(run_with(clean, &instant).score >= 0.85);
+    let fast = SpamInput { signals: Signals { time_to_submit_ms: Some(900), ..Default::default() }, ..input() };
+    let r = run_with(clean, &fast);
+    assert!(r.score >= 0.5 && r.score < 0.9, "fast holds, does not reject: {}", r.score);
+    let slow = SpamInput { signals: Signals { time_to_submit_ms: Some(45_000), ..Default::default() }, ..input() };
+    assert!(run_with(clean, &slow).score < 0.5);
+}
+
+#[test]
+fn more_links_than_the_site_allows() {
+    let body = "a.example.com b.example.com c.example.com d.example.com e.example.com";
+    let r = run_with(body, &SpamInput { max_links: 1, ..input() });
+    let links = r.findings.iter().find(|f| f.code == "spam.links").expect("links finding");
+    assert_eq!(links.spans.len(), 5);
+    assert!(links.score >= links::excess_score(5, 1));
+    assert!(r.score >= 0.9);
+}
+
+#[test]
+fn reputation_shifts_the_score() {
+    let body = "Please read my new article about the match.";
+    let base = run(body).score;
+    let spammer = Reputation { submitted: 6, approved: 0, rejected: 6, spam: 5 };
+    let with = |author: Option<Reputation>, ip: Reputation| {
+        run_with(body, &SpamInput { context: Context { author, ip }, ..input() })
+    };
+    let logit = |p: f64| (p / (1.0 - p)).ln();
+    let r = with(Some(spammer), Reputation::default());
+    // bad = 5 spam + half of 1 other rejection; ln((5.5 + 1) / (0 + 1)) = 1.87 in log-odds.
+    assert!((logit(r.score) - logit(base) - 6.5f64.ln()).abs() < 1e-6, "{base} -> {}", r.score);
+    assert!(codes_of(&r).contains(&"spam.author_reputation"));
+    let trusted = Reputation { submitted: 40, approved: 40, ..Default::default() };
+    assert!(with(Some(trusted), Reputation::default()).score < base);
+    // An address counts half as much as an author.
+    let by_ip = with(None, spammer);
+    assert!(by_ip.score > base && by_ip.score < r.score);
+    assert!(codes_of(&by_ip).contains(&"spam.ip_reputation"));
+    // No history, no shift.
+    assert_eq!(with(Some(Reputation::default()), Reputation::default()).score, base);
+}
+
+#[test]
+fn author_website_field() {
+    let body = HAM[0];
+    let r = run_with(body, &SpamInput { website_url: "https://bit.ly/abc", ..input() });
+    assert!(r.score > run(body).score);
+    // Reported when the comment is held: a shortener as the website of a comment that promotes something.
+    let body = "New video on my channel, go watch it";
+    let r = run_with(body, &SpamInput { website_url: "https://bit.ly/abc", ..input() });
+    assert!(r.score >= 0.5, "{r:?}");
+    assert!(codes_of(&r).contains(&"spam.author_website"));
+    // The detail never repeats the address itself.
+    assert!(r.findings.iter().all(|f| !f.detail.contains("bit.ly")));
+}
+
+#[test]
+fn a_site_delta_adds_to_the_base_counts() {
+    let body = "naya scheme aa gaya, abhi join karo aur kamao";
+    let before = run(body).text_probability;
+    let mut counts = base_model().counts().clone();
+    let delta = model::Counts::from_texts(
+        (0..20)
+            .map(|_| (Normalized::new(body).as_str().to_string(), true))
+            .collect::<Vec<_>>()
+            .iter()
+            .map(|(t, s)| (t.as_str(), *s)),
+    );
+    counts.add(&delta);
+    let site = SpamModel::new(counts, *base_model().calibration());
+    let after = assess(body, &Normalized::new(body), &input(), &site).text_probability;
+    assert!(after > before + 0.2, "{before} -> {after}");
+}
+
+#[test]
+fn base_model_is_trained() {
+    let m = base_model();
+    assert!(m.counts().is_trained());
+    assert!(m.counts().entries.len() > 1000);
+}
+
+#[test]
+fn huge_and_hostile_inputs() {
+    for body in ["a".repeat(1 << 20), "💰".repeat(1 << 18), "c a s i n o ".repeat(1 << 16), "x.com ".repeat(1 << 16)]
+    {
+        let r = run(&body);
+        assert!((0.0..=1.0).contains(&r.score));
+        assert!(r.findings.iter().all(|f| f.spans.len() <= 64));
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    #[test]
+    fn never_panics_and_spans_are_valid(body in "\\PC{0,200}", honeypot in any::<bool>(), ms in proptest::option::of(0u32..10_000)) {
+        let inp = SpamInput { signals: Signals { honeypot_filled: honeypot, time_to_submit_ms: ms }, ..input() };
+        let r = run_with(&body, &inp);
+        prop_assert!(r.score.is_finite() && (0.0..=1.0).contains(&r.score));
+        prop_assert!(r.text_probability.is_finite());
+        for f in &r.findings {
+            prop_assert!(f.code.starts_with("spam."));
+            prop_assert!((0.0..=1.0).contains(&f.score));
+            for s in &f.spans {
+                prop_assert!(s.start < s.end && s.end <= body.len());
+                prop_assert!(body.is_char_boundary(s.start) && body.is_char_boundary(s.end));
+            }
+        }
+        if r.score >= inp.hold_threshold {
+            prop_assert!(!r.findings.is_empty(), "a score that can hold always names a finding");
+        }
+    }
+
+    #[test]
+    fn spammy_mixtures_never_panic(parts in proptest::collection::vec(prop_oneof![
+        Just("check out my channel"), Just("ghar baithe paise"), Just("c a s i n o"), Just("wa.me/92300"),
+        Just("!!!!!!"), Just("💰💰💰"), Just("cаsino"), Just("bet[.]com"), Just("گھر بیٹھے"), Just(" "), Just("\u{200D}"),
+    ], 0..12)) {
+        let body: String = parts.concat();
+        let r = run(&body);
+        prop_assert!((0.0..=1.0).contains(&r.score));
+    }
+}

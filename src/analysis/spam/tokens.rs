@@ -30,8 +30,9 @@ pub const NGRAM: usize = 4;
 /// Bytes of normalised text the model reads.
 pub const MAX_BAYES_BYTES: usize = 4096;
 
-/// FNV-1a over bytes with digits folded to `0`, finished with the MurmurHash3 64-bit mixer so the low and high bits
-/// are both usable. Stable by construction: it is part of the model file format (see `codec`).
+/// Word keys: FNV-1a over the word's bytes (digits folded to `0`, long runs squashed), finished with the
+/// MurmurHash3 64-bit mixer so the low and high bits are both usable. Stable by construction: it is part of the
+/// model file format (see `codec`), like the n-gram key of [`for_each_ngram`].
 #[derive(Clone, Copy)]
 struct Hasher(u64);
 
@@ -43,10 +44,17 @@ impl Hasher {
     fn new(family: u64) -> Hasher {
         Hasher(FNV_OFFSET ^ family.wrapping_mul(0x9e37_79b9_7f4a_7c15))
     }
+    /// Hashes `bytes` with digits folded to `0` and runs of one ASCII byte longer than two cut to two (`soooo` =
+    /// `soo`); digits keep their count (`0300` and `030` are different shapes).
     #[inline]
-    fn write(&mut self, bytes: &[u8]) {
+    fn write_squashed(&mut self, bytes: &[u8]) {
+        let (mut p1, mut p2) = (0u8, 0u8);
         for &b in bytes {
             let b = if b.is_ascii_digit() { b'0' } else { b };
+            if b == p1 && b == p2 && b.is_ascii() && b != b'0' {
+                continue;
+            }
+            (p2, p1) = (p1, b);
             self.0 = (self.0 ^ u64::from(b)).wrapping_mul(FNV_PRIME);
         }
     }
@@ -75,7 +83,7 @@ fn key(h: u64, family: u64) -> u64 {
 /// The key of a word (already normalised), as [`for_each_feature`] makes it.
 pub fn word_key(word: &str) -> u64 {
     let mut h = Hasher::new(WORD);
-    h.write(word.as_bytes());
+    h.write_squashed(word.as_bytes());
     h.finish(WORD)
 }
 
@@ -90,8 +98,32 @@ pub fn is_word_char(c: char) -> bool {
     if c.is_ascii() {
         return c.is_ascii_alphanumeric();
     }
+    let cp = c as u32;
+    if (TABLE_START..TABLE_END).contains(&cp) {
+        let i = (cp - TABLE_START) as usize;
+        return WORD_TABLE[i / 64] >> (i % 64) & 1 == 1;
+    }
+    is_word_char_slow(c)
+}
+
+fn is_word_char_slow(c: char) -> bool {
     c.is_alphanumeric() || unicode_normalization::char::canonical_combining_class(c) != 0
 }
+
+/// [`is_word_char`] precomputed for U+0600–U+09FF (Arabic, Syriac, Thaana, NKo, Devanagari, Bengali): Urdu and
+/// Hindi text would otherwise pay the standard library's slow Unicode table search on every character.
+const TABLE_START: u32 = 0x0600;
+const TABLE_END: u32 = 0x0A00;
+static WORD_TABLE: std::sync::LazyLock<[u64; 16]> = std::sync::LazyLock::new(|| {
+    let mut t = [0u64; 16];
+    for cp in TABLE_START..TABLE_END {
+        if char::from_u32(cp).is_some_and(is_word_char_slow) {
+            let i = (cp - TABLE_START) as usize;
+            t[i / 64] |= 1 << (i % 64);
+        }
+    }
+    t
+});
 
 /// The longest prefix of `text` of at most `max` bytes that ends on a char boundary.
 pub fn capped(text: &str, max: usize) -> &str {
@@ -109,8 +141,39 @@ pub fn capped(text: &str, max: usize) -> &str {
 /// character n-grams. Keys repeat when the text repeats; callers that want presence sort and deduplicate.
 pub fn for_each_feature(text: &str, mut f: impl FnMut(u64)) {
     let text = capped(text, MAX_BAYES_BYTES);
-    for_each_word(text, |_, k| f(k));
-    for_each_ngram(text, f);
+    // One pass: the word loop feeds every character to the n-gram window too (its end-of-text sentinel space is the
+    // window's trailing pad), so the keys are exactly those of `for_each_word` and `for_each_ngram`.
+    let mut grams = Ngrams::new();
+    if let Some(k) = grams.push(' ') {
+        f(k);
+    }
+    let mut prev: Option<u64> = None;
+    let mut start: Option<usize> = None;
+    for (i, c) in text.char_indices().chain(std::iter::once((text.len(), ' '))) {
+        if let Some(k) = grams.push(c) {
+            f(k);
+        }
+        match (is_word_char(c), start) {
+            (true, None) => start = Some(i),
+            (false, Some(s)) => {
+                start = None;
+                let k = hash_word(&text.as_bytes()[s..i]);
+                f(k);
+                if let Some(p) = prev {
+                    f(bigram_key(p, k));
+                }
+                prev = Some(k);
+            }
+            _ => {}
+        }
+    }
+}
+
+#[inline]
+fn hash_word(bytes: &[u8]) -> u64 {
+    let mut h = Hasher::new(WORD);
+    h.write_squashed(bytes);
+    h.finish(WORD)
 }
 
 /// Calls `f(Some(range), key)` for each word of `text`, and `f(None, key)` for each pair of consecutive words
@@ -123,9 +186,7 @@ pub fn for_each_word(text: &str, mut f: impl FnMut(Option<std::ops::Range<usize>
             (true, None) => start = Some(i),
             (false, Some(s)) => {
                 start = None;
-                let mut h = Hasher::new(WORD);
-                h.write(&text.as_bytes()[s..i]);
-                let k = h.finish(WORD);
+                let k = hash_word(&text.as_bytes()[s..i]);
                 f(Some(s..i), k);
                 if let Some(p) = prev {
                     f(None, bigram_key(p, k));
@@ -140,36 +201,75 @@ pub fn for_each_word(text: &str, mut f: impl FnMut(Option<std::ops::Range<usize>
 /// Calls `f(key)` for each window of [`NGRAM`] characters of `text`, with a space before and after the text so
 /// short texts and word edges have n-grams too. Runs of whitespace count as one space.
 pub fn for_each_ngram(text: &str, mut f: impl FnMut(u64)) {
-    // Byte offsets into `buf`-less iteration: keep the last NGRAM char encodings in a small ring.
-    let mut ring = [[0u8; 4]; NGRAM];
-    let mut lens = [0usize; NGRAM];
-    let mut filled = 0usize;
-    let mut pos = 0usize;
-    let mut last_space = false;
-    let chars = std::iter::once(' ').chain(text.chars()).chain(std::iter::once(' '));
-    for c in chars {
-        let c = if c.is_whitespace() { ' ' } else { c };
-        if c == ' ' {
-            if last_space {
-                continue;
-            }
-            last_space = true;
-        } else {
-            last_space = false;
-        }
-        let slot = pos % NGRAM;
-        lens[slot] = c.encode_utf8(&mut ring[slot]).len();
-        pos += 1;
-        filled = (filled + 1).min(NGRAM);
-        if filled == NGRAM {
-            let mut h = Hasher::new(CHAR);
-            for k in 0..NGRAM {
-                let s = (pos + k) % NGRAM;
-                h.write(&ring[s][..lens[s]]);
-            }
-            f(h.finish(CHAR));
+    let mut grams = Ngrams::new();
+    for c in std::iter::once(' ').chain(text.chars()).chain(std::iter::once(' ')) {
+        if let Some(k) = grams.push(c) {
+            f(k);
         }
     }
+}
+
+/// The sliding window of [`for_each_ngram`]: the last four characters, oldest first. A window's key is a
+/// position-weighted sum of their code points (digits folded to '0'), mixed: four multiplications per window
+/// instead of hashing its bytes again.
+struct Ngrams {
+    win: [u64; NGRAM],
+    filled: usize,
+    p1: char,
+    p2: char,
+}
+
+impl Ngrams {
+    fn new() -> Ngrams {
+        Ngrams { win: [0; NGRAM], filled: 0, p1: '\0', p2: '\0' }
+    }
+
+    /// Adds a character; the key of the window it completes, if any.
+    #[inline]
+    fn push(&mut self, c: char) -> Option<u64> {
+        let c = if c.is_whitespace() { ' ' } else { c };
+        // Runs of spaces count once; runs of any other character but a digit twice (`soooo` = `soo`).
+        if c == self.p1 && (c == ' ' || (c == self.p2 && !c.is_ascii_digit())) {
+            return None;
+        }
+        (self.p2, self.p1) = (self.p1, c);
+        let v = if c.is_ascii_digit() { u64::from(b'0') } else { u64::from(c) };
+        self.win.copy_within(1.., 0);
+        self.win[NGRAM - 1] = v;
+        self.filled += 1;
+        if self.filled < NGRAM {
+            return None;
+        }
+        let h = self.win.iter().zip(NGRAM_WEIGHTS).fold(NGRAM_SEED, |h, (v, w)| h.wrapping_add(v.wrapping_mul(w)));
+        Some(key(fmix64(h), CHAR))
+    }
+}
+
+/// Odd 64-bit multipliers, one per position in an n-gram window (so the key depends on the order), and a seed.
+const NGRAM_WEIGHTS: [u64; NGRAM] =
+    [0x9e37_79b9_7f4a_7c15, 0xc2b2_ae3d_27d4_eb4f, 0x1656_67b1_9e37_79f9, 0xd6e8_feb8_6659_fd93];
+const NGRAM_SEED: u64 = 0x2127_599b_f432_5c37;
+
+/// `text` with the byte `ranges` (sorted, disjoint, on char boundaries) replaced by one space each: what the model
+/// reads of a comment with links. Links are counted by the link rule (`signals`), with a bounded weight; read by
+/// the model too, their `http`, `www.` and `.com` n-grams — spam in nearly every YouTube comment that has them —
+/// would count the same links a second time, and a news reader's sources would read as spam.
+pub fn without<'a>(text: &'a str, ranges: &[std::ops::Range<usize>]) -> std::borrow::Cow<'a, str> {
+    if ranges.is_empty() {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    for r in ranges {
+        if r.start < at || r.end < r.start {
+            continue;
+        }
+        out.push_str(text.get(at..r.start).unwrap_or(""));
+        out.push(' ');
+        at = r.end;
+    }
+    out.push_str(text.get(at..).unwrap_or(""));
+    std::borrow::Cow::Owned(out)
 }
 
 /// The family of a key.
@@ -178,13 +278,31 @@ pub fn family(key: u64) -> usize {
     (key & 3) as usize
 }
 
-/// Sorted, deduplicated feature keys of `text` into `out` (cleared first): presence, not counts, is what the
-/// model uses (see `model`).
+/// The distinct feature keys of `text` into `out` (cleared first), in first-seen order: presence, not counts, is
+/// what the model uses (see `model`). Deduplicated with a scratch open-addressing set rather than a sort, so the
+/// cost stays linear.
 pub fn feature_set(text: &str, out: &mut Vec<u64>) {
     out.clear();
-    for_each_feature(text, |k| out.push(k));
-    out.sort_unstable();
-    out.dedup();
+    let text = capped(text, MAX_BAYES_BYTES);
+    // At most one word, one bigram and one n-gram start per byte (plus the padding n-grams).
+    let cap = (3 * text.len() + 8).next_power_of_two().max(64);
+    out.reserve(3 * text.len() + 8);
+    let mut seen = vec![0u64; cap];
+    let mask = cap - 1;
+    for_each_feature(text, |k| {
+        let mut i = (k >> 2) as usize & mask;
+        loop {
+            match seen[i] {
+                0 => {
+                    seen[i] = k;
+                    out.push(k);
+                    return;
+                }
+                s if s == k => return,
+                _ => i = (i + 1) & mask,
+            }
+        }
+    });
 }
 
 #[cfg(test)]
@@ -206,9 +324,11 @@ mod tests {
     }
 
     #[test]
-    fn digits_fold_to_one_shape() {
+    fn digits_fold_to_one_shape_and_runs_squash() {
         assert_eq!(word_key("0300"), word_key("0321"));
         assert_ne!(word_key("0300"), word_key("030"));
+        assert_eq!(word_key("soooooo"), word_key("soo"));
+        assert_ne!(word_key("soo"), word_key("so"));
     }
 
     #[test]
@@ -219,7 +339,33 @@ mod tests {
         for fam in [WORD, BIGRAM, CHAR] {
             assert!(keys.iter().any(|&k| k & 3 == fam), "family {fam}");
         }
-        assert!(keys.windows(2).all(|w| w[0] < w[1]));
+        let mut sorted = keys.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        assert_eq!(sorted.len(), keys.len(), "distinct");
+    }
+
+    #[test]
+    fn one_pass_gives_the_keys_of_both_passes() {
+        for text in ["", "a", "check out my channel!!", "گھر بیٹھے  پیسے", "x  y\tz 0300-1234567 soooo"] {
+            let mut fused = Vec::new();
+            for_each_feature(text, |k| fused.push(k));
+            let mut apart = Vec::new();
+            for_each_word(text, |_, k| apart.push(k));
+            for_each_ngram(text, |k| apart.push(k));
+            fused.sort_unstable();
+            apart.sort_unstable();
+            assert_eq!(fused, apart, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn word_table_matches_the_general_rule() {
+        for cp in TABLE_START..TABLE_END {
+            if let Some(c) = char::from_u32(cp) {
+                assert_eq!(is_word_char(c), is_word_char_slow(c), "U+{cp:04X}");
+            }
+        }
     }
 
     #[test]
@@ -232,6 +378,14 @@ mod tests {
         let mut short = Vec::new();
         for_each_ngram("ab", |k| short.push(k));
         assert_eq!(short.len(), 1, "' ab ' is one 4-gram");
+    }
+
+    #[test]
+    fn links_are_cut_out_for_the_model() {
+        let t = "see http://x.example/a now";
+        assert_eq!(without(t, std::slice::from_ref(&(4..22))), "see   now");
+        assert_eq!(without(t, &[]), t);
+        assert_eq!(without(t, &[4..22, 2..3]), "see   now", "out of order ranges are skipped");
     }
 
     #[test]

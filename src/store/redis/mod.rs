@@ -152,7 +152,8 @@ impl RedisStore {
     /// replica: a replay is an acknowledgement too, so it carries the same durability promise.
     async fn replay_of(&self, fields: Vec<Option<String>>, body_sha256: &str) -> Result<Lookup, StoreError> {
         let mut f = fields.into_iter();
-        let (sha, json, review, cursor) = (f.next().flatten(), f.next().flatten(), f.next().flatten(), f.next().flatten());
+        let (sha, json, review, cursor) =
+            (f.next().flatten(), f.next().flatten(), f.next().flatten(), f.next().flatten());
         match (sha, json) {
             (None, _) => Ok(Lookup::Missing),
             (Some(sha), _) if sha != body_sha256 => Ok(Lookup::Conflict),
