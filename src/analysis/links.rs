@@ -1,16 +1,11 @@
 //! Links in a comment (`spam.links`): found with `linkify` on the normalised text, so fullwidth or zero-width-split
 //! links count too; bare domains such as `cheap-pills.example` count as links because spammers drop the scheme.
 
-use super::normalize::Normalized;
 use linkify::{LinkFinder, LinkKind};
 use std::ops::Range;
 
-/// Byte ranges in the ORIGINAL body of every link.
-pub fn find_links(norm: &Normalized) -> Vec<Range<usize>> {
-    find_normalized(norm.as_str()).into_iter().map(|r| norm.original_range(r)).collect()
-}
-
-/// Byte ranges in the NORMALISED text of every link (the spam engine reads their hosts).
+/// Byte ranges in the NORMALISED text of every link (the spam engine reads their hosts and maps the ranges back
+/// with `Normalized::original_range`).
 pub fn find_normalized(text: &str) -> Vec<Range<usize>> {
     let mut finder = LinkFinder::new();
     finder.kinds(&[LinkKind::Url]).url_must_have_scheme(false);
@@ -55,10 +50,11 @@ pub fn excess_score(count: usize, max: u32) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::analysis::normalize::Normalized;
 
     fn links(body: &str) -> Vec<&str> {
         let norm = Normalized::new(body);
-        find_links(&norm).into_iter().map(|r| &body[r]).collect()
+        find_normalized(norm.as_str()).into_iter().map(|r| &body[norm.original_range(r)]).collect()
     }
 
     #[test]

@@ -574,7 +574,8 @@ fn scan_website(website: &str, text: &str, s: &mut Scan) {
         return;
     }
     let listed = on_list(h, SHORTENERS) || on_list(h, MESSENGERS);
-    let linked = links::find_normalized(text).into_iter().any(|r| host(text.get(r).unwrap_or("")) == h);
+    // `scan_links` already found every link (it runs first): no second linkify pass over the body.
+    let linked = s.link_ranges.iter().any(|r| host(text.get(r.clone()).unwrap_or("")) == h);
     let (value, detail) = match (listed, linked) {
         (true, _) => (1.0, "the author's website field is a URL shortener or messenger link"),
         (false, true) => (1.0, "the comment links to the author's own website"),

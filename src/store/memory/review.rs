@@ -41,7 +41,7 @@ impl Item {
     }
 }
 
-/// Adds a verdict to a reputation. `reversal`: a moderator overturned an automatic approval (a reported comment).
+/// Adds a verdict to a reputation; `spam` also counts a moderator's REJECT_SPAM.
 pub(super) fn count_verdict(rep: &mut Reputation, verdict: Verdict, spam: bool) {
     match verdict {
         Verdict::Approved => rep.approved += 1,
@@ -166,13 +166,10 @@ impl SiteData {
         // A reported comment had already been counted as approved when it was published; approving it again
         // adds nothing.
         let counts = !(kind == QueueKind::Reported && verdict == Verdict::Approved);
-        for key in record.author_key.iter().chain(std::iter::once(&record.ip_key)) {
-            if counts {
-                count_verdict(
-                    self.reputation.entry(key.clone()).or_default(),
-                    verdict,
-                    req.action == ReviewAction::RejectSpam,
-                );
+        if counts {
+            let spam = req.action == ReviewAction::RejectSpam;
+            for key in record.author_key.iter().chain(std::iter::once(&record.ip_key)) {
+                count_verdict(self.reputation.entry(key.clone()).or_default(), verdict, spam);
             }
         }
         let audit = AuditEntry {
