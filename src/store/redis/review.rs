@@ -262,7 +262,7 @@ impl RedisStore {
         let mut out: Vec<AuditEntry> = entries
             .into_iter()
             .map(|(_, fields)| {
-                let get = |k: &str| fields.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap_or_default();
+                let get = |k: &str| entry_field(&fields, k);
                 AuditEntry {
                     at_ms: get("at").parse().unwrap_or(0),
                     moderator: get("moderator"),
@@ -300,11 +300,16 @@ impl RedisStore {
         Ok(entries
             .into_iter()
             .map(|(id, fields)| {
-                let get = |k: &str| fields.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap_or_default();
+                let get = |k: &str| entry_field(&fields, k);
                 (id, Feedback { comment_id: get("comment_id"), label: get("label"), text: get("text") })
             })
             .collect())
     }
+}
+
+/// One field of a stream entry read with XRANGE/XREVRANGE; empty when absent.
+fn entry_field(fields: &[(String, String)], name: &str) -> String {
+    fields.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone()).unwrap_or_default()
 }
 
 /// The scripts' refusal reasons as static text (so `DecideOutcome` stays `'static` and free of Redis strings).
