@@ -151,8 +151,16 @@ pub struct PolicyConfig {
     pub blocked_words: Vec<String>,
     /// HOLD (`policy.suspect_word`).
     pub suspect_words: Vec<String>,
-    /// More links than this → `spam.links`.
+    /// More links than this → `spam.links`. Links to `allowed_domains` do not count.
     pub max_links: u32,
+    /// Domains whose links REJECT a comment (`spam.blocked_domain`): a link, bare domain or obfuscated address
+    /// (`example[.]com`) in the body, or the author's website field, on the domain or any subdomain of it. Written as
+    /// `example.com` (`*.example.com` and `.example.com` mean the same); compared without letter case or `www.`.
+    pub blocked_domains: Vec<String>,
+    /// Domains (and their subdomains) readers may link to: such links are no spam evidence and do not count against
+    /// `max_links`, and an author website there is no signal. A domain may not be on both lists; where a host
+    /// matches both, the more specific entry wins.
+    pub allowed_domains: Vec<String>,
     /// Every comment is held (`policy.premoderation`).
     pub premoderation: bool,
     /// An author's first comment is held (`policy.first_time_author`).
@@ -190,6 +198,8 @@ impl Default for PolicyConfig {
             blocked_words: Vec::new(),
             suspect_words: Vec::new(),
             max_links: 3,
+            blocked_domains: Vec::new(),
+            allowed_domains: Vec::new(),
             premoderation: false,
             hold_first_time_authors: false,
             spam_hold_threshold: 0.5,
@@ -382,6 +392,19 @@ impl PolicyConfig {
                 }
             }
         }
+        let mut blocked = std::collections::HashMap::new();
+        for (name, list) in [("blocked_domains", &self.blocked_domains), ("allowed_domains", &self.allowed_domains)] {
+            for (k, d) in list.iter().enumerate() {
+                let Some(domain) = crate::analysis::domains::canonical(d) else {
+                    return err(format!("{at}.{name}[{k}]: {d:?} is not a domain name"));
+                };
+                if name == "blocked_domains" {
+                    blocked.entry(domain).or_insert(k);
+                } else if let Some(b) = blocked.get(&domain) {
+                    return err(format!("{at}.{name}[{k}]: {d:?} is also listed in blocked_domains[{b}]"));
+                }
+            }
+        }
         for (name, v) in
             [("spam_hold_threshold", self.spam_hold_threshold), ("spam_reject_threshold", self.spam_reject_threshold)]
         {
@@ -466,13 +489,16 @@ mod tests {
     fn a_full_site_parses() {
         let text = format!(
             "{}default_region = \"GB\"\n[sites.policy]\nblocked_words = [\"casino\"]\nmax_links = 1\n\
-             pii_actions = {{ \"pii.phone\" = \"hold\" }}\n",
+             pii_actions = {{ \"pii.phone\" = \"hold\" }}\nblocked_domains = [\"*.Spam.example\"]\n\
+             allowed_domains = [\"dawn.com\", \"ourpaper.spam.example\"]\n",
             site("news")
         );
         let c = Config::from_toml(&text).expect("valid");
         assert_eq!(c.sites[0].default_region, "GB");
         assert_eq!(c.sites[0].policy.max_links, 1);
         assert_eq!(c.sites[0].policy.pii_actions.get("pii.phone"), Some(&PiiAction::Hold));
+        assert_eq!(c.sites[0].policy.blocked_domains, vec!["*.Spam.example"]);
+        assert_eq!(c.sites[0].policy.allowed_domains.len(), 2);
     }
 
     fn error_of(text: &str) -> String {
@@ -512,6 +538,37 @@ mod tests {
             error_of(&format!("{}[sites.policy]\npii_actions = {{ \"spam.links\" = \"hold\" }}", site("n"))),
             "sites[0].policy.pii_actions: \"spam.links\" is not a pii.* finding code"
         );
+        let policy = |keys: &str| error_of(&format!("{}[sites.policy]\n{keys}", site("n")));
+        for (keys, message) in [
+            (
+                r#"blocked_domains = ["example.com", "http://x/y"]"#,
+                r#"sites[0].policy.blocked_domains[1]: "http://x/y" is not a domain name"#,
+            ),
+            (r#"blocked_domains = ["com"]"#, r#"sites[0].policy.blocked_domains[0]: "com" is not a domain name"#),
+            (
+                r#"blocked_domains = ["example.com/path"]"#,
+                r#"sites[0].policy.blocked_domains[0]: "example.com/path" is not a domain name"#,
+            ),
+            (
+                r#"allowed_domains = ["ok.example", "example.com:8080"]"#,
+                r#"sites[0].policy.allowed_domains[1]: "example.com:8080" is not a domain name"#,
+            ),
+            (
+                r#"allowed_domains = ["exa mple.com"]"#,
+                r#"sites[0].policy.allowed_domains[0]: "exa mple.com" is not a domain name"#,
+            ),
+            (
+                r#"allowed_domains = ["203.0.113.7"]"#,
+                r#"sites[0].policy.allowed_domains[0]: "203.0.113.7" is not a domain name"#,
+            ),
+            (
+                "blocked_domains = [\"a.example\", \"*.Example.com\"]\n\
+                 allowed_domains = [\"dawn.com\", \"www.example.COM.\"]",
+                r#"sites[0].policy.allowed_domains[1]: "www.example.COM." is also listed in blocked_domains[1]"#,
+            ),
+        ] {
+            assert_eq!(policy(keys), message, "{keys}");
+        }
     }
 
     #[test]

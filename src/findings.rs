@@ -38,6 +38,7 @@ registry! {
     SPAM_BAYES = ("spam.bayes", Spam, "The statistical spam model (naive Bayes over words, word pairs and character 4-grams) rates the text as spam.");
     SPAM_PHRASE = ("spam.phrase", Spam, "A spam phrase in English, Roman Urdu, Urdu or Hindi (earning schemes, betting, \"whatsapp karein\", \"check out my channel\").");
     SPAM_LINK_TARGET = ("spam.link_target", Spam, "A link through a URL shortener or to a messenger invite (wa.me, t.me, chat.whatsapp.com).");
+    SPAM_BLOCKED_DOMAIN = ("spam.blocked_domain", Spam, "A link, web address or the author's website on a domain the site blocks (rejects).");
     SPAM_OBFUSCATED_LINK = ("spam.obfuscated_link", Spam, "A web address disguised from link filters: `example[.]com`, `example dot com`.");
     SPAM_OBFUSCATION = ("spam.obfuscation", Spam, "Words disguised with look-alike letters from other scripts or split apart (`c a s i n o`, `v.i.a.g.r.a`).");
     SPAM_REPEATED_CHARS = ("spam.repeated_chars", Spam, "A long run of one repeated character (`!!!!!!`, `$$$$$`).");

@@ -1,5 +1,6 @@
 //! Links in a comment (`spam.links`): found with `linkify` on the normalised text, so fullwidth or zero-width-split
-//! links count too; bare domains such as `cheap-pills.example` count as links because spammers drop the scheme.
+//! links count too; bare domains such as `cheap-pills.com` count as links because spammers drop the scheme. A site's
+//! blocked and allowed domains are matched against the hosts of these links (`analysis::domains`).
 
 use linkify::{LinkFinder, LinkKind};
 use std::ops::Range;
@@ -7,13 +8,16 @@ use std::ops::Range;
 /// Byte ranges in the NORMALISED text of every link (the spam engine reads their hosts and maps the ranges back
 /// with `Normalized::original_range`).
 pub fn find_normalized(text: &str) -> Vec<Range<usize>> {
+    candidates(text).into_iter().filter_map(|(r, link)| link.then_some(r)).collect()
+}
+
+/// Every link-like candidate in the NORMALISED text, with whether it counts as a link: a scheme, or a bare domain
+/// with a [known top-level domain](has_known_tld). The others (`end.Really`, `cheap.tech`) matter only against a
+/// site's blocked domains, which never list prose: one linkify pass serves both.
+pub fn candidates(text: &str) -> Vec<(Range<usize>, bool)> {
     let mut finder = LinkFinder::new();
     finder.kinds(&[LinkKind::Url]).url_must_have_scheme(false);
-    finder
-        .links(text)
-        .filter(|l| has_scheme(l.as_str()) || has_known_tld(l.as_str()))
-        .map(|l| l.start()..l.end())
-        .collect()
+    finder.links(text).map(|l| (l.start()..l.end(), has_scheme(l.as_str()) || has_known_tld(l.as_str()))).collect()
 }
 
 fn has_scheme(link: &str) -> bool {
@@ -68,6 +72,13 @@ mod tests {
     #[test]
     fn prose_is_not_a_link() {
         assert!(links("I agree. The end.Really? 3.5 stars").is_empty());
+    }
+
+    #[test]
+    fn candidates_without_a_known_tld_do_not_count() {
+        let text = "cheap.tech/offer and https://a.example/x and dawn.com";
+        let found: Vec<(&str, bool)> = candidates(text).into_iter().map(|(r, link)| (&text[r], link)).collect();
+        assert_eq!(found, vec![("cheap.tech/offer", false), ("https://a.example/x", true), ("dawn.com", true)]);
     }
 
     #[test]

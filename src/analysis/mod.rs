@@ -4,6 +4,7 @@
 //!
 //! Invariant: every span in the returned findings is a byte range on char boundaries of the ORIGINAL body.
 
+pub mod domains;
 pub mod links;
 pub mod normalize;
 pub mod pii;
@@ -21,6 +22,8 @@ pub struct Rules {
     pub blocked_words: words::WordList,
     pub suspect_words: words::WordList,
     pub max_links: u32,
+    /// The site's blocked and allowed domains.
+    pub domains: domains::DomainLists,
     pub min_time_to_submit_ms: u32,
     /// The site's spam hold threshold: spam findings explain every score from it on.
     pub spam_hold_threshold: f64,
@@ -40,6 +43,7 @@ impl Rules {
             blocked_words: words::WordList::new(&p.blocked_words),
             suspect_words: words::WordList::new(&p.suspect_words),
             max_links: p.max_links,
+            domains: domains::DomainLists::new(&p.blocked_domains, &p.allowed_domains),
             min_time_to_submit_ms: p.min_time_to_submit_ms,
             spam_hold_threshold: p.spam_hold_threshold,
             pii,
@@ -86,6 +90,7 @@ pub fn analyze(body: &str, evidence: &Evidence<'_>, rules: &Rules) -> Analysis {
         min_time_to_submit_ms: rules.min_time_to_submit_ms,
         hold_threshold: rules.spam_hold_threshold,
         site_prior: Some(spam::DEFAULT_SITE_PRIOR),
+        domains: &rules.domains,
     };
     let spam = spam::assess(body, &norm, &input, &rules.spam_model);
     findings.extend(spam.findings);
@@ -103,4 +108,44 @@ pub fn analyze(body: &str, evidence: &Evidence<'_>, rules: &Rules) -> Analysis {
         a.code.cmp(&b.code).then_with(|| a.spans.first().map(|s| s.start).cmp(&b.spans.first().map(|s| s.start)))
     });
     Analysis { findings, spam_score: spam.score }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::PolicyConfig;
+    use crate::domain::Verdict;
+    use crate::policy::{SitePolicy, decide};
+
+    fn verdict(body: &str, website_url: &str, policy: &PolicyConfig) -> crate::policy::Decision {
+        let rules = Rules::from_policy(policy, "PK");
+        let evidence = Evidence { website_url, ..Default::default() };
+        decide(body, analyze(body, &evidence, &rules), &Context::default(), &SitePolicy::from_config(policy))
+    }
+
+    #[test]
+    fn a_blocked_domain_rejects_and_an_allowed_one_passes_the_link_limit() {
+        let policy = PolicyConfig {
+            blocked_domains: vec!["*.Cheap-Pills.example".into()],
+            allowed_domains: vec!["ourpaper.com".into()],
+            ..Default::default()
+        };
+        let body = "Interesting debate. My cousin swears by shop.cheap-pills.example for this.";
+        let d = verdict(body, "", &policy);
+        assert_eq!(d.verdict, Verdict::Rejected);
+        assert_eq!(d.spam_score, 1.0);
+        assert!(d.reason_codes.contains(&"spam.blocked_domain".to_string()), "{:?}", d.reason_codes);
+        let f = d.findings.iter().find(|f| f.code == "spam.blocked_domain").expect("finding");
+        assert_eq!(f.spans.iter().map(|s| &body[s.clone()]).collect::<Vec<_>>(), vec!["shop.cheap-pills.example"]);
+        // The website field alone.
+        let d = verdict("Interesting debate, thanks for the coverage.", "https://cheap-pills.example", &policy);
+        assert_eq!((d.verdict, d.reason_codes.contains(&"spam.blocked_domain".to_string())), (Verdict::Rejected, true));
+        // Five links to the site's own paper with a limit of three: approved. The same elsewhere: not.
+        let links = |host: &str| (1..=5).map(|i| format!("https://{host}/2024/{i}")).collect::<Vec<_>>().join(", ");
+        let d = verdict(&format!("Our earlier coverage: {}", links("ourpaper.com")), "", &policy);
+        assert_eq!(d.verdict, Verdict::Approved, "{d:?}");
+        let d = verdict(&format!("Our earlier coverage: {}", links("otherpaper.com")), "", &policy);
+        assert_ne!(d.verdict, Verdict::Approved);
+        assert!(d.reason_codes.contains(&"spam.links".to_string()));
+    }
 }

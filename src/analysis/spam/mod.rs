@@ -12,8 +12,9 @@
 //!    against approvals) shift that log-odds: up to +3 for an author with a record of spam, down to −1 for a known
 //!    good author; half as much for an address, which may be shared. Hand-set: no labelled data exists for it yet.
 //! 3. **Behaviour.** Evidence from outside the text — the honeypot field (0.99), an instant (0.85) or too-fast (0.55)
-//!    form, more links than the site allows (`links::excess_score`) — is combined with the text probability by
-//!    noisy-OR: each is independent proof on its own, so one of them alone decides ("a honeypot alone rejects").
+//!    form, more links than the site allows (`links::excess_score`), a link or website on a domain the site blocks
+//!    (1.0, `spam.blocked_domain`) — is combined with the text probability by noisy-OR: each is independent proof on
+//!    its own, so one of them alone decides ("a honeypot alone rejects").
 //!
 //! Each rule input that pushed the score up by at least [`REPORT_LOGIT`] in log-odds becomes a finding whose score
 //! is `sigmoid(contribution)` — the probability it alone would give from even odds — so moderators see which
@@ -26,15 +27,15 @@
 //! deciding on their own: the model alone can hold but never reject ([`combine::MAX_BAYES_LOGIT`]); one strong
 //! phrase alone holds at most and links count once, through the link rule with a bounded weight — the model does
 //! not read links (`tokens::without`) — and not at all when they go to reference and news sites
-//! (`signals::REFERENCE`); and scores are moved from YouTube's half-spam prior to a news site's
-//! ([`DEFAULT_SITE_PRIOR`]). What remains — English news prose with YouTube spam words ("check out the report")
-//! scoring high — is what a site's own training (`commentguard train`, later the moderators' feedback) corrects.
+//! (`signals::REFERENCE`) or the site's allowed domains; and scores are moved from YouTube's half-spam prior to a
+//! news site's ([`DEFAULT_SITE_PRIOR`]). What remains — English news prose with YouTube spam words ("check out the
+//! report") scoring high — is what a site's own training (`commentguard train`, later the moderators' feedback)
+//! corrects.
 //!
 //! # Not yet here
 //!
-//! Near-duplicate detection (needs the store), per-site allowed/blocked domain lists (need site policy keys), and
-//! online learning from moderators' decisions (the counts are additive for it: a site's delta is one more
-//! [`model::Counts`]).
+//! Near-duplicate detection (needs the store) and online learning from moderators' decisions (the counts are
+//! additive for it: a site's delta is one more [`model::Counts`]).
 //!
 //! # The model
 //!
@@ -59,6 +60,7 @@
 
 pub mod codec;
 pub mod combine;
+pub mod duplicates;
 pub mod fit;
 pub mod model;
 pub mod phrases;
@@ -67,6 +69,7 @@ pub mod tokens;
 
 pub use model::SpamModel;
 
+use crate::analysis::domains::DomainLists;
 use crate::analysis::links;
 use crate::analysis::normalize::Normalized;
 use crate::domain::{Context, Finding, Reputation, Signals};
@@ -126,11 +129,14 @@ pub struct SpamInput<'a> {
     /// The share of spam the site expects among its comments; `None` scores as on the training data (what the
     /// evaluation does). See [`DEFAULT_SITE_PRIOR`].
     pub site_prior: Option<f64>,
+    /// The site's blocked domains (`spam.blocked_domain`) and allowed domains (not spam evidence, not counted
+    /// against `max_links`).
+    pub domains: &'a DomainLists,
 }
 
 impl Default for SpamInput<'_> {
     /// No history, no form signals, no website; the default policy's link limit (3), minimum time (3 s) and hold
-    /// threshold (0.5); a news site's prior ([`DEFAULT_SITE_PRIOR`]).
+    /// threshold (0.5); a news site's prior ([`DEFAULT_SITE_PRIOR`]); no blocked or allowed domains.
     fn default() -> Self {
         SpamInput {
             signals: Signals::default(),
@@ -140,6 +146,7 @@ impl Default for SpamInput<'_> {
             min_time_to_submit_ms: 3000,
             hold_threshold: 0.5,
             site_prior: Some(DEFAULT_SITE_PRIOR),
+            domains: DomainLists::empty(),
         }
     }
 }
@@ -157,7 +164,7 @@ pub struct SpamReport {
 
 /// Scores one comment. `norm` must be `Normalized::new(body)`.
 pub fn assess(body: &str, norm: &Normalized, input: &SpamInput<'_>, model: &SpamModel) -> SpamReport {
-    let scan = signals::scan(body, norm, input.website_url);
+    let scan = signals::scan_for_site(body, norm, input.website_url, input.domains);
     let mut x = scan.x;
     let mut features = Vec::new();
     tokens::feature_set(&tokens::without(norm.as_str(), &scan.link_ranges), &mut features);
@@ -220,6 +227,16 @@ pub fn assess(body: &str, norm: &Normalized, input: &SpamInput<'_>, model: &Spam
         ham *= 1.0 - score;
         let detail = format!("submitted {ms} ms after the form opened");
         findings.push(Finding::new(&codes::SPAM_TOO_FAST, score, detail));
+    }
+    // A domain the site blocks is its own verdict on the comment, whatever the text says.
+    if scan.blocked_links > 0 || scan.blocked_website {
+        ham = 0.0;
+        let detail = match (scan.blocked_links, scan.blocked_website) {
+            (0, _) => "the author's website is on a domain the site blocks".to_string(),
+            (n, false) => format!("{n} link(s) to domains the site blocks"),
+            (n, true) => format!("{n} link(s) and the author's website on domains the site blocks"),
+        };
+        findings.push(Finding::new(&codes::SPAM_BLOCKED_DOMAIN, 1.0, detail).with_spans(scan.blocked_spans));
     }
     let score = (1.0 - ham).clamp(0.0, 1.0);
     SpamReport { findings, score: if score.is_finite() { score } else { 0.0 }, text_probability }

@@ -4,17 +4,22 @@
 //!
 //! | input | what | value |
 //! | --- | --- | --- |
-//! | `links` | links (linkify on normalised text, bare domains with a known TLD), except to reference sites | `ln(1 + n)`, n ≤ 10 |
-//! | `link_kind` | a link to a URL shortener or a messenger invite (`wa.me`, `t.me`, `chat.whatsapp.com`) | 0 or 1 |
+//! | `links` | links (linkify on normalised text, bare domains with a known TLD), except to reference sites and the site's allowed domains | `ln(1 + n)`, n ≤ 10 |
+//! | `link_kind` | a link to a URL shortener or a messenger invite (`wa.me`, `t.me`, `chat.whatsapp.com`), unless the site allows its domain | 0 or 1 |
 //! | `obfuscated_link` | `example[.]com`, `example(dot)com`, `example dot com` | 0 or 1 |
 //! | `phrase` | phrase lists (`phrases`), plus list words recovered from obfuscation | summed strength, ≤ 3 |
 //! | `repeated` | a run of ≥ 5 of one character (`!!!!!`, `$$$$$`, `sooooo`), digits excepted | 0 or 1 |
 //! | `shouting` | ≥ 70 % of ≥ 12 cased letters are capitals (original text) | 0.4–1 |
 //! | `symbols` | ≥ 5 symbols (emoji, `$`, `★`, `✅`) making ≥ 20 % of the non-space characters | 0.4–1 |
 //! | `obfuscation` | a word mixing scripts (`cаsino` with a Cyrillic `а`), letters split by separators; 1 when the word recovered is one spammers disguise | 0.5–1 |
-//! | `website` | the author's website field: set; a shortener or messenger; linked from the body too | 0.5–1 |
+//! | `website` | the author's website field: set; a shortener or messenger; linked from the body too; not on the site's allowed domains | 0.5–1 |
 //!
 //! The model does not read the links' text: links count here, once.
+//!
+//! The site's domain lists (`analysis::domains`) are read here too. A link, a bare domain (any top-level domain), an
+//! obfuscated address or the website field on a blocked domain is recorded in [`Scan::blocked_links`] /
+//! [`Scan::blocked_website`] — not an input: `assess` treats it as proof on its own. Links to allowed domains are
+//! treated like [`REFERENCE`] sites and, beyond them, do not count against the site's link limit either.
 //!
 //! Invariants: every scan is one pass over the text (or over the links it found), so the cost is linear; values are
 //! finite and bounded; spans are non-empty original byte ranges on char boundaries.
@@ -22,6 +27,7 @@
 use super::combine::{self, N};
 use super::phrases;
 use super::tokens::is_word_char;
+use crate::analysis::domains::{DomainLists, Listed};
 use crate::analysis::links;
 use crate::analysis::normalize::Normalized;
 use regex::Regex;
@@ -49,14 +55,23 @@ pub struct Scan {
     /// Rule inputs; the Bayes slots are left at 0 for the caller.
     pub x: [f64; N],
     pub hits: Vec<Hit>,
-    /// Number of links (for the site's link limit).
+    /// Number of links that count against the site's link limit: every link except those to the site's allowed
+    /// domains.
     pub links: usize,
-    /// Original spans of the links.
+    /// Original spans of those links.
     pub link_spans: Vec<Range<usize>>,
-    /// Normalised ranges of every link: the model does not read links (see `tokens::without`).
+    /// Normalised ranges of every link, allowed ones included: the model does not read links (see `tokens::without`).
     pub link_ranges: Vec<Range<usize>>,
-    /// How many of the links go to reference sites ([`REFERENCE`]).
+    /// How many of the counted links go to reference sites ([`REFERENCE`]).
     pub reference_links: usize,
+    /// Links to the site's allowed domains (not in `links`).
+    pub allowed_links: usize,
+    /// Links, bare domains and obfuscated addresses on the site's blocked domains.
+    pub blocked_links: usize,
+    /// Their original spans (at most [`MAX_SPANS`]).
+    pub blocked_spans: Vec<Range<usize>>,
+    /// The author's website field is on one of the site's blocked domains.
+    pub blocked_website: bool,
 }
 
 /// URL shorteners. Sorted (binary search).
@@ -90,7 +105,8 @@ const MESSENGERS: &[&str] =
     &["api.whatsapp.com", "chat.whatsapp.com", "discord.gg", "linktr.ee", "t.me", "telegram.me", "wa.me", "wa.link"];
 
 /// Reference and news sites that readers cite: links to them are not spam evidence (the site's link limit still
-/// counts them). Sorted. A site's own allow list is future work (see the module docs of `analysis::spam`).
+/// counts them). Sorted. A site's `allowed_domains` extend this list for that site, and are not counted against its
+/// link limit either.
 pub const REFERENCE: &[&str] = &[
     "aljazeera.com",
     "apnews.com",
@@ -128,18 +144,24 @@ pub const REFERENCE: &[&str] = &[
     "worldbank.org",
 ];
 
-/// Runs every rule on a comment. `website` is the author's website field (may be empty).
+/// Runs every rule on a comment, without site domain lists (training and evaluation). `website` is the author's
+/// website field (may be empty).
 pub fn scan(body: &str, norm: &Normalized, website: &str) -> Scan {
+    scan_for_site(body, norm, website, DomainLists::empty())
+}
+
+/// Runs every rule on a comment with the site's blocked and allowed domains.
+pub fn scan_for_site(body: &str, norm: &Normalized, website: &str, domains: &DomainLists) -> Scan {
     let text = norm.as_str();
     let mut s = Scan::default();
-    scan_links(norm, &mut s);
-    scan_obfuscated_links(norm, &mut s);
+    scan_links(norm, domains, &mut s);
+    scan_obfuscated_links(norm, domains, &mut s);
     let mut phrase = scan_phrases(norm, &mut s);
     phrase += scan_obfuscation(norm, &mut s);
     s.x[combine::PHRASE] = phrase.min(3.0);
     scan_chars(norm, &mut s);
     scan_shouting(body, &mut s);
-    scan_website(website, text, &mut s);
+    scan_website(website, text, domains, &mut s);
     s
 }
 
@@ -153,22 +175,46 @@ pub fn host(link: &str) -> &str {
     rest.strip_prefix("www.").unwrap_or(rest)
 }
 
-/// Whether `host` is one of `list` or a subdomain of one.
+/// Whether `host` is one of `list` (sorted) or a subdomain of one.
 fn on_list(host: &str, list: &[&str]) -> bool {
-    if list.binary_search(&host).is_ok() {
-        return true;
-    }
-    host.char_indices().filter(|&(_, c)| c == '.').any(|(i, _)| list.binary_search(&&host[i + 1..]).is_ok())
+    crate::analysis::domains::longest_on_list(host, list).is_some()
 }
 
-fn scan_links(norm: &Normalized, s: &mut Scan) {
+/// Records one link or address on a blocked domain.
+fn push_blocked(s: &mut Scan, span: Range<usize>) {
+    s.blocked_links += 1;
+    if s.blocked_spans.len() < MAX_SPANS {
+        s.blocked_spans.push(span);
+    }
+}
+
+fn scan_links(norm: &Normalized, domains: &DomainLists, s: &mut Scan) {
     let text = norm.as_str();
-    let found = links::find_normalized(text);
-    s.links = found.len();
+    let mut found = Vec::new();
     let mut kind_spans = Vec::new();
     let mut kinds = (false, false);
-    for r in &found {
+    for (r, is_link) in links::candidates(text) {
+        if !is_link && domains.blocked.is_empty() {
+            continue;
+        }
         let h = host(text.get(r.clone()).unwrap_or(""));
+        match domains.classify(h) {
+            // A blocked domain counts whatever its top-level domain: the site listed it.
+            Listed::Blocked => push_blocked(s, norm.original_range(r.clone())),
+            // Allowed: read like a reference site's link, and not counted against the site's limit.
+            Listed::Allowed => {
+                if is_link {
+                    s.allowed_links += 1;
+                    found.push(r);
+                }
+                continue;
+            }
+            Listed::Neither => {}
+        }
+        if !is_link {
+            continue;
+        }
+        s.links += 1;
         let (short, chat) = (on_list(h, SHORTENERS), on_list(h, MESSENGERS));
         if (short || chat) && kind_spans.len() < MAX_SPANS {
             kind_spans.push(norm.original_range(r.clone()));
@@ -181,9 +227,10 @@ fn scan_links(norm: &Normalized, s: &mut Scan) {
         if on_list(h, REFERENCE) {
             s.reference_links += 1;
         }
+        found.push(r);
     }
     // Links to reference sites are how readers cite their sources: they count against the site's link limit only.
-    let counted = found.len() - s.reference_links;
+    let counted = s.links - s.reference_links;
     s.link_ranges = found;
     s.x[combine::LINKS] = (counted.min(10) as f64).ln_1p();
     if !kind_spans.is_empty() {
@@ -206,7 +253,7 @@ static OBFUSCATED: LazyLock<Option<Regex>> = LazyLock::new(|| {
     .ok()
 });
 
-fn scan_obfuscated_links(norm: &Normalized, s: &mut Scan) {
+fn scan_obfuscated_links(norm: &Normalized, domains: &DomainLists, s: &mut Scan) {
     let text = norm.as_str();
     if !(text.contains("dot") || text.contains("[.]") || text.contains("(.)") || text.contains(" . ")) {
         return;
@@ -215,6 +262,12 @@ fn scan_obfuscated_links(norm: &Normalized, s: &mut Scan) {
     let mut spans = Vec::new();
     for c in re.captures_iter(text) {
         let (Some(all), Some(label), Some(tld)) = (c.get(0), c.get(1), c.get(2)) else { continue };
+        // A blocked domain counts however short its name or unusual its top-level domain: the site listed it.
+        if !domains.blocked.is_empty()
+            && domains.classify(&format!("{}.{}", label.as_str(), tld.as_str())) == Listed::Blocked
+        {
+            push_blocked(s, norm.original_range(all.range()));
+        }
         let bracketed = all.as_str().contains(['[', '(', '{']);
         if !links::has_known_tld(tld.as_str()) || (!bracketed && label.as_str().chars().count() < 4) {
             continue;
@@ -564,7 +617,7 @@ fn is_prose_punct(c: char) -> bool {
     )
 }
 
-fn scan_website(website: &str, text: &str, s: &mut Scan) {
+fn scan_website(website: &str, text: &str, domains: &DomainLists, s: &mut Scan) {
     if website.trim().is_empty() {
         return;
     }
@@ -572,6 +625,12 @@ fn scan_website(website: &str, text: &str, s: &mut Scan) {
     let h = host(site.as_str());
     if h.is_empty() || !h.contains('.') {
         return;
+    }
+    match domains.classify(h) {
+        Listed::Blocked => s.blocked_website = true,
+        // The site vouches for the domain: its readers' own sites there are no sign of anything.
+        Listed::Allowed => return,
+        Listed::Neither => {}
     }
     let listed = on_list(h, SHORTENERS) || on_list(h, MESSENGERS);
     // `scan_links` already found every link (it runs first): no second linkify pass over the body.
@@ -617,6 +676,35 @@ mod tests {
         assert_eq!(s.link_ranges.len(), 2);
         assert_eq!(s.x[combine::LINK_KIND], 0.0);
         assert!(REFERENCE.windows(2).all(|w| w[0] < w[1]));
+    }
+
+    #[test]
+    fn site_domain_lists() {
+        let domains = DomainLists::new(&["spam.example", "example.com"], &["ourpaper.com", "bit.ly"]);
+        let body =
+            "https://ourpaper.com/a blog.ourpaper.com/b bit.ly/x dawn.com/c https://spam.example/d example[.]com";
+        let s = scan_for_site(body, &Normalized::new(body), "", &domains);
+        assert_eq!((s.links, s.allowed_links, s.reference_links), (2, 3, 1), "bit.ly is allowed here");
+        assert_eq!(s.link_ranges.len(), 5, "the model reads no link, allowed or not");
+        assert_eq!(
+            s.link_spans.iter().map(|r| &body[r.clone()]).collect::<Vec<_>>(),
+            ["dawn.com/c", "https://spam.example/d"]
+        );
+        assert_eq!(s.x[combine::LINKS], 2f64.ln(), "one counted link: spam.example (dawn.com is a reference)");
+        assert_eq!(s.x[combine::LINK_KIND], 0.0);
+        assert_eq!(s.blocked_links, 2);
+        assert_eq!(
+            s.blocked_spans.iter().map(|r| &body[r.clone()]).collect::<Vec<_>>(),
+            ["https://spam.example/d", "example[.]com"]
+        );
+        // The website field: blocked, allowed (no signal), neither.
+        let norm = Normalized::new("nice");
+        assert!(scan_for_site("nice", &norm, "https://x.example.com", &domains).blocked_website);
+        assert_eq!(scan_for_site("nice", &norm, "https://ourpaper.com/me", &domains).x[combine::WEBSITE], 0.0);
+        let other = scan_for_site("nice", &norm, "https://badexample.com", &domains);
+        assert_eq!((other.blocked_website, other.x[combine::WEBSITE]), (false, 0.5));
+        // Without lists, nothing changes.
+        assert_eq!(scan_for_site(body, &Normalized::new(body), "", DomainLists::empty()), run(body));
     }
 
     #[test]

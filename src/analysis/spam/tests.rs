@@ -1,6 +1,7 @@
 //! End-to-end tests of `assess`: findings and their spans, behaviour, history, model deltas, robustness.
 
 use super::*;
+use crate::analysis::domains::DomainLists;
 use crate::domain::Category;
 use proptest::prelude::*;
 
@@ -164,6 +165,120 @@ fn author_website_field() {
     assert!(codes_of(&r).contains(&"spam.author_website"));
     // The detail never repeats the address itself.
     assert!(r.findings.iter().all(|f| !f.detail.contains("bit.ly")));
+}
+
+fn lists(blocked: &[&str], allowed: &[&str]) -> DomainLists {
+    DomainLists::new(blocked, allowed)
+}
+
+#[test]
+fn blocked_domains_reject_whatever_the_text_says() {
+    let domains = lists(&["example.com", "casino.tech"], &[]);
+    let site = SpamInput { domains: &domains, ..input() };
+    for (body, link) in [
+        ("Good point, more at https://example.com/story?id=4 for anyone curious.", "https://example.com/story?id=4"),
+        ("Good point, more at example.com/story for anyone curious.", "example.com/story"),
+        ("Good point, more at NEWS.Example.com for anyone curious.", "NEWS.Example.com"),
+        ("Good point, more at ｅｘａｍｐｌｅ.ｃｏｍ for anyone curious.", "ｅｘａｍｐｌｅ.ｃｏｍ"),
+        ("Good point, more at example[.]com for anyone curious.", "example[.]com"),
+        ("Good point, more at example dot com for anyone curious.", "example dot com"),
+        ("Good point, more at casino.tech for anyone curious.", "casino.tech"),
+    ] {
+        let r = run_with(body, &site);
+        assert_eq!(r.score, 1.0, "{body}: {r:?}");
+        assert_eq!(spans_of(body, &r, "spam.blocked_domain"), vec![link], "{body}");
+        let f = r.findings.iter().find(|f| f.code == "spam.blocked_domain").expect("finding");
+        assert_eq!((f.score, f.detail.as_str()), (1.0, "1 link(s) to domains the site blocks"));
+        // Without the list the same comment is ordinary.
+        assert!(run(body).score < 0.9, "{body}");
+    }
+    // Tricky negatives: a longer name ending in the domain, the domain inside a path, a lookalike TLD.
+    for body in [
+        "Good point, more at https://badexample.com/story for anyone curious.",
+        "Good point, more at https://dawn.com/example.com for anyone curious.",
+        "Good point, more at example.co for anyone curious.",
+    ] {
+        let r = run_with(body, &site);
+        assert!(r.score < 0.9, "{body}: {r:?}");
+        assert!(!codes_of(&r).contains(&"spam.blocked_domain"), "{body}");
+    }
+    // Several links: counted and spanned each.
+    let body = "a.example.com and b.example.com";
+    let r = run_with(body, &site);
+    assert_eq!(spans_of(body, &r, "spam.blocked_domain"), vec!["a.example.com", "b.example.com"]);
+}
+
+#[test]
+fn a_blocked_website_field_rejects_without_spans() {
+    let domains = lists(&["example.com"], &[]);
+    let body = HAM[0];
+    let r = run_with(body, &SpamInput { domains: &domains, website_url: "https://www.Example.com/me", ..input() });
+    assert_eq!(r.score, 1.0);
+    let f = r.findings.iter().find(|f| f.code == "spam.blocked_domain").expect("finding");
+    assert!(f.spans.is_empty());
+    assert_eq!(f.detail, "the author's website is on a domain the site blocks");
+    let r = run_with(body, &SpamInput { domains: &domains, website_url: "https://badexample.com", ..input() });
+    assert!(r.score < 0.9);
+    // Both: the detail counts the links and never names the address.
+    let body = "see https://example.com/x";
+    let r = run_with(body, &SpamInput { domains: &domains, website_url: "example.com", ..input() });
+    let f = r.findings.iter().find(|f| f.code == "spam.blocked_domain").expect("finding");
+    assert_eq!(f.detail, "1 link(s) and the author's website on domains the site blocks");
+    assert!(r.findings.iter().all(|f| !f.detail.contains("example")));
+}
+
+#[test]
+fn allowed_domains_do_not_count_against_the_link_limit() {
+    let links_to = |host: &str| (1..=5).map(|i| format!("https://{host}/news/{i}")).collect::<Vec<_>>().join(" ");
+    let domains = lists(&[], &["ourpaper.com"]);
+    let site = SpamInput { domains: &domains, max_links: 3, ..input() };
+    let allowed = format!("Earlier coverage: {}", links_to("ourpaper.com"));
+    let r = run_with(&allowed, &site);
+    assert!(!codes_of(&r).contains(&"spam.links"), "{r:?}");
+    assert!(r.score < 0.5, "{r:?}");
+    // Subdomains too, and beyond the limit by far.
+    let many = (1..=12).map(|i| format!("https://blog.ourpaper.com/{i}")).collect::<Vec<_>>().join(" ");
+    assert!(!codes_of(&run_with(&many, &site)).contains(&"spam.links"));
+    // The same comment linking elsewhere is over the limit; and without the list, so is ours.
+    let other = format!("Earlier coverage: {}", links_to("otherpaper.com"));
+    let r = run_with(&other, &site);
+    let f = r.findings.iter().find(|f| f.code == "spam.links").expect("links finding");
+    assert_eq!(f.spans.len(), 5);
+    assert!(r.score >= links::excess_score(5, 3));
+    assert!(codes_of(&run_with(&allowed, &SpamInput { max_links: 3, ..input() })).contains(&"spam.links"));
+    // Mixed: only the other links count (two, within the limit) and only they are spanned.
+    let mixed = format!("{} https://x.example/1 https://x.example/2", links_to("ourpaper.com"));
+    let r = run_with(&mixed, &site);
+    assert!(r.score < 0.9, "{r:?}");
+    for f in r.findings.iter().filter(|f| f.code == "spam.links") {
+        assert_eq!(f.detail, "2 link(s); the site allows 3");
+        assert_eq!(
+            f.spans.iter().map(|s| &mixed[s.clone()]).collect::<Vec<_>>(),
+            ["https://x.example/1", "https://x.example/2"]
+        );
+    }
+}
+
+#[test]
+fn allowed_domains_are_no_spam_evidence() {
+    // A shortener or messenger the site allows is not a link kind; an allowed website is no signal.
+    let domains = lists(&[], &["bit.ly", "ourpaper.com"]);
+    let site = SpamInput { domains: &domains, ..input() };
+    let body = "Check out my channel https://bit.ly/xyz and subscribe!!!!!!";
+    assert!(codes_of(&run(body)).contains(&"spam.link_target"));
+    assert!(!codes_of(&run_with(body, &site)).contains(&"spam.link_target"));
+    let body = "New video on my channel, go watch it";
+    let website = SpamInput { website_url: "https://ourpaper.com/staff/ali", ..site };
+    assert!(
+        run_with(body, &website).score < run_with(body, &SpamInput { website_url: "https://x.example", ..site }).score
+    );
+    let norm = Normalized::new(body);
+    let scan = signals::scan_for_site(body, &norm, "https://ourpaper.com/staff/ali", &domains);
+    assert_eq!(scan.x[combine::WEBSITE], 0.0);
+    // The more specific entry wins: a blocked subdomain of an allowed domain still rejects.
+    let domains = lists(&["ads.ourpaper.com"], &["ourpaper.com"]);
+    let r = run_with("see https://ads.ourpaper.com/x", &SpamInput { domains: &domains, ..input() });
+    assert_eq!(r.score, 1.0);
 }
 
 #[test]
