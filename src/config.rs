@@ -175,6 +175,9 @@ pub struct PolicyConfig {
     pub max_body_bytes: usize,
     /// Records, queue entries and decision events are kept this many days.
     pub retention_days: u32,
+    /// Near copies of a comment (twelve words or more) posted within this many seconds count as a campaign
+    /// (`spam.duplicate`); 0 turns the check off.
+    pub duplicate_window_secs: u32,
     /// Action per PII type, keyed by finding code (`"pii.phone" = "redact"`); unlisted types use the defaults.
     pub pii_actions: BTreeMap<String, PiiAction>,
     /// How each PII type is masked where it is redacted: `label` (`[phone removed]`, the default),
@@ -207,6 +210,7 @@ impl Default for PolicyConfig {
             min_time_to_submit_ms: 3000,
             max_body_bytes: 16 * 1024,
             retention_days: 30,
+            duplicate_window_secs: 6 * 3600,
             pii_actions: BTreeMap::new(),
             pii_redaction: BTreeMap::new(),
             report_hide_threshold: 3,

@@ -106,6 +106,19 @@ pub struct Context {
     /// `None` when the submission names no author (no account id, no email).
     pub author: Option<Reputation>,
     pub ip: Reputation,
+    /// Near copies of this comment in the site's recent window (campaign detection).
+    pub duplicates: Duplicates,
+}
+
+/// Recent near copies of a comment on its site (`analysis::spam::duplicates`), counted by the store.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Duplicates {
+    /// Near copies from other authors (other addresses, for anonymous comments).
+    pub copies: u32,
+    /// How many distinct other authors (or addresses) posted them.
+    pub sources: u32,
+    /// Near copies the same author (or address) posted before.
+    pub own: u32,
 }
 
 impl Context {

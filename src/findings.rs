@@ -46,6 +46,7 @@ registry! {
     SPAM_SYMBOLS = ("spam.symbols", Spam, "A flood of symbols or emoji.");
     SPAM_AUTHOR_WEBSITE = ("spam.author_website", Spam, "The author's website field is set, is a shortener or messenger link, or is linked from the comment.");
     SPAM_AUTHOR_REPUTATION = ("spam.author_reputation", Spam, "Many of the author's earlier comments on this site were rejected.");
+    SPAM_DUPLICATE = ("spam.duplicate", Spam, "Near copies of the comment (twelve words or more) posted recently by other authors, or again by the same author: a campaign.");
     SPAM_IP_REPUTATION = ("spam.ip_reputation", Spam, "Many earlier comments from this address on this site were rejected.");
     POLICY_BLOCKED_WORD = ("policy.blocked_word", Policy, "A word on the site's blocked list (rejects).");
     POLICY_SUSPECT_WORD = ("policy.suspect_word", Policy, "A word on the site's suspect list (holds for review).");

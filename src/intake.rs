@@ -7,11 +7,12 @@
 //! `UNAVAILABLE` and nothing is acknowledged.
 
 use crate::analysis;
+use crate::analysis::spam::duplicates;
 use crate::domain::{Finding, Signals, Verdict};
 use crate::error::Error;
 use crate::policy;
 use crate::ratelimit::{Admission, Limiter, Subject};
-use crate::store::{Answer, AuthorRecord, Lookup, NewComment, Store, SubmitOutcome};
+use crate::store::{Answer, AuthorRecord, Lookup, NearProbe, NewComment, Store, SubmitOutcome};
 use crate::tenants::Site;
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
@@ -107,8 +108,13 @@ pub async fn submit_limited(
 ) -> Result<Accepted, Error> {
     let fingerprint = body_fingerprint(&sub.body);
     let (author_key, ip_key) = keys.reputation_keys(&site.id, &sub.author);
-    let (lookup, context) =
-        store.lookup_with_context(&site.id, &sub.comment_id, &fingerprint, author_key.as_deref(), &ip_key).await?;
+    let near = (site.duplicate_window_ms > 0)
+        .then(|| duplicates::sketch_body(&sub.body))
+        .flatten()
+        .map(|s| NearProbe::new(s, author_key.as_deref(), &ip_key, &sub.comment_id, site.duplicate_window_ms));
+    let (lookup, context) = store
+        .lookup_with_context(&site.id, &sub.comment_id, &fingerprint, author_key.as_deref(), &ip_key, near.as_ref())
+        .await?;
     match lookup {
         Lookup::Replay(answer) => {
             return Ok(Accepted { answer, replayed: true });
@@ -159,6 +165,7 @@ pub async fn submit_limited(
         redacted_body: decision.redacted_body,
         reason_codes: decision.reason_codes,
         retention_ms: site.retention_ms,
+        near,
     };
     match store.submit(&site.id, comment).await? {
         SubmitOutcome::Stored(answer) => Ok(Accepted { answer, replayed: false }),

@@ -112,6 +112,25 @@ async fn premoderation_and_first_time_authors() {
 }
 
 #[tokio::test]
+async fn a_campaign_of_near_copies_is_held() {
+    let server = TestServer::start(two_sites("")).await;
+    let text = "The minister's statement on the budget ignores the rising cost of electricity for ordinary families in \
+                Karachi and Lahore this summer, NAME says";
+    let mut verdicts = Vec::new();
+    for (i, name) in ["Ali", "Sana", "Omar", "Zara"].iter().enumerate() {
+        // Four accounts; the submission helper gives each comment its own account id.
+        let resp = submit(&server, "a", submission(&format!("camp-{i}"), &text.replace("NAME", name))).await;
+        let resp = resp.expect("accepted");
+        verdicts.push((resp.verdict(), codes(&resp).contains(&"spam.duplicate")));
+    }
+    assert_eq!(verdicts[0], (Verdict::Approved, false), "the first of them is an ordinary comment");
+    assert_eq!(verdicts[3], (Verdict::PendingReview, true), "the fourth account posting it is a campaign");
+    // Another site's readers posting the same text are not part of this site's campaign.
+    let elsewhere = submit(&server, "b", submission("camp-b", &text.replace("NAME", "Bilal"))).await.expect("ok");
+    assert_eq!(elsewhere.verdict(), Verdict::Approved);
+}
+
+#[tokio::test]
 async fn spans_in_three_encodings() {
     let server = TestServer::start(two_sites("blocked_words = [\"casino\"]")).await;
     let body = "😀 é casino";

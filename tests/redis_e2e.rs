@@ -187,12 +187,13 @@ async fn records_and_reputation_expire_after_retention() {
         redacted_body: body.into(),
         reason_codes: Vec::new(),
         retention_ms: 300,
+        near: None,
     };
     store.submit("s", comment).await.expect("stored");
     assert!(store.get("s", "tmp").await.expect("get").is_some());
     let gone = wait_for(Duration::from_secs(10), || async {
         let record = store.get("s", "tmp").await.ok()?;
-        let ctx = store.context("s", Some("author"), "ip").await.ok()?;
+        let ctx = store.context("s", Some("author"), "ip", None).await.ok()?;
         (record.is_none() && ctx.ip.submitted == 0 && ctx.is_first_time_author()).then_some(())
     })
     .await;

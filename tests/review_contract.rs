@@ -6,33 +6,11 @@ use commentguard::clock::Clock;
 use commentguard::domain::{DecisionSource, Verdict};
 use commentguard::store::review::*;
 use commentguard::store::{After, NewComment, Store, SubmitOutcome};
-use common::stores::Backed;
+use common::stores::{Backed, held};
 use std::collections::HashSet;
 use std::sync::Arc;
 
 const MIN: u64 = 60_000;
-
-fn held(id: &str, thread: &str) -> NewComment {
-    NewComment {
-        comment_id: id.into(),
-        thread_id: thread.into(),
-        parent_comment_id: String::new(),
-        permalink: String::new(),
-        language: String::new(),
-        author: Default::default(),
-        author_key: Some(format!("author-of-{id}")),
-        ip_key: "ip".into(),
-        body: format!("body of {id}"),
-        body_sha256: commentguard::intake::body_fingerprint(&format!("body of {id}")),
-        submitted_at_ms: 0,
-        verdict: Verdict::PendingReview,
-        findings: Vec::new(),
-        spam_score: 0.6,
-        redacted_body: format!("redacted {id}"),
-        reason_codes: vec!["spam.links".into()],
-        retention_ms: 30 * 86_400_000,
-    }
-}
 
 fn approved(id: &str) -> NewComment {
     NewComment { verdict: Verdict::Approved, ..held(id, "t") }
@@ -139,12 +117,12 @@ async fn claim_decide_and_retry(b: Backed) {
     let feedback = store.read_feedback("s", After::Start, 10).await.expect("feedback");
     assert_eq!(feedback.len(), 1);
     assert_eq!((feedback[0].1.label.as_str(), feedback[0].1.text.as_str()), ("ham", "redacted c1"));
-    let rep = store.context("s", Some("author-of-c1"), "ip").await.expect("ctx").author.expect("author");
+    let rep = store.context("s", Some("author-of-c1"), "ip", None).await.expect("ctx").author.expect("author");
     assert_eq!(rep.approved, 1);
 
     let spam = store.decide("s", decide_req(&first[1], "alice", ReviewAction::RejectSpam)).await.expect("decide");
     assert!(matches!(spam, DecideOutcome::Decided(Decided { verdict: Verdict::Rejected, .. })));
-    let rep = store.context("s", Some("author-of-c2"), "ip").await.expect("ctx").author.expect("author");
+    let rep = store.context("s", Some("author-of-c2"), "ip", None).await.expect("ctx").author.expect("author");
     assert_eq!((rep.rejected, rep.spam), (1, 1));
     let stats = store.queue_stats("s").await.expect("stats");
     assert_eq!((stats.pending, stats.claimed, stats.decided_last_hour), (0, 1, 2));

@@ -3,9 +3,11 @@
 mod common;
 
 use commentguard::clock::ManualClock;
-use commentguard::domain::{DecisionSource, Finding, Verdict};
+use commentguard::domain::{DecisionSource, Duplicates, Finding, Verdict};
 use commentguard::findings;
-use commentguard::store::{After, Lookup, NewComment, ReadError, Store, StreamId, SubmitOutcome, memory::MemoryStore};
+use commentguard::store::{
+    After, Lookup, NearProbe, NewComment, ReadError, Store, StreamId, SubmitOutcome, memory::MemoryStore,
+};
 use std::sync::Arc;
 
 const DAY_MS: u64 = 86_400_000;
@@ -31,6 +33,7 @@ fn comment(id: &str, body: &str, verdict: Verdict) -> NewComment {
         redacted_body: format!("redacted {body}"),
         reason_codes: vec!["spam.links".into()],
         retention_ms: DAY_MS,
+        near: None,
     }
 }
 
@@ -112,24 +115,24 @@ pub async fn concurrent_duplicates_store_one_record(store: Arc<dyn Store>) {
 }
 
 pub async fn reputation_counts_per_site(store: Arc<dyn Store>) {
-    let before = store.context("s", Some("author-1"), "ip-1").await.expect("context");
+    let before = store.context("s", Some("author-1"), "ip-1", None).await.expect("context");
     assert!(before.is_first_time_author());
     store.submit("s", comment("a1", "one", Verdict::Approved)).await.expect("submit");
     store.submit("s", comment("a2", "two", Verdict::Rejected)).await.expect("submit");
-    let after = store.context("s", Some("author-1"), "ip-1").await.expect("context");
+    let after = store.context("s", Some("author-1"), "ip-1", None).await.expect("context");
     let author = after.author.expect("author reputation");
     assert_eq!((author.submitted, author.approved, author.rejected), (2, 1, 1));
     assert_eq!((after.ip.submitted, after.ip.approved, after.ip.rejected), (2, 1, 1));
     assert!(!after.is_first_time_author());
     let fp = commentguard::intake::body_fingerprint("one");
-    let (lookup, ctx) = store.lookup_with_context("s", "a1", &fp, Some("author-1"), "ip-1").await.expect("both");
+    let (lookup, ctx) = store.lookup_with_context("s", "a1", &fp, Some("author-1"), "ip-1", None).await.expect("both");
     assert!(matches!(lookup, Lookup::Replay(_)), "{lookup:?}");
     assert_eq!(ctx, after, "the combined fetch reads the same reputation");
-    let (missing, anon) = store.lookup_with_context("s", "zz", &fp, None, "ip-1").await.expect("both");
+    let (missing, anon) = store.lookup_with_context("s", "zz", &fp, None, "ip-1", None).await.expect("both");
     assert_eq!((missing, anon.author, anon.ip), (Lookup::Missing, None, after.ip));
-    let anonymous = store.context("s", None, "ip-1").await.expect("context");
+    let anonymous = store.context("s", None, "ip-1", None).await.expect("context");
     assert!(anonymous.author.is_none() && !anonymous.is_first_time_author());
-    let elsewhere = store.context("other-site", Some("author-1"), "ip-1").await.expect("context");
+    let elsewhere = store.context("other-site", Some("author-1"), "ip-1", None).await.expect("context");
     assert!(elsewhere.is_first_time_author(), "reputation is per site");
 }
 
@@ -141,6 +144,67 @@ pub async fn sites_are_isolated(store: Arc<dyn Store>) {
     assert_eq!(store.get("a", "same-id").await.expect("get").expect("a").body, "site a");
     assert_eq!(store.read_decisions("a", After::Start, 10).await.expect("read").len(), 1);
     assert_eq!(store.read_decisions("b", After::Start, 10).await.expect("read").len(), 1);
+}
+
+const CAMPAIGN: &str = "Earn 50000 rupees daily from home with our new online job, no investment needed, message Ali \
+                        on WhatsApp today to join the team";
+
+/// A comment by `author` with its near-copy probe (window one hour).
+fn near_comment(id: &str, author: &str, body: &str) -> NewComment {
+    let sketch = commentguard::analysis::spam::duplicates::sketch_body(body).expect("long enough");
+    let near = NearProbe::new(sketch, Some(author), "ip-shared", id, 3_600_000);
+    NewComment { author_key: Some(author.into()), near: Some(near), ..comment(id, body, Verdict::Approved) }
+}
+
+/// The near-copy window: copies by other authors and by the same author are counted apart, within the window only,
+/// per site, and not for texts that are not copies.
+async fn near_copies_are_counted_within_the_window(backed: crate::common::stores::Backed) {
+    let store = backed.store;
+    let probe = |id: &str, author: &str, body: &str| near_comment(id, author, body).near.expect("probe");
+    let dups = |store: Arc<dyn Store>, site: &'static str, p: NearProbe| async move {
+        store.context(site, p.member.split(':').next(), "ip-shared", Some(&p)).await.expect("context").duplicates
+    };
+    assert_eq!(dups(store.clone(), "s", probe("x", "author-9", CAMPAIGN)).await, Duplicates::default());
+    for (i, author) in ["author-1", "author-2", "author-3", "author-1"].iter().enumerate() {
+        let body = CAMPAIGN.replace("Ali", ["Bilal", "Sana", "Omar", "Zara"][i]);
+        stored(store.submit("s", near_comment(&format!("c{i}"), author, &body)).await.expect("submit"));
+    }
+    // The (long, unrelated) comment is stored too but is no copy.
+    let other = "The minister's statement on the budget ignores the rising cost of electricity for ordinary families \
+                 in Karachi and Lahore this summer";
+    stored(store.submit("s", near_comment("o1", "author-5", other)).await.expect("submit"));
+
+    let d = dups(store.clone(), "s", probe("new", "author-4", CAMPAIGN)).await;
+    assert_eq!(d, Duplicates { copies: 4, sources: 3, own: 0 });
+    let d = dups(store.clone(), "s", probe("new", "author-1", CAMPAIGN)).await;
+    assert_eq!(d, Duplicates { copies: 2, sources: 2, own: 2 });
+    assert_eq!(dups(store.clone(), "s", probe("new", "author-4", other)).await.copies, 1);
+    assert_eq!(dups(store.clone(), "elsewhere", probe("new", "author-4", CAMPAIGN)).await, Duplicates::default());
+    let (_, ctx) = store
+        .lookup_with_context(
+            "s",
+            "new",
+            "sha",
+            Some("author-4"),
+            "ip-shared",
+            Some(&probe("new", "author-4", CAMPAIGN)),
+        )
+        .await
+        .expect("both");
+    assert_eq!(ctx.duplicates.sources, 3, "the combined fetch counts the same copies");
+
+    backed.clock.advance(3_600_001);
+    assert_eq!(dups(store.clone(), "s", probe("new", "author-4", CAMPAIGN)).await, Duplicates::default());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn memory_near_copies_are_counted_within_the_window() {
+    near_copies_are_counted_within_the_window(common::stores::memory_store()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_near_copies_are_counted_within_the_window() {
+    near_copies_are_counted_within_the_window(common::stores::redis_store()).await;
 }
 
 /// Instantiates every contract test for one store.

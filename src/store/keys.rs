@@ -52,6 +52,26 @@ pub fn feedback(site: &str) -> String {
     format!("cg:{{{site}}}:feedback")
 }
 
+/// The site's learned spam-model delta (string: encoded counts; `store::learning`).
+pub fn model_delta(site: &str) -> String {
+    format!("cg:{{{site}}}:model:delta")
+}
+
+/// Hash: `version` of the delta, `snapshot_at` (ms) of the newest snapshot.
+pub fn model_meta(site: &str) -> String {
+    format!("cg:{{{site}}}:model:meta")
+}
+
+/// Sorted set of snapshots, scored by version, members `SnapshotInfo::encode`. Each snapshot's delta is a string
+/// that Lua derives as `site_prefix .. "model:snap:" .. version`, like [`model_snapshot`].
+pub fn model_snapshots(site: &str) -> String {
+    format!("cg:{{{site}}}:model:snapshots")
+}
+
+pub fn model_snapshot(site: &str, version: u64) -> String {
+    format!("cg:{{{site}}}:model:snap:{version}")
+}
+
 pub fn decisions(site: &str) -> String {
     format!("cg:{{{site}}}:decisions")
 }
@@ -64,6 +84,12 @@ pub fn author_reputation(site: &str, author_key: &str) -> String {
 /// Reputation of an IP address (key = HMAC pseudonym).
 pub fn ip_reputation(site: &str, ip_key: &str) -> String {
     format!("cg:{{{site}}}:ip:{ip_key}")
+}
+
+/// The near-copy window of one LSH band value (`store::near`): sorted set of members scored by insertion time (ms),
+/// newest `near::PER_BAND` kept, expiring with the site's duplicate window.
+pub fn near_copies(site: &str, band: usize, value: u64) -> String {
+    format!("cg:{{{site}}}:nd:{band}:{value:016x}")
 }
 
 /// Cluster-wide rate-limit state of one limit (`ip`, `author`, `surge`, …) and subject (an HMAC pseudonym, or `all`
@@ -87,6 +113,11 @@ mod tests {
             super::audit("news"),
             super::feedback("news"),
             super::open_reports("news"),
+            super::near_copies("news", 3, u64::MAX),
+            super::model_delta("news"),
+            super::model_meta("news"),
+            super::model_snapshots("news"),
+            super::model_snapshot("news", 7),
             super::queue("news", crate::store::review::QueueKind::Reported),
         ] {
             // Redis hashes the text between the FIRST '{' and the next '}'.

@@ -6,12 +6,16 @@
 //! Invariant: every method is scoped to one site; no call can reach another site's data.
 
 pub mod keys;
+pub mod learning;
 pub mod memory;
+pub mod near;
 pub mod redis;
 pub mod review;
 
 use crate::domain::{Context, DecisionSource, Finding, Verdict};
 use async_trait::async_trait;
+use learning::{CommitOutcome, FeedbackEntry, ModelCommit, ModelDelta, RevertOutcome, SnapshotInfo};
+pub use near::NearProbe;
 use review::{
     AuditEntry, ClaimRequest, DecideOutcome, DecideRequest, Feedback, QueueKind, QueuePage, QueueStats, ReleaseOutcome,
     ReportOutcome, ReportRequest, ReviewEntry,
@@ -71,6 +75,8 @@ pub struct NewComment {
     pub reason_codes: Vec<String>,
     /// How long the record, its queue entry and its decision event are kept.
     pub retention_ms: u64,
+    /// Entered into the site's near-copy window when stored (absent: too short, or the site does not look).
+    pub near: Option<NearProbe>,
 }
 
 /// What a submission's comment id already has in the store.
@@ -193,7 +199,14 @@ pub trait Store: Send + Sync + 'static {
     async fn lookup(&self, site: &str, comment_id: &str, body_sha256: &str) -> Result<Lookup, StoreError>;
 
     /// Everything analysis and policy need from the store, in one round trip.
-    async fn context(&self, site: &str, author_key: Option<&str>, ip_key: &str) -> Result<Context, StoreError>;
+    /// `near`: also count the recent near copies of the comment (see [`near`]).
+    async fn context(
+        &self,
+        site: &str,
+        author_key: Option<&str>,
+        ip_key: &str,
+        near: Option<&NearProbe>,
+    ) -> Result<Context, StoreError>;
 
     /// `lookup` and `context` together: the submit flow needs both, and a store can fetch them in one round trip.
     /// The context is read speculatively (it is wasted on a replay or a refused request, which is cheap).
@@ -204,9 +217,10 @@ pub trait Store: Send + Sync + 'static {
         body_sha256: &str,
         author_key: Option<&str>,
         ip_key: &str,
+        near: Option<&NearProbe>,
     ) -> Result<(Lookup, Context), StoreError> {
         let lookup = self.lookup(site, comment_id, body_sha256).await?;
-        let context = self.context(site, author_key, ip_key).await?;
+        let context = self.context(site, author_key, ip_key, near).await?;
         Ok((lookup, context))
     }
 
@@ -262,6 +276,31 @@ pub trait Store: Send + Sync + 'static {
 
     /// The newest audit entries, newest last.
     async fn audit_log(&self, site: &str, limit: usize) -> Result<Vec<AuditEntry>, StoreError>;
+
+    /// Hands up to `limit` feedback entries to learner `consumer`: entries no learner has seen, after entries another
+    /// learner claimed and left idle for `min_idle_ms` (see [`learning`]).
+    async fn claim_feedback(
+        &self,
+        site: &str,
+        consumer: &str,
+        limit: usize,
+        min_idle_ms: u64,
+    ) -> Result<Vec<FeedbackEntry>, StoreError>;
+
+    /// The version of the site's learned delta (cheap: replicas poll it).
+    async fn model_version(&self, site: &str) -> Result<u64, StoreError>;
+
+    /// The site's learned delta and its version, read together.
+    async fn model_delta(&self, site: &str) -> Result<ModelDelta, StoreError>;
+
+    /// Installs a new delta and acknowledges the feedback it learned, atomically (see [`learning`]).
+    async fn commit_model(&self, site: &str, commit: ModelCommit) -> Result<CommitOutcome, StoreError>;
+
+    /// The snapshots a site may revert to, oldest first.
+    async fn model_snapshots(&self, site: &str) -> Result<Vec<SnapshotInfo>, StoreError>;
+
+    /// Installs snapshot `version`'s delta (0: the empty delta) as a new version, itself snapshotted.
+    async fn revert_model(&self, site: &str, version: u64, keep_snapshots: usize) -> Result<RevertOutcome, StoreError>;
 
     /// Moderator verdicts for the spam model, after a cursor, oldest first.
     async fn read_feedback(

@@ -214,6 +214,7 @@ impl GatedStore {
 mod gated {
     use super::GatedStore;
     use commentguard::domain::Context;
+    use commentguard::store::learning::*;
     use commentguard::store::review::*;
     use commentguard::store::*;
 
@@ -225,8 +226,14 @@ mod gated {
         async fn lookup(&self, s: &str, c: &str, b: &str) -> Result<Lookup, StoreError> {
             self.inner.lookup(s, c, b).await
         }
-        async fn context(&self, s: &str, a: Option<&str>, i: &str) -> Result<Context, StoreError> {
-            self.inner.context(s, a, i).await
+        async fn context(
+            &self,
+            s: &str,
+            a: Option<&str>,
+            i: &str,
+            n: Option<&NearProbe>,
+        ) -> Result<Context, StoreError> {
+            self.inner.context(s, a, i, n).await
         }
         async fn submit(&self, s: &str, c: NewComment) -> Result<SubmitOutcome, StoreError> {
             self.entered.notify_one();
@@ -284,6 +291,24 @@ mod gated {
         }
         async fn read_feedback(&self, s: &str, a: After, l: usize) -> Result<Vec<(String, Feedback)>, StoreError> {
             self.inner.read_feedback(s, a, l).await
+        }
+        async fn claim_feedback(&self, s: &str, c: &str, l: usize, i: u64) -> Result<Vec<FeedbackEntry>, StoreError> {
+            self.inner.claim_feedback(s, c, l, i).await
+        }
+        async fn model_version(&self, s: &str) -> Result<u64, StoreError> {
+            self.inner.model_version(s).await
+        }
+        async fn model_delta(&self, s: &str) -> Result<ModelDelta, StoreError> {
+            self.inner.model_delta(s).await
+        }
+        async fn commit_model(&self, s: &str, c: ModelCommit) -> Result<CommitOutcome, StoreError> {
+            self.inner.commit_model(s, c).await
+        }
+        async fn model_snapshots(&self, s: &str) -> Result<Vec<SnapshotInfo>, StoreError> {
+            self.inner.model_snapshots(s).await
+        }
+        async fn revert_model(&self, s: &str, v: u64, k: usize) -> Result<RevertOutcome, StoreError> {
+            self.inner.revert_model(s, v, k).await
         }
     }
 }

@@ -32,3 +32,28 @@ pub fn redis_store() -> Backed {
     let store = RedisStore::connect(&options, clock.clone()).expect("connect");
     Backed { store: Arc::new(store), clock, _redis: Some(redis) }
 }
+
+/// A held comment with id `id` in thread `thread`, as the review and learning contracts submit them.
+pub fn held(id: &str, thread: &str) -> commentguard::store::NewComment {
+    let body = format!("body of {id}");
+    commentguard::store::NewComment {
+        comment_id: id.into(),
+        thread_id: thread.into(),
+        parent_comment_id: String::new(),
+        permalink: String::new(),
+        language: String::new(),
+        author: Default::default(),
+        author_key: Some(format!("author-of-{id}")),
+        ip_key: "ip".into(),
+        body_sha256: commentguard::intake::body_fingerprint(&body),
+        body,
+        submitted_at_ms: 0,
+        verdict: commentguard::domain::Verdict::PendingReview,
+        findings: Vec::new(),
+        spam_score: 0.6,
+        redacted_body: format!("redacted {id}"),
+        reason_codes: vec!["spam.links".into()],
+        retention_ms: 30 * 86_400_000,
+        near: None,
+    }
+}

@@ -12,7 +12,8 @@
 //!    against approvals) shift that log-odds: up to +3 for an author with a record of spam, down to −1 for a known
 //!    good author; half as much for an address, which may be shared. Hand-set: no labelled data exists for it yet.
 //! 3. **Behaviour.** Evidence from outside the text — the honeypot field (0.99), an instant (0.85) or too-fast (0.55)
-//!    form, more links than the site allows (`links::excess_score`), a link or website on a domain the site blocks
+//!    form, more links than the site allows (`links::excess_score`), near copies of the comment posted recently by
+//!    other authors or by the same one (`duplicates`: a campaign; the store counts them), a link or website on a domain the site blocks
 //!    (1.0, `spam.blocked_domain`) — is combined with the text probability by noisy-OR: each is independent proof on
 //!    its own, so one of them alone decides ("a honeypot alone rejects").
 //!
@@ -34,7 +35,7 @@
 //!
 //! # Not yet here
 //!
-//! Near-duplicate detection (needs the store) and online learning from moderators' decisions (the counts are
+//! Online learning from moderators' decisions (the counts are
 //! additive for it: a site's delta is one more [`model::Counts`]).
 //!
 //! # The model
@@ -227,6 +228,10 @@ pub fn assess(body: &str, norm: &Normalized, input: &SpamInput<'_>, model: &Spam
         ham *= 1.0 - score;
         let detail = format!("submitted {ms} ms after the form opened");
         findings.push(Finding::new(&codes::SPAM_TOO_FAST, score, detail));
+    }
+    if let Some(copies) = duplicates::evidence(input.context.duplicates) {
+        ham *= 1.0 - copies.score;
+        findings.push(copies);
     }
     // A domain the site blocks is its own verdict on the comment, whatever the text says.
     if scan.blocked_links > 0 || scan.blocked_website {

@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::analysis::domains::DomainLists;
-use crate::domain::Category;
+use crate::domain::{Category, Duplicates};
 use proptest::prelude::*;
 
 fn input() -> SpamInput<'static> {
@@ -136,7 +136,7 @@ fn reputation_shifts_the_score() {
     let base = run(body).score;
     let spammer = Reputation { submitted: 6, approved: 0, rejected: 6, spam: 5 };
     let with = |author: Option<Reputation>, ip: Reputation| {
-        run_with(body, &SpamInput { context: Context { author, ip }, ..input() })
+        run_with(body, &SpamInput { context: Context { author, ip, ..Default::default() }, ..input() })
     };
     let logit = |p: f64| (p / (1.0 - p)).ln();
     let r = with(Some(spammer), Reputation::default());
@@ -151,6 +151,32 @@ fn reputation_shifts_the_score() {
     assert!(codes_of(&by_ip).contains(&"spam.ip_reputation"));
     // No history, no shift.
     assert_eq!(with(Some(Reputation::default()), Reputation::default()).score, base);
+}
+
+#[test]
+fn near_copies_from_other_authors_hold_a_campaign() {
+    let body = "The minister's statement on the budget ignores the rising cost of electricity for ordinary families in \
+                Karachi and Lahore this summer";
+    let with = |copies: u32, sources: u32, own: u32| {
+        let duplicates = Duplicates { copies, sources, own };
+        run_with(body, &SpamInput { context: Context { duplicates, ..Default::default() }, ..input() })
+    };
+    let alone = with(0, 0, 0);
+    assert!(alone.score < 0.2, "the text alone is ham: {}", alone.score);
+    assert!(!codes_of(&alone).contains(&"spam.duplicate"));
+    let one = with(1, 1, 0);
+    assert!(one.score > alone.score && one.score < 0.5, "one other author is not yet a campaign: {}", one.score);
+    let campaign = with(6, 3, 0);
+    assert!(campaign.score >= 0.5 && campaign.score < 0.9, "three other authors hold: {}", campaign.score);
+    assert!(codes_of(&campaign).contains(&"spam.duplicate"));
+    assert_eq!(with(40, 30, 0).score, campaign.score, "the evidence is bounded");
+    let spammy = "Earn 50000 rupees daily from home with our new online job, no investment needed, message Ali on \
+                  WhatsApp today to join the team";
+    let spam_campaign = Context { duplicates: Duplicates { copies: 6, sources: 3, own: 0 }, ..Default::default() };
+    let both = run_with(spammy, &SpamInput { context: spam_campaign, ..input() }).score;
+    assert!(both >= 0.9 && both > run(spammy).score, "a campaign of spam is rejected: {both}");
+    let repeats = with(0, 0, 2);
+    assert!(repeats.score > alone.score, "the same author repeating a text raises the score");
 }
 
 #[test]

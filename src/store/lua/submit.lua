@@ -1,10 +1,12 @@
 -- The atomic submit step (DESIGN §4): idempotency check, record, queue entry (if held), decision event and
 -- reputation counters, all or nothing. MULTI cannot read-then-write, so this is one script.
 --
--- KEYS: 1 record hash, 2 pending stream, 3 decision stream, 4 ip reputation, 5 author reputation (may be unused)
+-- KEYS: 1 record hash, 2 pending stream, 3 decision stream, 4 ip reputation, 5 author reputation (may be unused),
+--       6.. near-copy band sets (none when the comment has no sketch)
 -- ARGV: 1 body sha256, 2 answer json (without review id and cursor), 3 record json, 4 verdict, 5 retention ms,
 --       6 now ms, 7 held "1"/"0", 8 reason codes json, 9 has author "1"/"0", 10 comment id, 11 thread id,
---       12 redacted body, 13 author key, 14 ip key
+--       12 redacted body, 13 author key, 14 ip key, 15 near-copy window ms, 16 near-copy member,
+--       17 members kept per band value
 -- Returns {"replay", answer, review_id, cursor} | {"conflict"} | {"stored", review_id, cursor}
 local existing = redis.call('HMGET', KEYS[1], 'sha', 'answer', 'review', 'cursor')
 if existing[1] then
@@ -41,5 +43,12 @@ for _, key in ipairs(reps) do
   if ARGV[4] == 'APPROVED' then redis.call('HINCRBY', key, 'approved', 1) end
   if ARGV[4] == 'REJECTED' then redis.call('HINCRBY', key, 'rejected', 1) end
   redis.call('PEXPIRE', key, retention)
+end
+local window = tonumber(ARGV[15])
+for i = 6, #KEYS do
+  redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', now - window)
+  redis.call('ZADD', KEYS[i], now, ARGV[16])
+  redis.call('ZREMRANGEBYRANK', KEYS[i], 0, -(tonumber(ARGV[17]) + 1))
+  redis.call('PEXPIRE', KEYS[i], window)
 end
 return {'stored', review, cursor}

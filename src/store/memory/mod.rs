@@ -3,20 +3,22 @@
 //! every step that Redis runs as one Lua script runs here under one lock. Nothing survives a restart.
 //! The review workflow lives in `review.rs`.
 
+mod learning;
 mod review;
 
 pub(crate) use review::feedback_label;
 
+use super::learning::{CommitOutcome, FeedbackEntry, ModelCommit, ModelDelta, RevertOutcome, SnapshotInfo};
 use super::review::{
     AuditEntry, ClaimRequest, DecideOutcome, DecideRequest, Feedback, QueueKind, QueuePage, QueueStats, ReleaseOutcome,
     ReportOutcome, ReportRequest, ReviewEntry,
 };
 use super::{
-    After, Answer, CommentRecord, DecisionEvent, Lookup, NewComment, ReadError, Store, StoreError, StreamId,
-    SubmitOutcome,
+    After, Answer, CommentRecord, DecisionEvent, Lookup, NearProbe, NewComment, ReadError, Store, StoreError, StreamId,
+    SubmitOutcome, near,
 };
 use crate::clock::{Clock, SystemClock};
-use crate::domain::{Context, DecisionSource, Reputation, Verdict};
+use crate::domain::{Context, DecisionSource, Duplicates, Reputation, Verdict};
 use async_trait::async_trait;
 use parking_lot::Mutex;
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
@@ -49,6 +51,12 @@ struct SiteData {
     audit: VecDeque<(u64, AuditEntry)>,
     feedback: VecDeque<(StreamId, u64, Feedback)>,
     reputation: HashMap<String, Reputation>,
+    /// Near-copy window: per (band, value), its members, oldest first, at most `near::PER_BAND` long.
+    near: HashMap<(usize, u64), VecDeque<NearMember>>,
+    /// The learned spam model and the learner group's state.
+    learned: learning::Learned,
+    /// When `expire` next drops band values nobody revisited.
+    near_sweep_at: u64,
     last_id: StreamId,
 }
 
@@ -81,6 +89,10 @@ impl SiteData {
             self.feedback.pop_front();
         }
         self.items.retain(|_, item| item.expires_at_ms > now_ms);
+        if now_ms >= self.near_sweep_at {
+            self.near.retain(|_, list| list.back().is_some_and(|(_, expires, _)| *expires > now_ms));
+            self.near_sweep_at = now_ms.saturating_add(NEAR_SWEEP_MS);
+        }
         while let Some((expires, _)) = self.comment_expiry.first() {
             if *expires > now_ms {
                 break;
@@ -91,10 +103,38 @@ impl SiteData {
         }
     }
 
+    /// The near-copy summary of a probe: members inserted within its window.
+    fn near_copies(&self, probe: &NearProbe, now_ms: u64) -> Duplicates {
+        let since = now_ms.saturating_sub(probe.window_ms);
+        let bands = probe.sketch.0.iter().enumerate().map(|(b, &value)| {
+            let list = self.near.get(&(b, value));
+            list.into_iter().flatten().filter(move |(at, _, _)| *at > since).map(|(_, _, m)| m.as_str())
+        });
+        near::summarize(probe, bands)
+    }
+
+    /// Enters a stored comment into the near-copy window.
+    fn remember_near(&mut self, probe: &NearProbe, now_ms: u64) {
+        let expires = now_ms.saturating_add(probe.window_ms);
+        for (b, &value) in probe.sketch.0.iter().enumerate() {
+            let list = self.near.entry((b, value)).or_default();
+            while list.front().is_some_and(|(_, e, _)| *e <= now_ms) || list.len() >= near::PER_BAND {
+                list.pop_front();
+            }
+            list.push_back((now_ms, expires, probe.member.clone()));
+        }
+    }
+
     fn live_comment(&self, comment_id: &str, now_ms: u64) -> Option<&CommentRecord> {
         self.comments.get(comment_id).filter(|c| c.expires_at_ms > now_ms)
     }
 }
+
+/// One comment under one band value: `(inserted at, expires at, member)`.
+type NearMember = (u64, u64, String);
+
+/// How often band values nobody revisited are dropped from the near-copy window.
+const NEAR_SWEEP_MS: u64 = 60_000;
 
 /// See the module docs.
 #[derive(Debug)]
@@ -158,11 +198,19 @@ impl Store for MemoryStore {
         Ok(data.live_comment(comment_id, now).map_or(Lookup::Missing, |r| answer_for(r, body_sha256)))
     }
 
-    async fn context(&self, site: &str, author_key: Option<&str>, ip_key: &str) -> Result<Context, StoreError> {
+    async fn context(
+        &self,
+        site: &str,
+        author_key: Option<&str>,
+        ip_key: &str,
+        near: Option<&NearProbe>,
+    ) -> Result<Context, StoreError> {
+        let now = self.clock.now_ms();
         let site = self.site(site);
         let data = site.lock();
         let rep = |k: &str| data.reputation.get(k).copied().unwrap_or_default();
-        Ok(Context { author: author_key.map(rep), ip: rep(ip_key) })
+        let duplicates = near.map(|p| data.near_copies(p, now)).unwrap_or_default();
+        Ok(Context { author: author_key.map(rep), ip: rep(ip_key), duplicates })
     }
 
     async fn submit(&self, site_id: &str, c: NewComment) -> Result<SubmitOutcome, StoreError> {
@@ -238,6 +286,9 @@ impl Store for MemoryStore {
             publish_original: false,
             expires_at_ms,
         };
+        if let Some(probe) = &c.near {
+            data.remember_near(probe, now);
+        }
         data.comment_expiry.insert((expires_at_ms, c.comment_id.clone()));
         data.comments.insert(c.comment_id, record);
         drop(data);
@@ -350,6 +401,39 @@ impl Store for MemoryStore {
         let data = self.locked(site, now);
         let skip = data.audit.len().saturating_sub(limit);
         Ok(data.audit.iter().skip(skip).map(|(_, e)| e.clone()).collect())
+    }
+
+    async fn claim_feedback(
+        &self,
+        site: &str,
+        consumer: &str,
+        limit: usize,
+        min_idle_ms: u64,
+    ) -> Result<Vec<FeedbackEntry>, StoreError> {
+        let now = self.clock.now_ms();
+        Ok(self.locked(site, now).claim_feedback(consumer, limit, min_idle_ms, now))
+    }
+
+    async fn model_version(&self, site: &str) -> Result<u64, StoreError> {
+        Ok(self.site(site).lock().model_version())
+    }
+
+    async fn model_delta(&self, site: &str) -> Result<ModelDelta, StoreError> {
+        Ok(self.site(site).lock().model_delta())
+    }
+
+    async fn commit_model(&self, site: &str, commit: ModelCommit) -> Result<CommitOutcome, StoreError> {
+        let now = self.clock.now_ms();
+        Ok(self.locked(site, now).commit_model(commit, now))
+    }
+
+    async fn model_snapshots(&self, site: &str) -> Result<Vec<SnapshotInfo>, StoreError> {
+        Ok(self.site(site).lock().model_snapshots())
+    }
+
+    async fn revert_model(&self, site: &str, version: u64, keep: usize) -> Result<RevertOutcome, StoreError> {
+        let now = self.clock.now_ms();
+        Ok(self.locked(site, now).revert_model(version, keep, now))
     }
 
     async fn read_feedback(

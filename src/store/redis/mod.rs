@@ -8,18 +8,20 @@
 //! A timeout on the submit script leaves its outcome unknown to us — that is safe because a retry is idempotent.
 //! The review workflow's scripts and their callers live in `review.rs`.
 
+mod learning;
 mod review;
 
+use super::learning::{CommitOutcome, FeedbackEntry, ModelCommit, ModelDelta, RevertOutcome, SnapshotInfo};
 use super::review::{
     AuditEntry, ClaimRequest, DecideOutcome, DecideRequest, Feedback, QueueKind, QueuePage, QueueStats, ReleaseOutcome,
     ReportOutcome, ReportRequest, ReviewEntry,
 };
 use super::{
-    After, Answer, AuthorRecord, CommentRecord, DecisionEvent, Lookup, NewComment, ReadError, Store, StoreError,
-    StreamId, SubmitOutcome, keys,
+    After, Answer, AuthorRecord, CommentRecord, DecisionEvent, Lookup, NearProbe, NewComment, ReadError, Store,
+    StoreError, StreamId, SubmitOutcome, keys, near,
 };
 use crate::clock::Clock;
-use crate::domain::{Context, DecisionSource, Reputation, Verdict};
+use crate::domain::{Context, DecisionSource, Duplicates, Reputation, Verdict};
 use async_trait::async_trait;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use serde::{Deserialize, Serialize};
@@ -190,6 +192,60 @@ fn answer(json: &str, review_id: &str, cursor: &str) -> Result<Answer, StoreErro
     Ok(a.into_answer(review_id, cursor))
 }
 
+impl RedisStore {
+    /// Appends the context reads to a pipeline: the address's and the author's reputation, then, with a probe, the
+    /// newest members within the window of each of its band values. [`context_of`] reads the replies.
+    fn push_context(
+        &self,
+        pipe: &mut redis::Pipeline,
+        site: &str,
+        author_key: Option<&str>,
+        ip_key: &str,
+        near: Option<&NearProbe>,
+    ) {
+        pipe.cmd("HMGET").arg(keys::ip_reputation(site, ip_key)).arg(&REPUTATION_FIELDS);
+        pipe.cmd("HMGET").arg(keys::author_reputation(site, author_key.unwrap_or("-"))).arg(&REPUTATION_FIELDS);
+        if let Some(probe) = near {
+            let since = self.clock.now_ms().saturating_sub(probe.window_ms);
+            for (band, &value) in probe.sketch.0.iter().enumerate() {
+                pipe.cmd("ZREVRANGEBYSCORE")
+                    .arg(keys::near_copies(site, band, value))
+                    .arg("+inf")
+                    .arg(format!("({since}"))
+                    .arg("LIMIT")
+                    .arg(0)
+                    .arg(near::PER_BAND);
+            }
+        }
+    }
+}
+
+/// The context from the replies of [`RedisStore::push_context`]'s commands.
+fn context_of(
+    replies: Vec<redis::Value>,
+    author_key: Option<&str>,
+    near: Option<&NearProbe>,
+) -> Result<Context, StoreError> {
+    let mut replies = replies.into_iter();
+    let mut next_reputation = || -> Result<Reputation, StoreError> {
+        let v = replies.next().ok_or_else(|| corrupt("context"))?;
+        let fields: Vec<Option<u64>> = redis::from_redis_value(v).map_err(|_| corrupt("context"))?;
+        Ok(reputation(&fields))
+    };
+    let ip = next_reputation()?;
+    let author = next_reputation()?;
+    let duplicates = match near {
+        Some(probe) => {
+            let bands = replies
+                .map(|v| redis::from_redis_value::<Vec<String>>(v).map_err(|_| corrupt("near copies")))
+                .collect::<Result<Vec<_>, _>>()?;
+            near::summarize(probe, bands.iter().map(|b| b.iter().map(String::as_str)))
+        }
+        None => Duplicates::default(),
+    };
+    Ok(Context { author: author_key.map(|_| author), ip, duplicates })
+}
+
 fn reputation(fields: &[Option<u64>]) -> Reputation {
     let at = |i: usize| fields.get(i).copied().flatten().unwrap_or(0);
     Reputation { submitted: at(0), approved: at(1), rejected: at(2), spam: at(3) }
@@ -292,36 +348,33 @@ impl Store for RedisStore {
         body_sha256: &str,
         author_key: Option<&str>,
         ip_key: &str,
+        near: Option<&NearProbe>,
     ) -> Result<(Lookup, Context), StoreError> {
         let mut conn = self.conn.clone();
-        let (fields, ip, author): (Vec<Option<String>>, Vec<Option<u64>>, Vec<Option<u64>>) = redis::pipe()
-            .cmd("HMGET")
-            .arg(keys::comment(site, comment_id))
-            .arg(&LOOKUP_FIELDS)
-            .cmd("HMGET")
-            .arg(keys::ip_reputation(site, ip_key))
-            .arg(&REPUTATION_FIELDS)
-            .cmd("HMGET")
-            .arg(keys::author_reputation(site, author_key.unwrap_or("-")))
-            .arg(&REPUTATION_FIELDS)
-            .query_async(&mut conn)
-            .await
-            .map_err(err("lookup"))?;
-        let context = Context { author: author_key.map(|_| reputation(&author)), ip: reputation(&ip) };
+        let mut pipe = redis::pipe();
+        pipe.cmd("HMGET").arg(keys::comment(site, comment_id)).arg(&LOOKUP_FIELDS);
+        self.push_context(&mut pipe, site, author_key, ip_key, near);
+        let mut replies: Vec<redis::Value> = pipe.query_async(&mut conn).await.map_err(err("lookup"))?;
+        if replies.is_empty() {
+            return Err(corrupt("lookup"));
+        }
+        let fields: Vec<Option<String>> = redis::from_redis_value(replies.remove(0)).map_err(|_| corrupt("lookup"))?;
+        let context = context_of(replies, author_key, near)?;
         Ok((self.replay_of(fields, body_sha256).await?, context))
     }
 
-    async fn context(&self, site: &str, author_key: Option<&str>, ip_key: &str) -> Result<Context, StoreError> {
+    async fn context(
+        &self,
+        site: &str,
+        author_key: Option<&str>,
+        ip_key: &str,
+        near: Option<&NearProbe>,
+    ) -> Result<Context, StoreError> {
         let mut conn = self.conn.clone();
         let mut pipe = redis::pipe();
-        pipe.cmd("HMGET").arg(keys::ip_reputation(site, ip_key)).arg(&REPUTATION_FIELDS);
-        if let Some(a) = author_key {
-            pipe.cmd("HMGET").arg(keys::author_reputation(site, a)).arg(&REPUTATION_FIELDS);
-        }
-        let replies: Vec<Vec<Option<u64>>> = pipe.query_async(&mut conn).await.map_err(err("context"))?;
-        let ip = replies.first().map(|r| reputation(r)).unwrap_or_default();
-        let author = author_key.map(|_| replies.get(1).map(|r| reputation(r)).unwrap_or_default());
-        Ok(Context { author, ip })
+        self.push_context(&mut pipe, site, author_key, ip_key, near);
+        let replies: Vec<redis::Value> = pipe.query_async(&mut conn).await.map_err(err("context"))?;
+        context_of(replies, author_key, near)
     }
 
     async fn submit(&self, site: &str, c: NewComment) -> Result<SubmitOutcome, StoreError> {
@@ -345,12 +398,19 @@ impl Store for RedisStore {
         let answer_json = to_json(&stored_answer)?;
         let author_key = c.author_key.as_deref().unwrap_or("-");
         let mut conn = self.conn.clone();
-        let reply: Vec<String> = SUBMIT
+        let mut script = SUBMIT.prepare_invoke();
+        script
             .key(keys::comment(site, &c.comment_id))
             .key(keys::pending_queue(site))
             .key(keys::decisions(site))
             .key(keys::ip_reputation(site, &c.ip_key))
-            .key(keys::author_reputation(site, author_key))
+            .key(keys::author_reputation(site, author_key));
+        if let Some(probe) = &c.near {
+            for (band, &value) in probe.sketch.0.iter().enumerate() {
+                script.key(keys::near_copies(site, band, value));
+            }
+        }
+        let reply: Vec<String> = script
             .arg(&c.body_sha256)
             .arg(&answer_json)
             .arg(to_json(&record)?)
@@ -365,6 +425,9 @@ impl Store for RedisStore {
             .arg(&stored_answer.redacted_body)
             .arg(c.author_key.as_deref().unwrap_or(""))
             .arg(&c.ip_key)
+            .arg(c.near.as_ref().map_or(0, |p| p.window_ms))
+            .arg(c.near.as_ref().map_or("", |p| p.member.as_str()))
+            .arg(near::PER_BAND)
             .invoke_async(&mut conn)
             .await
             .map_err(err("submit"))?;
@@ -512,6 +575,36 @@ impl Store for RedisStore {
 
     async fn audit_log(&self, site: &str, limit: usize) -> Result<Vec<AuditEntry>, StoreError> {
         self.audit_entries(site, limit).await
+    }
+
+    async fn claim_feedback(
+        &self,
+        site: &str,
+        consumer: &str,
+        limit: usize,
+        min_idle_ms: u64,
+    ) -> Result<Vec<FeedbackEntry>, StoreError> {
+        self.claim_feedback_entries(site, consumer, limit, min_idle_ms).await
+    }
+
+    async fn model_version(&self, site: &str) -> Result<u64, StoreError> {
+        self.read_model_version(site).await
+    }
+
+    async fn model_delta(&self, site: &str) -> Result<ModelDelta, StoreError> {
+        self.read_model_delta(site).await
+    }
+
+    async fn commit_model(&self, site: &str, commit: ModelCommit) -> Result<CommitOutcome, StoreError> {
+        self.commit_model_delta(site, commit).await
+    }
+
+    async fn model_snapshots(&self, site: &str) -> Result<Vec<SnapshotInfo>, StoreError> {
+        self.list_model_snapshots(site).await
+    }
+
+    async fn revert_model(&self, site: &str, version: u64, keep: usize) -> Result<RevertOutcome, StoreError> {
+        self.revert_model_to(site, version, keep).await
     }
 
     async fn read_feedback(

@@ -1,0 +1,125 @@
+//! What the store keeps for a site's learned spam model (DESIGN §5: `cg:{site}:model:*`): the delta over the base
+//! model as one versioned blob (`analysis::spam::codec` counts), versioned snapshots to revert to, and the learner's
+//! consumer group on the feedback stream. The semantics, shared by both stores:
+//!
+//! * **Each feedback entry is learned once.** The learner claims entries (a consumer group: new ones, plus ones
+//!   another learner claimed and left idle past a timeout), folds them into the delta it read, and commits the new
+//!   delta together with the acknowledgement of exactly those entries — refused if the version moved (another
+//!   learner or a revert committed first: read again and retry) or if an entry is no longer this learner's (it
+//!   was idle long enough to be taken over). A crash between claim and commit leaves the entries pending for
+//!   another learner; nothing is counted twice.
+//! * **Every commit is a new version**; replicas reload when the version changes. Version 0 is the empty delta (the
+//!   base model alone) and is always available to revert to.
+//! * **Snapshots** are taken at a commit when the last one is older than the configured interval, and at every
+//!   revert; the newest `keep` are kept. Reverting installs a snapshot's delta as a new version, so a revert can
+//!   itself be reverted.
+
+use super::review::Feedback;
+
+/// The learner's consumer group on a site's feedback stream.
+pub const LEARNER_GROUP: &str = "learner";
+
+/// A feedback entry handed to a learner: its stream id (for the acknowledgement) and content.
+pub type FeedbackEntry = (String, Feedback);
+
+/// The site's current delta.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ModelDelta {
+    /// 0 before anything was learned.
+    pub version: u64,
+    /// Encoded counts (`analysis::spam::codec`); empty for version 0 or after a revert to 0.
+    pub bytes: Vec<u8>,
+}
+
+/// A new delta and what it learned.
+#[derive(Debug, Clone)]
+pub struct ModelCommit {
+    /// The version the delta was built on: the commit is refused if it is no longer current.
+    pub base_version: u64,
+    pub bytes: Vec<u8>,
+    /// The learner that claimed `acked`.
+    pub consumer: String,
+    /// The feedback entries folded in; acknowledged with the commit.
+    pub acked: Vec<String>,
+    /// Comments the new delta has learned, `[ham, spam]` (for the snapshot list).
+    pub docs: [u64; 2],
+    /// Take a snapshot if the newest is older than this.
+    pub snapshot_every_ms: u64,
+    /// Snapshots kept.
+    pub keep_snapshots: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CommitOutcome {
+    /// The delta is now this version.
+    Committed(u64),
+    /// The version moved since the delta was read; nothing changed.
+    Conflict,
+    /// An entry is no longer claimed by this learner (taken over after a timeout); nothing changed.
+    Stale,
+}
+
+/// How a snapshot came to be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SnapshotKind {
+    Learned,
+    /// Installed by reverting to this earlier version.
+    Reverted {
+        from: u64,
+    },
+}
+
+/// One snapshot a site may revert to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SnapshotInfo {
+    pub version: u64,
+    pub taken_at_ms: u64,
+    /// Comments its delta had learned, `[ham, spam]`.
+    pub docs: [u64; 2],
+    pub kind: SnapshotKind,
+}
+
+impl SnapshotInfo {
+    /// The compact text both stores keep per snapshot: `version|at|ham|spam|kind` (kind `learned` or `revert:<v>`).
+    pub fn encode(&self) -> String {
+        let kind = match self.kind {
+            SnapshotKind::Learned => "learned".to_string(),
+            SnapshotKind::Reverted { from } => format!("revert:{from}"),
+        };
+        format!("{}|{}|{}|{}|{kind}", self.version, self.taken_at_ms, self.docs[0], self.docs[1])
+    }
+
+    pub fn decode(s: &str) -> Option<SnapshotInfo> {
+        let mut p = s.split('|');
+        let mut num = || p.next()?.parse::<u64>().ok();
+        let (version, taken_at_ms, ham, spam) = (num()?, num()?, num()?, num()?);
+        let kind = match p.next()? {
+            "learned" => SnapshotKind::Learned,
+            k => SnapshotKind::Reverted { from: k.strip_prefix("revert:")?.parse().ok()? },
+        };
+        Some(SnapshotInfo { version, taken_at_ms, docs: [ham, spam], kind })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RevertOutcome {
+    /// The snapshot's delta is now this (new) version.
+    Reverted(u64),
+    /// No such snapshot (never taken, or no longer kept).
+    Unknown,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn snapshot_info_round_trips() {
+        for kind in [SnapshotKind::Learned, SnapshotKind::Reverted { from: 3 }] {
+            let s = SnapshotInfo { version: 7, taken_at_ms: 1_700_000_000_000, docs: [12, 30], kind };
+            assert_eq!(SnapshotInfo::decode(&s.encode()), Some(s));
+        }
+        assert_eq!(SnapshotInfo::decode("7|x|1|2|learned"), None);
+        assert_eq!(SnapshotInfo::decode("7|1|1|2|revert:"), None);
+    }
+}

@@ -1,0 +1,95 @@
+//! The near-copy window both stores keep per site (campaign detection, `analysis::spam::duplicates`): for each LSH
+//! band value, the recent comments that had it. Redis keeps one sorted set per (band, value), scored by time and
+//! capped at [`PER_BAND`] members; the memory store the same in a map. This module holds what both share: the
+//! member format and how band hits become a [`Duplicates`] summary.
+//!
+//! A member is `<source>:<comment>`, both 16 hex characters: the source is the author's pseudonym (else the
+//! address's), truncated, and the comment a hash of its id — no personal data, and enough to count distinct
+//! sources and to tell a comment's bands apart from another's.
+
+use crate::analysis::spam::duplicates::{MIN_SHARED_BANDS, Sketch};
+use crate::domain::Duplicates;
+use sha2::{Digest, Sha256};
+use std::collections::{HashMap, HashSet};
+
+/// Newest members kept per band value: a campaign past this size is a campaign already.
+pub const PER_BAND: usize = 64;
+
+/// What a submission asks of the window, and writes to it when it is stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NearProbe {
+    pub sketch: Sketch,
+    /// This comment's member (see the module docs).
+    pub member: String,
+    /// How far back near copies count.
+    pub window_ms: u64,
+}
+
+impl NearProbe {
+    /// `author_key` and `ip_key` are the reputation pseudonyms (`intake::Pseudonymizer`).
+    pub fn new(sketch: Sketch, author_key: Option<&str>, ip_key: &str, comment_id: &str, window_ms: u64) -> Self {
+        let source = author_key.unwrap_or(ip_key);
+        let source = source.get(..16).unwrap_or(source);
+        let comment = hex::encode(&Sha256::digest(comment_id.as_bytes())[..8]);
+        NearProbe { sketch, member: format!("{source}:{comment}"), window_ms }
+    }
+
+    fn source(&self) -> &str {
+        source_of(&self.member)
+    }
+}
+
+fn source_of(member: &str) -> &str {
+    member.split_once(':').map_or(member, |(s, _)| s)
+}
+
+/// Summarises the members found under each of the probe's band values (one list per band, any order): a member
+/// found under at least `MIN_SHARED_BANDS` bands is a near copy.
+pub fn summarize<'a, B>(probe: &NearProbe, bands: B) -> Duplicates
+where
+    B: IntoIterator,
+    B::Item: IntoIterator<Item = &'a str>,
+{
+    let mut shared: HashMap<&str, usize> = HashMap::new();
+    for band in bands {
+        // A member counts once per band even if a corrupt list repeats it.
+        let unique: HashSet<&str> = band.into_iter().collect();
+        for m in unique {
+            *shared.entry(m).or_default() += 1;
+        }
+    }
+    let mut d = Duplicates::default();
+    let mut others = HashSet::new();
+    for (member, n) in shared {
+        if n < MIN_SHARED_BANDS || member == probe.member {
+            continue;
+        }
+        let source = source_of(member);
+        if source == probe.source() {
+            d.own += 1;
+        } else {
+            d.copies += 1;
+            others.insert(source);
+        }
+    }
+    d.sources = others.len() as u32;
+    d
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::spam::duplicates::BANDS;
+
+    #[test]
+    fn counts_near_copies_by_source() {
+        let probe = NearProbe::new(Sketch([1; BANDS]), Some("aaaaaaaaaaaaaaaaXX"), "ip", "c-new", 1000);
+        assert_eq!(probe.member.len(), 33);
+        let own = NearProbe::new(Sketch([1; BANDS]), Some("aaaaaaaaaaaaaaaa"), "ip", "c-old", 1000).member;
+        let (b1, b2, b3) = ("bbbbbbbbbbbbbbbb:0000000000000001", "bbbbbbbbbbbbbbbb:0000000000000002", "cccc:1");
+        let lone = "dddddddddddddddd:0000000000000003";
+        let bands = [vec![own.as_str(), b1, b2, b3, lone], vec![own.as_str(), b1, b2, b3], vec![b1, b1]];
+        let d = summarize(&probe, bands.iter().map(|b| b.iter().copied()));
+        assert_eq!(d, Duplicates { copies: 3, sources: 2, own: 1 }, "one band only is not a copy; b1 counts once");
+    }
+}

@@ -1,0 +1,138 @@
+//! The learned spam model on Redis (`store::learning`): the learner's consumer group on the feedback stream, the
+//! delta, its version and its snapshots. Each step that must be atomic is one Lua script.
+
+use super::{RedisStore, StoreError, corrupt, err};
+use crate::store::keys;
+use crate::store::learning::{
+    CommitOutcome, FeedbackEntry, LEARNER_GROUP, ModelCommit, ModelDelta, RevertOutcome, SnapshotInfo,
+};
+use crate::store::review::Feedback;
+use std::sync::LazyLock;
+
+static CLAIM_FEEDBACK: LazyLock<redis::Script> =
+    LazyLock::new(|| redis::Script::new(include_str!("../lua/claim_feedback.lua")));
+static COMMIT_MODEL: LazyLock<redis::Script> =
+    LazyLock::new(|| redis::Script::new(include_str!("../lua/commit_model.lua")));
+static REVERT_MODEL: LazyLock<redis::Script> =
+    LazyLock::new(|| redis::Script::new(include_str!("../lua/revert_model.lua")));
+
+impl RedisStore {
+    pub(super) async fn claim_feedback_entries(
+        &self,
+        site: &str,
+        consumer: &str,
+        limit: usize,
+        min_idle_ms: u64,
+    ) -> Result<Vec<FeedbackEntry>, StoreError> {
+        let mut conn = self.conn.clone();
+        let flat: Vec<String> = CLAIM_FEEDBACK
+            .key(keys::feedback(site))
+            .arg(LEARNER_GROUP)
+            .arg(consumer)
+            .arg(limit.max(1))
+            .arg(min_idle_ms)
+            .invoke_async(&mut conn)
+            .await
+            .map_err(err("claim feedback"))?;
+        if flat.len() % 4 != 0 {
+            return Err(corrupt("claim feedback"));
+        }
+        Ok(flat
+            .chunks(4)
+            .map(|c| (c[0].clone(), Feedback { comment_id: c[1].clone(), label: c[2].clone(), text: c[3].clone() }))
+            .collect())
+    }
+
+    pub(super) async fn read_model_version(&self, site: &str) -> Result<u64, StoreError> {
+        let mut conn = self.conn.clone();
+        let v: Option<u64> = redis::cmd("HGET")
+            .arg(keys::model_meta(site))
+            .arg("version")
+            .query_async(&mut conn)
+            .await
+            .map_err(err("model version"))?;
+        Ok(v.unwrap_or(0))
+    }
+
+    pub(super) async fn read_model_delta(&self, site: &str) -> Result<ModelDelta, StoreError> {
+        let mut conn = self.conn.clone();
+        // MULTI: the version and the bytes from the same moment.
+        let (version, bytes): (Option<u64>, Option<Vec<u8>>) = redis::pipe()
+            .atomic()
+            .cmd("HGET")
+            .arg(keys::model_meta(site))
+            .arg("version")
+            .cmd("GET")
+            .arg(keys::model_delta(site))
+            .query_async(&mut conn)
+            .await
+            .map_err(err("model delta"))?;
+        Ok(ModelDelta { version: version.unwrap_or(0), bytes: bytes.unwrap_or_default() })
+    }
+
+    pub(super) async fn commit_model_delta(&self, site: &str, c: ModelCommit) -> Result<CommitOutcome, StoreError> {
+        let mut conn = self.conn.clone();
+        let mut script = COMMIT_MODEL.prepare_invoke();
+        script
+            .key(keys::model_delta(site))
+            .key(keys::model_meta(site))
+            .key(keys::feedback(site))
+            .key(keys::model_snapshots(site))
+            .arg(c.base_version)
+            .arg(c.bytes)
+            .arg(LEARNER_GROUP)
+            .arg(&c.consumer)
+            .arg(self.clock.now_ms())
+            .arg(c.snapshot_every_ms)
+            .arg(c.keep_snapshots)
+            .arg(format!("{}|{}", c.docs[0], c.docs[1]))
+            .arg(keys::site_prefix(site));
+        for id in &c.acked {
+            script.arg(id);
+        }
+        let reply: Vec<String> = script.invoke_async(&mut conn).await.map_err(err("commit model"))?;
+        match reply.as_slice() {
+            [ok, v] if ok == "ok" => v.parse().map(CommitOutcome::Committed).map_err(|_| corrupt("commit model")),
+            [c] if c == "conflict" => Ok(CommitOutcome::Conflict),
+            [s] if s == "stale" => Ok(CommitOutcome::Stale),
+            _ => Err(corrupt("commit model")),
+        }
+    }
+
+    pub(super) async fn list_model_snapshots(&self, site: &str) -> Result<Vec<SnapshotInfo>, StoreError> {
+        let mut conn = self.conn.clone();
+        let members: Vec<String> = redis::cmd("ZRANGE")
+            .arg(keys::model_snapshots(site))
+            .arg(0)
+            .arg(-1)
+            .query_async(&mut conn)
+            .await
+            .map_err(err("model snapshots"))?;
+        members.iter().map(|m| SnapshotInfo::decode(m).ok_or_else(|| corrupt("model snapshot"))).collect()
+    }
+
+    pub(super) async fn revert_model_to(
+        &self,
+        site: &str,
+        version: u64,
+        keep: usize,
+    ) -> Result<RevertOutcome, StoreError> {
+        let mut conn = self.conn.clone();
+        let reply: Vec<String> = REVERT_MODEL
+            .key(keys::model_delta(site))
+            .key(keys::model_meta(site))
+            .key(keys::model_snapshots(site))
+            .arg(version)
+            .arg(self.clock.now_ms())
+            .arg(keep)
+            .arg(keys::site_prefix(site))
+            .invoke_async(&mut conn)
+            .await
+            .map_err(err("revert model"))?;
+        match reply.as_slice() {
+            [ok, v] if ok == "ok" => v.parse().map(RevertOutcome::Reverted).map_err(|_| corrupt("revert model")),
+            [u] if u == "unknown" => Ok(RevertOutcome::Unknown),
+            _ => Err(corrupt("revert model")),
+        }
+    }
+}
