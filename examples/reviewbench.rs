@@ -78,6 +78,7 @@ async fn main() -> anyhow::Result<()> {
         store,
         keys: Pseudonymizer::new(b"bench"),
         clock,
+        models: Default::default(),
         limiter: Arc::new(commentguard::ratelimit::Limiter::new(
             &config,
             Pseudonymizer::new(b"bench"),

@@ -110,8 +110,8 @@ async fn serve(mut config: Config, path: Option<PathBuf>, overrides: Overrides) 
         &limiter,
         Duration::from_millis(config.ratelimit.housekeeping_interval_ms),
     );
-    let app =
-        Arc::new(App { tenants: ArcSwap::from_pointee(Tenants::from_config(&config)), store, keys, clock, limiter });
+    let tenants = ArcSwap::from_pointee(Tenants::from_config(&config));
+    let app = Arc::new(App { tenants, store, keys, clock, limiter, models: Default::default() });
     let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("binding {listen}"))?;
     let metrics = match config.server.metrics_listen.as_str() {
         "" => None,

@@ -108,11 +108,40 @@ pub enum DurabilityConfig {
     Replica,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct SpamConfig {
     /// Absent: the base model shipped in the binary.
     pub model_path: Option<PathBuf>,
+    /// Learn each site's spam model from its moderators' decisions (sites opt out with `policy.spam_learning`).
+    pub learn: bool,
+    /// How often each replica looks for new moderator feedback to learn.
+    pub learn_interval_ms: u64,
+    /// How often each replica checks whether a site's learned model changed, and reloads it.
+    pub reload_interval_ms: u64,
+    /// Feedback claimed by a replica that has not learned it after this long is taken over by another.
+    pub feedback_claim_timeout_ms: u64,
+    /// A learned version becomes a snapshot (to revert to) when the newest snapshot is at least this old.
+    pub snapshot_every_secs: u64,
+    /// Snapshots kept per site.
+    pub keep_snapshots: usize,
+    /// Past this many distinct features in a site's delta, features it saw only once are dropped.
+    pub max_delta_features: usize,
+}
+
+impl Default for SpamConfig {
+    fn default() -> Self {
+        SpamConfig {
+            model_path: None,
+            learn: true,
+            learn_interval_ms: 1000,
+            reload_interval_ms: 2000,
+            feedback_claim_timeout_ms: 60_000,
+            snapshot_every_secs: 3600,
+            keep_snapshots: 24,
+            max_delta_features: 1_000_000,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -175,6 +204,8 @@ pub struct PolicyConfig {
     pub max_body_bytes: usize,
     /// Records, queue entries and decision events are kept this many days.
     pub retention_days: u32,
+    /// Moderators' decisions teach this site's spam model (with `spam.learn`).
+    pub spam_learning: bool,
     /// Near copies of a comment (twelve words or more) posted within this many seconds count as a campaign
     /// (`spam.duplicate`); 0 turns the check off.
     pub duplicate_window_secs: u32,
@@ -211,6 +242,7 @@ impl Default for PolicyConfig {
             max_body_bytes: 16 * 1024,
             retention_days: 30,
             duplicate_window_secs: 6 * 3600,
+            spam_learning: true,
             pii_actions: BTreeMap::new(),
             pii_redaction: BTreeMap::new(),
             report_hide_threshold: 3,
@@ -324,6 +356,22 @@ impl Config {
             && let Err(e) = crate::analysis::spam::SpamModel::load(path)
         {
             return err(format!("spam.model_path: cannot load {}: {e}", path.display()));
+        }
+        let spam = &self.spam;
+        for (key, value) in [
+            ("learn_interval_ms", spam.learn_interval_ms),
+            ("reload_interval_ms", spam.reload_interval_ms),
+            ("feedback_claim_timeout_ms", spam.feedback_claim_timeout_ms),
+        ] {
+            if !(10..=3_600_000).contains(&value) {
+                return err(format!("spam.{key}: must be between 10 and 3600000"));
+            }
+        }
+        if spam.keep_snapshots == 0 {
+            return err("spam.keep_snapshots: must be at least 1".into());
+        }
+        if spam.max_delta_features < 1000 {
+            return err("spam.max_delta_features: must be at least 1000".into());
         }
         let mut ids = std::collections::HashSet::new();
         let mut key_hashes = std::collections::HashMap::new();
@@ -538,6 +586,8 @@ mod tests {
         );
         assert!(error_of("[server]\nbogus = 1").contains("bogus"), "unknown keys are refused");
         assert!(error_of("[spam]\nmodel_path = \"/nonexistent/model\"").starts_with("spam.model_path: cannot load"));
+        assert_eq!(error_of("[spam]\nlearn_interval_ms = 0"), "spam.learn_interval_ms: must be between 10 and 3600000");
+        assert_eq!(error_of("[spam]\nkeep_snapshots = 0"), "spam.keep_snapshots: must be at least 1");
         assert_eq!(
             error_of(&format!("{}[sites.policy]\npii_actions = {{ \"spam.links\" = \"hold\" }}", site("n"))),
             "sites[0].policy.pii_actions: \"spam.links\" is not a pii.* finding code"

@@ -7,7 +7,7 @@
 //! `UNAVAILABLE` and nothing is acknowledged.
 
 use crate::analysis;
-use crate::analysis::spam::duplicates;
+use crate::analysis::spam::{SpamModel, duplicates};
 use crate::domain::{Finding, Signals, Verdict};
 use crate::error::Error;
 use crate::policy;
@@ -91,11 +91,13 @@ pub fn body_fingerprint(body: &str) -> String {
 
 /// Runs the whole submit flow for one site without bans or rate limits: `commentguard check` replays exported
 /// comments at full speed, where every limit would fire.
+/// Scores with the site's configured model (no learned delta: `check` has no store to learn from).
 pub async fn submit(store: &dyn Store, keys: &Pseudonymizer, site: &Site, sub: Submission) -> Result<Accepted, Error> {
-    submit_limited(store, keys, None, site, sub).await
+    submit_limited(store, keys, None, site, &site.rules.spam_model, sub).await
 }
 
-/// Runs the whole submit flow for one site; `limiter` applies bans, rate limits, flood and surge control.
+/// Runs the whole submit flow for one site; `limiter` applies bans, rate limits, flood and surge control; `model` is
+/// the site's spam model (with what it learned: `learning::Models::for_site`).
 ///
 /// A banned comment is answered REJECTED (`policy.banned`) without being stored: no decision cursor, no redacted
 /// body, `GetComment` says NOT_FOUND. A rate-limited one is `RESOURCE_EXHAUSTED` and nothing is stored either.
@@ -104,6 +106,7 @@ pub async fn submit_limited(
     keys: &Pseudonymizer,
     limiter: Option<&Limiter>,
     site: &Site,
+    model: &SpamModel,
     sub: Submission,
 ) -> Result<Accepted, Error> {
     let fingerprint = body_fingerprint(&sub.body);
@@ -138,7 +141,7 @@ pub async fn submit_limited(
     }
 
     let evidence = analysis::Evidence { signals: sub.signals, context, website_url: &sub.author.website_url };
-    let mut analysis = analysis::analyze(&sub.body, &evidence, &site.rules);
+    let mut analysis = analysis::analyze_with(&sub.body, &evidence, &site.rules, model);
     if surge {
         // A POLICY finding other than banned/blocked_word holds the comment (policy precedence 3).
         let detail = "the thread receives comments faster than the site's surge threshold";

@@ -26,6 +26,7 @@ pub mod domain;
 pub mod error;
 pub mod findings;
 pub mod intake;
+pub mod learning;
 pub mod offsets;
 pub mod policy;
 pub mod ratelimit;

@@ -37,6 +37,7 @@ pub async fn run(
     set_health(&health, ready).await;
     let (stopping_tx, stopping_rx) = tokio::sync::watch::channel(false);
     let prober = tokio::spawn(probe_store(app.clone(), health.clone(), ready, store_probe_interval, stopping_rx));
+    let learning = crate::learning::spawn(app.clone(), crate::learning::Settings::from_config(&config.spam));
     let reflection_v1 = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(crate::pb::FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
@@ -92,6 +93,7 @@ pub async fn run(
         task.abort();
     }
     prober.abort();
+    learning.abort();
     result?;
     tracing::info!("shutdown complete");
     Ok(())

@@ -19,6 +19,8 @@ pub struct Site {
     pub policy: SitePolicy,
     pub max_body_bytes: usize,
     pub retention_ms: u64,
+    /// Moderators' decisions teach this site's spam model.
+    pub spam_learning: bool,
     /// 0: no near-copy check.
     pub duplicate_window_ms: u64,
     pub report_hide_threshold: u32,
@@ -70,6 +72,7 @@ impl Tenants {
                     policy: SitePolicy::from_config(&s.policy),
                     max_body_bytes: s.policy.max_body_bytes,
                     retention_ms: u64::from(s.policy.retention_days) * 86_400_000,
+                    spam_learning: s.policy.spam_learning,
                     duplicate_window_ms: u64::from(s.policy.duplicate_window_secs) * 1000,
                     report_hide_threshold: s.policy.report_hide_threshold,
                     max_lease_ms: u64::from(s.policy.max_lease_secs) * 1000,

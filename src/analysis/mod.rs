@@ -77,8 +77,13 @@ pub struct Analysis {
     pub spam_score: f64,
 }
 
-/// Runs every check on `body`. Pure: the same input always gives the same output.
+/// Runs every check on `body` with the rules' own spam model. Pure: the same input always gives the same output.
 pub fn analyze(body: &str, evidence: &Evidence<'_>, rules: &Rules) -> Analysis {
+    analyze_with(body, evidence, rules, &rules.spam_model)
+}
+
+/// [`analyze`] with another spam model: the site's model with what its moderators taught it (`learning`).
+pub fn analyze_with(body: &str, evidence: &Evidence<'_>, rules: &Rules, model: &spam::SpamModel) -> Analysis {
     let norm = Normalized::new(body);
     let mut findings = pii::detect(body, &norm, &rules.pii);
 
@@ -92,7 +97,7 @@ pub fn analyze(body: &str, evidence: &Evidence<'_>, rules: &Rules) -> Analysis {
         site_prior: Some(spam::DEFAULT_SITE_PRIOR),
         domains: &rules.domains,
     };
-    let spam = spam::assess(body, &norm, &input, &rules.spam_model);
+    let spam = spam::assess(body, &norm, &input, model);
     findings.extend(spam.findings);
     for (list, code) in
         [(&rules.blocked_words, &codes::POLICY_BLOCKED_WORD), (&rules.suspect_words, &codes::POLICY_SUSPECT_WORD)]

@@ -24,6 +24,8 @@ pub struct App {
     pub clock: Arc<dyn Clock>,
     /// Bans, rate limits, flood and surge control; reloaded with `tenants` on SIGHUP.
     pub limiter: Arc<crate::ratelimit::Limiter>,
+    /// Each site's spam model with what its moderators taught it; refreshed by `learning`.
+    pub models: crate::learning::Models,
 }
 
 impl std::fmt::Debug for dyn Store {

@@ -34,9 +34,9 @@ impl Moderation {
         }
         let comment_id = sub.comment_id.clone();
         let body = sub.body.clone();
-        let accepted =
-            intake::submit_limited(self.app.store.as_ref(), &self.app.keys, Some(&self.app.limiter), &site, sub)
-                .await?;
+        let model = self.app.models.for_site(&site);
+        let (store, limiter) = (self.app.store.as_ref(), Some(self.app.limiter.as_ref()));
+        let accepted = intake::submit_limited(store, &self.app.keys, limiter, &site, &model, sub).await?;
         let a = accepted.answer;
         tracing::debug!(site = %site.id, %comment_id, verdict = a.verdict.as_str(), replayed = accepted.replayed, "comment moderated");
         Ok(pb::SubmitCommentResponse {

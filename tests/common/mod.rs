@@ -95,6 +95,7 @@ impl TestServer {
             keys: Pseudonymizer::new(b"test-secret"),
             clock,
             limiter,
+            models: Default::default(),
         });
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let metrics = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind metrics");

@@ -44,93 +44,115 @@ pub enum ModelError {
 impl SpamModel {
     /// Encodes the model (see the module docs for the format).
     pub fn to_bytes(&self) -> Vec<u8> {
-        let counts = self.counts();
-        let cal = self.calibration();
-        let mut out = Vec::with_capacity(32 + counts.entries.len() * 10);
-        out.extend_from_slice(MAGIC);
-        out.push(VERSION);
-        out.push(FEATURE_SCHEME);
-        put_varint(&mut out, counts.docs[0]);
-        put_varint(&mut out, counts.docs[1]);
-        out.push(N as u8);
-        out.extend_from_slice(&cal.bias.to_le_bytes());
-        for w in cal.weights {
-            out.extend_from_slice(&w.to_le_bytes());
-        }
-        put_varint(&mut out, counts.entries.len() as u64);
-        let mut prev = 0u64;
-        for e in &counts.entries {
-            put_varint(&mut out, e.key.wrapping_sub(prev));
-            put_varint(&mut out, u64::from(e.counts[0]));
-            put_varint(&mut out, u64::from(e.counts[1]));
-            prev = e.key;
-        }
-        let sum = fnv(&out);
-        out.extend_from_slice(&sum.to_le_bytes());
-        out
+        encode(self.counts(), self.calibration())
     }
 
     /// Decodes a model written by [`to_bytes`](Self::to_bytes).
     pub fn from_bytes(bytes: &[u8]) -> Result<SpamModel, ModelError> {
-        let (body, sum) = bytes.split_at_checked(bytes.len().saturating_sub(8)).ok_or(ModelError::Corrupt("short"))?;
-        if body.len() < MAGIC.len() + 2 || &body[..MAGIC.len()] != MAGIC {
-            return Err(ModelError::Magic);
-        }
-        let sum: [u8; 8] = sum.try_into().map_err(|_| ModelError::Corrupt("short"))?;
-        if fnv(body) != u64::from_le_bytes(sum) {
-            return Err(ModelError::Corrupt("checksum mismatch"));
-        }
-        let mut r = Reader { bytes: body, pos: MAGIC.len() };
-        let version = r.byte()?;
-        if version != VERSION {
-            return Err(ModelError::Version(version));
-        }
-        let scheme = r.byte()?;
-        if scheme != FEATURE_SCHEME {
-            return Err(ModelError::Scheme(scheme));
-        }
-        let mut counts = Counts { docs: [r.varint()?, r.varint()?], ..Default::default() };
-        if usize::from(r.byte()?) != N {
-            return Err(ModelError::Corrupt("wrong number of combination weights"));
-        }
-        let bias = r.f64()?;
-        let mut weights = [0.0; N];
-        for w in &mut weights {
-            *w = r.f64()?;
-        }
-        if !bias.is_finite() || weights.iter().any(|w| !w.is_finite()) {
-            return Err(ModelError::Corrupt("non-finite weight"));
-        }
-        let n = r.varint()?;
-        // Every entry takes at least 3 bytes: refuse counts the input cannot hold before allocating.
-        if n > (body.len() / 3) as u64 {
-            return Err(ModelError::Corrupt("entry count exceeds the file"));
-        }
-        let mut entries = Vec::with_capacity(n as usize);
-        let mut key = 0u64;
-        for _ in 0..n {
-            let delta = r.varint()?;
-            if delta == 0 {
-                return Err(ModelError::Corrupt("keys not strictly increasing"));
-            }
-            key = key.checked_add(delta).ok_or(ModelError::Corrupt("key overflow"))?;
-            let c0 = u32::try_from(r.varint()?).map_err(|_| ModelError::Corrupt("count overflow"))?;
-            let c1 = u32::try_from(r.varint()?).map_err(|_| ModelError::Corrupt("count overflow"))?;
-            let f = tokens::family(key);
-            if f >= FAMILIES {
-                return Err(ModelError::Corrupt("unknown feature family"));
-            }
-            counts.totals[f][0] += u64::from(c0);
-            counts.totals[f][1] += u64::from(c1);
-            entries.push(Entry { key, counts: [c0, c1] });
-        }
-        if r.pos != body.len() {
-            return Err(ModelError::Corrupt("trailing bytes"));
-        }
-        counts.entries = entries;
-        Ok(SpamModel::new(counts, Calibration { bias, weights }))
+        let (counts, calibration) = decode(bytes)?;
+        Ok(SpamModel::new(counts, calibration))
+    }
+}
+
+impl Counts {
+    /// Encodes counts alone — a site's learned delta — in the model format with a neutral calibration.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        encode(self, &Calibration::default())
     }
 
+    /// Decodes what [`Counts::to_bytes`] (or [`SpamModel::to_bytes`]) wrote, ignoring the calibration. Cheaper than
+    /// [`SpamModel::from_bytes`]: no scoring index is built.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Counts, ModelError> {
+        Ok(decode(bytes)?.0)
+    }
+}
+
+fn encode(counts: &Counts, cal: &Calibration) -> Vec<u8> {
+    let mut out = Vec::with_capacity(32 + counts.entries.len() * 10);
+    out.extend_from_slice(MAGIC);
+    out.push(VERSION);
+    out.push(FEATURE_SCHEME);
+    put_varint(&mut out, counts.docs[0]);
+    put_varint(&mut out, counts.docs[1]);
+    out.push(N as u8);
+    out.extend_from_slice(&cal.bias.to_le_bytes());
+    for w in cal.weights {
+        out.extend_from_slice(&w.to_le_bytes());
+    }
+    put_varint(&mut out, counts.entries.len() as u64);
+    let mut prev = 0u64;
+    for e in &counts.entries {
+        put_varint(&mut out, e.key.wrapping_sub(prev));
+        put_varint(&mut out, u64::from(e.counts[0]));
+        put_varint(&mut out, u64::from(e.counts[1]));
+        prev = e.key;
+    }
+    let sum = fnv(&out);
+    out.extend_from_slice(&sum.to_le_bytes());
+    out
+}
+
+fn decode(bytes: &[u8]) -> Result<(Counts, Calibration), ModelError> {
+    let (body, sum) = bytes.split_at_checked(bytes.len().saturating_sub(8)).ok_or(ModelError::Corrupt("short"))?;
+    if body.len() < MAGIC.len() + 2 || &body[..MAGIC.len()] != MAGIC {
+        return Err(ModelError::Magic);
+    }
+    let sum: [u8; 8] = sum.try_into().map_err(|_| ModelError::Corrupt("short"))?;
+    if fnv(body) != u64::from_le_bytes(sum) {
+        return Err(ModelError::Corrupt("checksum mismatch"));
+    }
+    let mut r = Reader { bytes: body, pos: MAGIC.len() };
+    let version = r.byte()?;
+    if version != VERSION {
+        return Err(ModelError::Version(version));
+    }
+    let scheme = r.byte()?;
+    if scheme != FEATURE_SCHEME {
+        return Err(ModelError::Scheme(scheme));
+    }
+    let mut counts = Counts { docs: [r.varint()?, r.varint()?], ..Default::default() };
+    if usize::from(r.byte()?) != N {
+        return Err(ModelError::Corrupt("wrong number of combination weights"));
+    }
+    let bias = r.f64()?;
+    let mut weights = [0.0; N];
+    for w in &mut weights {
+        *w = r.f64()?;
+    }
+    if !bias.is_finite() || weights.iter().any(|w| !w.is_finite()) {
+        return Err(ModelError::Corrupt("non-finite weight"));
+    }
+    let n = r.varint()?;
+    // Every entry takes at least 3 bytes: refuse counts the input cannot hold before allocating.
+    if n > (body.len() / 3) as u64 {
+        return Err(ModelError::Corrupt("entry count exceeds the file"));
+    }
+    let mut entries = Vec::with_capacity(n as usize);
+    let mut key = 0u64;
+    for _ in 0..n {
+        let delta = r.varint()?;
+        if delta == 0 {
+            return Err(ModelError::Corrupt("keys not strictly increasing"));
+        }
+        key = key.checked_add(delta).ok_or(ModelError::Corrupt("key overflow"))?;
+        let c0 = u32::try_from(r.varint()?).map_err(|_| ModelError::Corrupt("count overflow"))?;
+        let c1 = u32::try_from(r.varint()?).map_err(|_| ModelError::Corrupt("count overflow"))?;
+        let f = tokens::family(key);
+        if f >= FAMILIES {
+            return Err(ModelError::Corrupt("unknown feature family"));
+        }
+        counts.totals[f][0] += u64::from(c0);
+        counts.totals[f][1] += u64::from(c1);
+        entries.push(Entry { key, counts: [c0, c1] });
+    }
+    if r.pos != body.len() {
+        return Err(ModelError::Corrupt("trailing bytes"));
+    }
+    counts.entries = entries;
+    Ok((counts, Calibration { bias, weights }))
+}
+
+impl SpamModel {
     /// Reads a model file.
     pub fn load(path: impl AsRef<Path>) -> Result<SpamModel, ModelError> {
         SpamModel::from_bytes(&std::fs::read(path)?)

@@ -105,6 +105,13 @@ fn refit(items: &[Item<'_>], base: &Counts, prior: &Calibration) -> Option<Calib
     Some(combine::fit(&xs, &ys, prior))
 }
 
+/// The counts of labelled comments, featurised exactly as scoring does (links removed): what a site's online
+/// learning adds to its delta. Counts only; the calibration stays the base model's.
+pub fn counts_of_bodies<'a>(examples: impl IntoIterator<Item = (&'a str, bool)>) -> Counts {
+    let prepared: Vec<(Prepared, bool)> = examples.into_iter().map(|(b, spam)| (Prepared::new(b), spam)).collect();
+    Counts::from_feature_sets(prepared.iter().map(|(p, spam)| (p.features.as_slice(), *spam)))
+}
+
 fn counts_of<'a, 'b: 'a>(items: impl Iterator<Item = &'a Item<'b>>) -> Counts {
     Counts::from_feature_sets(items.map(|i| (i.prepared.features.as_slice(), i.spam)))
 }
