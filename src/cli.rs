@@ -1,4 +1,4 @@
-//! The command line (DESIGN §6): `serve`, `check`, `train`.
+//! The command line (DESIGN §6): `serve`, `check`, `train`, and `model` (a site's learned spam model).
 
 use crate::api::App;
 use crate::clock::SystemClock;
@@ -44,6 +44,8 @@ pub enum Command {
     Check(crate::check::CheckArgs),
     /// Train the spam model from labelled JSON Lines (creates MODEL, or updates it if it exists).
     Train(crate::train::TrainArgs),
+    /// A site's learned spam model in Redis: status, revert to a snapshot, export.
+    Model(crate::model_admin::ModelArgs),
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -68,6 +70,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Check(args) => crate::check::run(args),
         Command::Train(args) => crate::train::run(args),
+        Command::Model(args) => crate::model_admin::run(args),
     }
 }
 

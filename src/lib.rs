@@ -27,6 +27,7 @@ pub mod error;
 pub mod findings;
 pub mod intake;
 pub mod learning;
+pub mod model_admin;
 pub mod offsets;
 pub mod policy;
 pub mod ratelimit;

@@ -6,11 +6,8 @@
 
 mod common;
 
-use commentguard::clock::SystemClock;
 use commentguard::config::Config;
 use commentguard::pb;
-use commentguard::store::Store;
-use commentguard::store::redis::{Durability, RedisOptions, RedisStore};
 use common::redis::TestRedis;
 use common::{TestServer, authed, key, submission, token, two_sites, wait_for};
 use std::collections::HashMap;
@@ -58,11 +55,6 @@ fn config() -> Config {
     config
 }
 
-fn redis_store(redis: &TestRedis) -> Arc<dyn Store> {
-    let options = RedisOptions { url: redis.url(), timeout: Duration::from_secs(5), durability: Durability::Primary };
-    Arc::new(RedisStore::connect(&options, Arc::new(SystemClock)).expect("connect"))
-}
-
 /// A submission from its own reader (own account and address), so reputation does not move the scores.
 fn from_reader(id: &str, thread: &str, body: &str, n: usize) -> pb::SubmitCommentRequest {
     let mut req = submission(id, body);
@@ -97,8 +89,8 @@ async fn moderators_teach_their_site_on_every_replica() {
     let (train_ham, probe_ham) = (&ham[..TRAIN_PER_CLASS], &ham[TRAIN_PER_CLASS..TRAIN_PER_CLASS + PROBE]);
 
     let redis = TestRedis::start();
-    let a = TestServer::start_with_store(config(), redis_store(&redis)).await;
-    let b = TestServer::start_with_store(config(), redis_store(&redis)).await;
+    let a = TestServer::start_with_store(config(), common::stores::redis_store_at(&redis)).await;
+    let b = TestServer::start_with_store(config(), common::stores::redis_store_at(&redis)).await;
 
     let before_spam = mean_score(&a, "a", "before-spam", probe_spam).await;
     let before_ham = mean_score(&a, "a", "before-ham", probe_ham).await;

@@ -222,3 +222,63 @@ fn check_reads_json_lines_and_reports_each() {
     assert!(lines[3]["error"].as_str().expect("error").contains("different body"));
     assert!(String::from_utf8_lossy(&out.stderr).contains("comments/s"), "throughput on stderr");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn model_command_shows_reverts_and_exports_a_sites_learned_model() {
+    use commentguard::analysis::spam::{SpamModel, base_model, model::Counts};
+    use commentguard::store::learning::{CommitOutcome, ModelCommit};
+    let redis = common::redis::TestRedis::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("c.toml");
+    std::fs::write(&config, site_config(&["k"], "casino")).expect("write");
+    let store = common::stores::redis_store_at(&redis);
+    // Two learned versions, each snapshotted.
+    for (version, text) in [(0, "win cash now call"), (1, "cheap loans here today")] {
+        let delta = Counts::from_texts([(text, true), ("nice article", false)]);
+        let mut learned = store.model_delta("news").await.expect("delta");
+        let mut counts = Counts::from_bytes_or_empty(&learned.bytes).expect("decodes");
+        counts.add(&delta);
+        learned.bytes = counts.to_bytes();
+        let commit = ModelCommit {
+            base_version: version,
+            bytes: learned.bytes,
+            consumer: "test".into(),
+            acked: Vec::new(),
+            docs: counts.docs,
+            snapshot_every_ms: 0,
+            keep_snapshots: 5,
+        };
+        assert_eq!(store.commit_model("news", commit).await.expect("commit"), CommitOutcome::Committed(version + 1));
+    }
+    let model = |args: &[&str]| {
+        Command::new(BIN)
+            .args(["model", "--config"])
+            .arg(&config)
+            .args(["--redis-url", &redis.url(), "--site", "news"])
+            .args(args)
+            .output()
+            .expect("run")
+    };
+    let status = model(&["status"]);
+    let stdout = String::from_utf8_lossy(&status.stdout);
+    assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stderr));
+    assert!(stdout.contains("learned version 2, 2 ham and 2 spam comments"), "{stdout}");
+    assert!(stdout.contains("version      1") && stdout.contains("version      2"), "{stdout}");
+
+    let out = dir.path().join("news.model");
+    assert!(model(&["export", "--out", out.to_str().expect("utf-8")]).status.success());
+    let exported = SpamModel::load(&out).expect("a model file");
+    let base = base_model().counts().docs;
+    assert_eq!(exported.counts().docs, [base[0] + 2, base[1] + 2], "base + learned");
+
+    let revert = model(&["revert", "--to", "1"]);
+    assert!(revert.status.success(), "{}", String::from_utf8_lossy(&revert.stderr));
+    assert!(String::from_utf8_lossy(&revert.stdout).contains("now version 3"));
+    assert_eq!(store.model_delta("news").await.expect("delta").version, 3);
+    let counts = Counts::from_bytes(&store.model_delta("news").await.expect("delta").bytes).expect("decodes");
+    assert_eq!(counts.docs, [1, 1], "version 1's delta is back");
+
+    let unknown = model(&["revert", "--to", "42"]);
+    assert!(!unknown.status.success());
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("no snapshot of version 42"));
+}

@@ -42,12 +42,8 @@ pub async fn learn(store: &dyn Store, site: &str, consumer: &str, s: &Settings) 
     let acked: Vec<String> = entries.iter().map(|(id, _)| id.clone()).collect();
     for _ in 0..ATTEMPTS {
         let current = store.model_delta(site).await?;
-        let mut delta = if current.bytes.is_empty() {
-            Counts::default()
-        } else {
-            // A delta this build cannot read is never overwritten: an operator must look (or revert).
-            Counts::from_bytes(&current.bytes).map_err(|e| StoreError(format!("learned spam model delta: {e}")))?
-        };
+        // A delta this build cannot read is never overwritten: an operator must look (or revert).
+        let mut delta = Counts::from_bytes_or_empty(&current.bytes).map_err(unreadable)?;
         delta.add(&learned);
         if delta.entries.len() > s.max_delta_features {
             delta.prune(2);
@@ -94,14 +90,16 @@ pub async fn reload(store: &dyn Store, site: &Site, models: &Models) -> Result<b
     let model = if delta.bytes.is_empty() {
         base.clone()
     } else {
-        let counts =
-            Counts::from_bytes(&delta.bytes).map_err(|e| StoreError(format!("learned spam model delta: {e}")))?;
-        Arc::new(with_delta(base, &counts))
+        Arc::new(with_delta(base, &Counts::from_bytes(&delta.bytes).map_err(unreadable)?))
     };
     tracing::info!(site = %site.id, version = delta.version, "learned spam model loaded");
     metrics::gauge!("commentguard_spam_model_version", "site" => site.id.clone()).set(delta.version as f64);
     models.install(&site.id, Learned { version: delta.version, base: base.clone(), model });
     Ok(true)
+}
+
+fn unreadable(e: crate::analysis::spam::codec::ModelError) -> StoreError {
+    StoreError(format!("learned spam model delta: {e}"))
 }
 
 /// The base model with a site's learned counts added; the calibration stays the base's.

@@ -28,9 +28,18 @@ pub fn memory_store() -> Backed {
 pub fn redis_store() -> Backed {
     let redis = TestRedis::start();
     let clock = clock();
+    let store = connect(&redis, clock.clone());
+    Backed { store, clock, _redis: Some(redis) }
+}
+
+/// A Redis store on the system clock for a server the caller keeps (several stores may share it, like replicas).
+pub fn redis_store_at(redis: &TestRedis) -> Arc<dyn Store> {
+    connect(redis, Arc::new(SystemClock))
+}
+
+fn connect(redis: &TestRedis, clock: Arc<dyn Clock>) -> Arc<dyn Store> {
     let options = RedisOptions { url: redis.url(), timeout: Duration::from_secs(5), durability: Durability::Primary };
-    let store = RedisStore::connect(&options, clock.clone()).expect("connect");
-    Backed { store: Arc::new(store), clock, _redis: Some(redis) }
+    Arc::new(RedisStore::connect(&options, clock).expect("connect"))
 }
 
 /// A held comment with id `id` in thread `thread`, as the review and learning contracts submit them.

@@ -65,6 +65,11 @@ impl Counts {
     pub fn from_bytes(bytes: &[u8]) -> Result<Counts, ModelError> {
         Ok(decode(bytes)?.0)
     }
+
+    /// As [`Counts::from_bytes`], but no bytes at all are no counts (a site that has learned nothing yet).
+    pub fn from_bytes_or_empty(bytes: &[u8]) -> Result<Counts, ModelError> {
+        if bytes.is_empty() { Ok(Counts::default()) } else { Counts::from_bytes(bytes) }
+    }
 }
 
 fn encode(counts: &Counts, cal: &Calibration) -> Vec<u8> {
