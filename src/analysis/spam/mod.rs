@@ -30,13 +30,13 @@
 //! not read links (`tokens::without`) — and not at all when they go to reference and news sites
 //! (`signals::REFERENCE`) or the site's allowed domains; and scores are moved from YouTube's half-spam prior to a
 //! news site's ([`DEFAULT_SITE_PRIOR`]). What remains — English news prose with YouTube spam words ("check out the
-//! report") scoring high — is what a site's own training (`commentguard train`, later the moderators' feedback)
+//! report") scoring high — is what a site's own training (`commentguard train`, and the moderators' feedback)
 //! corrects.
 //!
-//! # Not yet here
+//! # Learning
 //!
-//! Online learning from moderators' decisions (the counts are
-//! additive for it: a site's delta is one more [`model::Counts`]).
+//! Each site's moderators teach its model online (`crate::learning`): their decisions become counts added to the
+//! base model's ([`model::Counts::add`]) in a per-site delta; the calibration stays the base's.
 //!
 //! # The model
 //!
