@@ -10,7 +10,8 @@
 //!    being spam.
 //! 2. **History.** The author's and the address's reputation on this site (moderators' and automatic rejections
 //!    against approvals) shift that log-odds: up to +3 for an author with a record of spam, down to −1 for a known
-//!    good author; half as much for an address, which may be shared. Hand-set: no labelled data exists for it yet.
+//!    good author; half as much for an address, which may be shared; a first-time author adds a small
+//!    [`FIRST_TIME_AUTHOR_LOGIT`]. Hand-set: no labelled data exists for it yet.
 //! 3. **Behaviour.** Evidence from outside the text — the honeypot field (0.99), an instant (0.85) or too-fast (0.55)
 //!    form, more links than the site allows (`links::excess_score`), near copies of the comment posted recently by
 //!    other authors or by the same one (`duplicates`: a campaign; the store counts them), a link or website on a domain the site blocks
@@ -90,6 +91,12 @@ pub const DEFAULT_SITE_PRIOR: f64 = 0.2;
 /// A rule input is reported as a finding when it raised the log-odds by at least this much (×1.65 odds): a weak
 /// word such as "win" or "loan" nudges the score but is not worth a moderator's attention on its own.
 pub const REPORT_LOGIT: f64 = 0.5;
+
+/// Log-odds added for an author the site has never seen (an account or email with no earlier comment): spam
+/// accounts are mostly fresh, but so are many real readers, so it is a nudge (odds ×1.5) that only tips a text
+/// already near the threshold, and never reported on its own. Anonymous comments get none (see
+/// `Context::is_first_time_author`). Hand-set, like the reputation shifts.
+pub const FIRST_TIME_AUTHOR_LOGIT: f64 = 0.4;
 
 /// The shipped model's bytes.
 static BASE_BYTES: &[u8] = include_bytes!("base_model.bin");
@@ -176,7 +183,8 @@ pub fn assess(body: &str, norm: &Normalized, input: &SpamInput<'_>, model: &Spam
     let (author_shift, author_finding) = reputation(input.context.author, 1.0, &codes::SPAM_AUTHOR_REPUTATION);
     let (ip_shift, ip_finding) = reputation(Some(input.context.ip), 0.5, &codes::SPAM_IP_REPUTATION);
     let prior = input.site_prior.map_or(0.0, |p| prior_shift(model, p));
-    let text_probability = sigmoid(cal.logit(&x) + author_shift + ip_shift + prior);
+    let newcomer = if input.context.is_first_time_author() { FIRST_TIME_AUTHOR_LOGIT } else { 0.0 };
+    let text_probability = sigmoid(cal.logit(&x) + author_shift + ip_shift + newcomer + prior);
 
     // Findings that explain the text probability, when it is high enough to matter: an approved comment carries no
     // spam findings (every text leans a little one way or the other), a held one always names at least one.

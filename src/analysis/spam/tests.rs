@@ -149,8 +149,11 @@ fn reputation_shifts_the_score() {
     let by_ip = with(None, spammer);
     assert!(by_ip.score > base && by_ip.score < r.score);
     assert!(codes_of(&by_ip).contains(&"spam.ip_reputation"));
-    // No history, no shift.
-    assert_eq!(with(Some(Reputation::default()), Reputation::default()).score, base);
+    // No history: anonymous, no shift; a first-time author, a small one.
+    assert_eq!(with(None, Reputation::default()).score, base);
+    let newcomer = with(Some(Reputation::default()), Reputation::default());
+    assert!((logit(newcomer.score) - logit(base) - FIRST_TIME_AUTHOR_LOGIT).abs() < 1e-6);
+    assert!(!codes_of(&newcomer).contains(&"spam.author_reputation"), "a nudge, not a finding");
 }
 
 #[test]
