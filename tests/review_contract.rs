@@ -114,7 +114,7 @@ async fn claim_decide_and_retry(b: Backed) {
         (audit[0].moderator.as_str(), audit[0].action.as_str(), audit[0].note.as_str()),
         ("alice", "APPROVE", "checked")
     );
-    let feedback = store.read_feedback("s", After::Start, 10).await.expect("feedback");
+    let feedback = store.claim_feedback("s", "learner", 10, 0).await.expect("feedback");
     assert_eq!(feedback.len(), 1);
     assert_eq!((feedback[0].1.label.as_str(), feedback[0].1.text.as_str()), ("ham", "redacted c1"));
     let rep = store.context("s", Some("author-of-c1"), "ip", None).await.expect("ctx").author.expect("author");

@@ -17,7 +17,7 @@ use async_trait::async_trait;
 use learning::{CommitOutcome, FeedbackEntry, ModelCommit, ModelDelta, RevertOutcome, SnapshotInfo};
 pub use near::NearProbe;
 use review::{
-    AuditEntry, ClaimRequest, DecideOutcome, DecideRequest, Feedback, QueueKind, QueuePage, QueueStats, ReleaseOutcome,
+    AuditEntry, ClaimRequest, DecideOutcome, DecideRequest, QueueKind, QueuePage, QueueStats, ReleaseOutcome,
     ReportOutcome, ReportRequest, ReviewEntry,
 };
 use serde::{Deserialize, Serialize};
@@ -301,14 +301,6 @@ pub trait Store: Send + Sync + 'static {
 
     /// Installs snapshot `version`'s delta (0: the empty delta) as a new version, itself snapshotted.
     async fn revert_model(&self, site: &str, version: u64, keep_snapshots: usize) -> Result<RevertOutcome, StoreError>;
-
-    /// Moderator verdicts for the spam model, after a cursor, oldest first.
-    async fn read_feedback(
-        &self,
-        site: &str,
-        after: After,
-        limit: usize,
-    ) -> Result<Vec<(String, Feedback)>, StoreError>;
 }
 
 #[cfg(test)]

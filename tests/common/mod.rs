@@ -290,9 +290,6 @@ mod gated {
         async fn audit_log(&self, s: &str, l: usize) -> Result<Vec<AuditEntry>, StoreError> {
             self.inner.audit_log(s, l).await
         }
-        async fn read_feedback(&self, s: &str, a: After, l: usize) -> Result<Vec<(String, Feedback)>, StoreError> {
-            self.inner.read_feedback(s, a, l).await
-        }
         async fn claim_feedback(&self, s: &str, c: &str, l: usize, i: u64) -> Result<Vec<FeedbackEntry>, StoreError> {
             self.inner.claim_feedback(s, c, l, i).await
         }

@@ -435,24 +435,4 @@ impl Store for MemoryStore {
         let now = self.clock.now_ms();
         Ok(self.locked(site, now).revert_model(version, keep, now))
     }
-
-    async fn read_feedback(
-        &self,
-        site: &str,
-        after: After,
-        limit: usize,
-    ) -> Result<Vec<(String, Feedback)>, StoreError> {
-        let now = self.clock.now_ms();
-        let data = self.locked(site, now);
-        Ok(data
-            .feedback
-            .iter()
-            .filter(|(id, _, _)| match after {
-                After::Start => true,
-                After::Id(a) => *id > a,
-            })
-            .take(limit)
-            .map(|(id, _, f)| (id.to_string(), f.clone()))
-            .collect())
-    }
 }

@@ -13,7 +13,7 @@ mod review;
 
 use super::learning::{CommitOutcome, FeedbackEntry, ModelCommit, ModelDelta, RevertOutcome, SnapshotInfo};
 use super::review::{
-    AuditEntry, ClaimRequest, DecideOutcome, DecideRequest, Feedback, QueueKind, QueuePage, QueueStats, ReleaseOutcome,
+    AuditEntry, ClaimRequest, DecideOutcome, DecideRequest, QueueKind, QueuePage, QueueStats, ReleaseOutcome,
     ReportOutcome, ReportRequest, ReviewEntry,
 };
 use super::{
@@ -605,14 +605,5 @@ impl Store for RedisStore {
 
     async fn revert_model(&self, site: &str, version: u64, keep: usize) -> Result<RevertOutcome, StoreError> {
         self.revert_model_to(site, version, keep).await
-    }
-
-    async fn read_feedback(
-        &self,
-        site: &str,
-        after: After,
-        limit: usize,
-    ) -> Result<Vec<(String, Feedback)>, StoreError> {
-        self.feedback_entries(site, after, limit).await
     }
 }

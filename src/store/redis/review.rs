@@ -8,10 +8,10 @@
 use super::{RECORD_FIELDS, RedisStore, StoreError, corrupt, err, parse_verdict, record_from_fields};
 use crate::domain::Reputation;
 use crate::store::review::{
-    AuditEntry, Claim, ClaimRequest, DecideOutcome, DecideRequest, Decided, Feedback, QueueKind, QueuePage, QueueStats,
+    AuditEntry, Claim, ClaimRequest, DecideOutcome, DecideRequest, Decided, QueueKind, QueuePage, QueueStats,
     ReleaseOutcome, ReportOutcome, ReportRequest, ReviewAction, ReviewEntry,
 };
-use crate::store::{After, StreamId, keys};
+use crate::store::{StreamId, keys};
 use std::sync::LazyLock;
 
 macro_rules! script {
@@ -275,35 +275,6 @@ impl RedisStore {
             .collect();
         out.reverse();
         Ok(out)
-    }
-
-    pub(super) async fn feedback_entries(
-        &self,
-        site: &str,
-        after: After,
-        limit: usize,
-    ) -> Result<Vec<(String, Feedback)>, StoreError> {
-        let start = match after {
-            After::Start => "-".to_string(),
-            After::Id(id) => format!("({id}"),
-        };
-        let mut conn = self.conn.clone();
-        let entries: Vec<(String, Vec<(String, String)>)> = redis::cmd("XRANGE")
-            .arg(keys::feedback(site))
-            .arg(start)
-            .arg("+")
-            .arg("COUNT")
-            .arg(limit.max(1))
-            .query_async(&mut conn)
-            .await
-            .map_err(err("feedback"))?;
-        Ok(entries
-            .into_iter()
-            .map(|(id, fields)| {
-                let get = |k: &str| entry_field(&fields, k);
-                (id, Feedback { comment_id: get("comment_id"), label: get("label"), text: get("text") })
-            })
-            .collect())
     }
 }
 
