@@ -109,13 +109,16 @@ pub fn spawn(app: Arc<App>, settings: Settings) -> tokio::task::JoinHandle<()> {
         for tick in [&mut learn_tick, &mut reload_tick] {
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         }
+        // A store outage fails every tick: warn once per outage, not once per tick and site.
+        let mut failing = false;
         loop {
+            let mut errors = Vec::new();
             tokio::select! {
                 _ = learn_tick.tick(), if settings.learn => {
                     let sites = app.tenants.load().sites.clone();
                     for site in sites.iter().filter(|s| s.spam_learning) {
                         if let Err(e) = learner::learn(app.store.as_ref(), &site.id, &consumer, &settings).await {
-                            tracing::warn!(site = %site.id, error = %e, "learning from moderator feedback failed");
+                            errors.push((site.id.clone(), "learning from moderator feedback failed", e));
                         }
                     }
                 }
@@ -123,11 +126,19 @@ pub fn spawn(app: Arc<App>, settings: Settings) -> tokio::task::JoinHandle<()> {
                     let sites = app.tenants.load().sites.clone();
                     for site in sites.iter() {
                         if let Err(e) = learner::reload(app.store.as_ref(), site, &app.models).await {
-                            tracing::warn!(site = %site.id, error = %e, "reloading the learned spam model failed");
+                            errors.push((site.id.clone(), "reloading the learned spam model failed", e));
                         }
                     }
                 }
             }
+            for (site, what, error) in &errors {
+                if failing {
+                    tracing::debug!(site, %error, "{what}");
+                } else {
+                    tracing::warn!(site, %error, "{what}");
+                }
+            }
+            failing = !errors.is_empty();
         }
     })
 }
