@@ -10,10 +10,11 @@
 use crate::analysis::spam::duplicates::{MIN_SHARED_BANDS, Sketch};
 use crate::domain::Duplicates;
 use sha2::{Digest, Sha256};
-use std::collections::{HashMap, HashSet};
 
-/// Newest members kept per band value: a campaign past this size is a campaign already.
-pub const PER_BAND: usize = 64;
+/// Newest members kept (and read) per band value. Unrelated texts practically never share a 64-bit band value, so
+/// a band's members are copies of one text: the newest 16 already show a campaign (the score saturates at three
+/// other authors), and a small cap keeps the context read and its summary cheap under a flood of copies.
+pub const PER_BAND: usize = 16;
 
 /// What a submission asks of the window, and writes to it when it is stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,28 +51,33 @@ where
     B: IntoIterator,
     B::Item: IntoIterator<Item = &'a str>,
 {
-    let mut shared: HashMap<&str, usize> = HashMap::new();
-    for band in bands {
-        // A member counts once per band even if a corrupt list repeats it.
-        let unique: HashSet<&str> = band.into_iter().collect();
-        for m in unique {
-            *shared.entry(m).or_default() += 1;
+    // At most BANDS × PER_BAND members: sorting and counting runs beats hashing them.
+    let mut hits: Vec<(&str, usize)> = Vec::with_capacity(8 * PER_BAND);
+    for (band, members) in bands.into_iter().enumerate() {
+        hits.extend(members.into_iter().map(|m| (m, band)));
+    }
+    hits.sort_unstable();
+    // A member counts once per band even if a list repeats it.
+    hits.dedup();
+    let mut copies: Vec<&str> = Vec::new();
+    for run in hits.chunk_by(|a, b| a.0 == b.0) {
+        if run.len() >= MIN_SHARED_BANDS && run[0].0 != probe.member {
+            copies.push(run[0].0);
         }
     }
     let mut d = Duplicates::default();
-    let mut others = HashSet::new();
-    for (member, n) in shared {
-        if n < MIN_SHARED_BANDS || member == probe.member {
-            continue;
-        }
+    let mut others: Vec<&str> = Vec::new();
+    for member in copies {
         let source = source_of(member);
         if source == probe.source() {
             d.own += 1;
         } else {
             d.copies += 1;
-            others.insert(source);
+            others.push(source);
         }
     }
+    others.sort_unstable();
+    others.dedup();
     d.sources = others.len() as u32;
     d
 }

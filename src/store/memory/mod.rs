@@ -46,6 +46,8 @@ struct SiteData {
     reported: BTreeMap<StreamId, QueueEntry>,
     /// Review state per review id: claims, delivery counts, reports, and the remembered decision.
     items: HashMap<String, review::Item>,
+    /// (expiry, review id) of `items`, so expiry costs O(log n) per expired item rather than a scan.
+    item_expiry: BTreeSet<(u64, String)>,
     /// Open reported item of each comment, so repeated reports raise one item's count.
     open_reports: HashMap<String, String>,
     audit: VecDeque<(u64, AuditEntry)>,
@@ -88,7 +90,14 @@ impl SiteData {
         while self.feedback.front().is_some_and(|(_, expires, _)| *expires <= now_ms) {
             self.feedback.pop_front();
         }
-        self.items.retain(|_, item| item.expires_at_ms > now_ms);
+        while let Some((expires, _)) = self.item_expiry.first() {
+            if *expires > now_ms {
+                break;
+            }
+            if let Some((_, id)) = self.item_expiry.pop_first() {
+                self.items.remove(&id);
+            }
+        }
         if now_ms >= self.near_sweep_at {
             self.near.retain(|_, list| list.back().is_some_and(|(_, expires, _)| *expires > now_ms));
             self.near_sweep_at = now_ms.saturating_add(NEAR_SWEEP_MS);
@@ -101,6 +110,12 @@ impl SiteData {
                 self.comments.remove(&id);
             }
         }
+    }
+
+    /// A new review item, expiring at `expires_at_ms`.
+    fn add_item(&mut self, review_id: &str, expires_at_ms: u64) {
+        self.items.insert(review_id.to_string(), review::Item::default());
+        self.item_expiry.insert((expires_at_ms, review_id.to_string()));
     }
 
     /// The near-copy summary of a probe: members inserted within its window.
@@ -236,7 +251,7 @@ impl Store for MemoryStore {
                 expires_at_ms,
             };
             data.pending.insert(id, entry);
-            data.items.insert(review_id.clone(), review::Item::new(expires_at_ms));
+            data.add_item(&review_id, expires_at_ms);
             review_id
         });
         let cursor = data.next_id(now);

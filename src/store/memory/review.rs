@@ -13,29 +13,17 @@ use std::collections::{BTreeMap, HashSet};
 /// Most report reasons kept per item; later ones only raise the count.
 const MAX_REASONS: usize = 20;
 
-/// Review state of one queue item.
-#[derive(Debug, Clone)]
+/// Review state of one queue item (its expiry is kept by `SiteData::item_expiry`).
+#[derive(Debug, Clone, Default)]
 pub(super) struct Item {
     claim: Option<Claim>,
     delivery_count: u32,
     decided: Option<(String, ReviewAction, Decided)>,
     report_reasons: Vec<String>,
     reporters: HashSet<String>,
-    pub(super) expires_at_ms: u64,
 }
 
 impl Item {
-    pub(super) fn new(expires_at_ms: u64) -> Item {
-        Item {
-            claim: None,
-            delivery_count: 0,
-            decided: None,
-            report_reasons: Vec::new(),
-            reporters: HashSet::new(),
-            expires_at_ms,
-        }
-    }
-
     fn active_claim(&self, now_ms: u64) -> Option<&Claim> {
         self.claim.as_ref().filter(|c| c.lease_expires_at_ms > now_ms)
     }
@@ -277,7 +265,7 @@ impl SiteData {
                     expires_at_ms: record.expires_at_ms,
                 };
                 self.reported.insert(id, entry);
-                self.items.insert(review_id.clone(), Item::new(record.expires_at_ms));
+                self.add_item(&review_id, record.expires_at_ms);
                 self.open_reports.insert(record.comment_id.clone(), review_id.clone());
                 review_id
             }
