@@ -193,6 +193,16 @@ async fn near_copies_are_counted_within_the_window(backed: crate::common::stores
         .expect("both");
     assert_eq!(ctx.duplicates.sources, 3, "the combined fetch counts the same copies");
 
+    // A flood of copies: each band value keeps (and reads) its newest PER_BAND members.
+    for i in 0..40 {
+        let body = CAMPAIGN.replace("Ali", &format!("Reader{i}"));
+        stored(
+            store.submit("s", near_comment(&format!("f{i}"), &format!("flooder-{i}"), &body)).await.expect("submit"),
+        );
+    }
+    let d = dups(store.clone(), "s", probe("new", "author-4", CAMPAIGN)).await;
+    assert_eq!(d.sources as usize, commentguard::store::near::PER_BAND, "{d:?}");
+
     backed.clock.advance(3_600_001);
     assert_eq!(dups(store.clone(), "s", probe("new", "author-4", CAMPAIGN)).await, Duplicates::default());
 }

@@ -86,8 +86,7 @@ pub fn ip_reputation(site: &str, ip_key: &str) -> String {
     format!("cg:{{{site}}}:ip:{ip_key}")
 }
 
-/// The near-copy window of one LSH band value (`store::near`): sorted set of members scored by insertion time (ms),
-/// newest `near::PER_BAND` kept, expiring with the site's duplicate window.
+/// The near-copy window of one LSH band value: a string of fixed-width records (`store::near`).
 pub fn near_copies(site: &str, band: usize, value: u64) -> String {
     format!("cg:{{{site}}}:nd:{band}:{value:016x}")
 }

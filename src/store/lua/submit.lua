@@ -2,11 +2,11 @@
 -- reputation counters, all or nothing. MULTI cannot read-then-write, so this is one script.
 --
 -- KEYS: 1 record hash, 2 pending stream, 3 decision stream, 4 ip reputation, 5 author reputation (may be unused),
---       6.. near-copy band sets (none when the comment has no sketch)
+--       6.. near-copy record strings, one per band value (none when the comment has no sketch)
 -- ARGV: 1 body sha256, 2 answer json (without review id and cursor), 3 record json, 4 verdict, 5 retention ms,
 --       6 now ms, 7 held "1"/"0", 8 reason codes json, 9 has author "1"/"0", 10 comment id, 11 thread id,
---       12 redacted body, 13 author key, 14 ip key, 15 near-copy window ms, 16 near-copy member,
---       17 members kept per band value
+--       12 redacted body, 13 author key, 14 ip key, 15 near-copy window ms, 16 near-copy record,
+--       17 bytes of records kept per band value
 -- Returns {"replay", answer, review_id, cursor} | {"conflict"} | {"stored", review_id, cursor}
 local existing = redis.call('HMGET', KEYS[1], 'sha', 'answer', 'review', 'cursor')
 if existing[1] then
@@ -44,11 +44,13 @@ for _, key in ipairs(reps) do
   if ARGV[4] == 'REJECTED' then redis.call('HINCRBY', key, 'rejected', 1) end
   redis.call('PEXPIRE', key, retention)
 end
-local window = tonumber(ARGV[15])
+-- Near-copy window (store::near): append this comment's record to each band value's string (only the record reaches
+-- the AOF), cut it back to the newest records when twice as long, expire it a window after its last write.
+local keep = tonumber(ARGV[17])
 for i = 6, #KEYS do
-  redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', now - window)
-  redis.call('ZADD', KEYS[i], now, ARGV[16])
-  redis.call('ZREMRANGEBYRANK', KEYS[i], 0, -(tonumber(ARGV[17]) + 1))
-  redis.call('PEXPIRE', KEYS[i], window)
+  if redis.call('APPEND', KEYS[i], ARGV[16]) > 2 * keep then
+    redis.call('SET', KEYS[i], redis.call('GETRANGE', KEYS[i], -keep, -1))
+  end
+  redis.call('PEXPIRE', KEYS[i], ARGV[15])
 end
 return {'stored', review, cursor}

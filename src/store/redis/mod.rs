@@ -206,18 +206,14 @@ impl RedisStore {
         pipe.cmd("HMGET").arg(keys::ip_reputation(site, ip_key)).arg(&REPUTATION_FIELDS);
         pipe.cmd("HMGET").arg(keys::author_reputation(site, author_key.unwrap_or("-"))).arg(&REPUTATION_FIELDS);
         if let Some(probe) = near {
-            let since = self.clock.now_ms().saturating_sub(probe.window_ms);
-            for (band, &value) in probe.sketch.0.iter().enumerate() {
-                pipe.cmd("ZREVRANGEBYSCORE")
-                    .arg(keys::near_copies(site, band, value))
-                    .arg("+inf")
-                    .arg(format!("({since}"))
-                    .arg("LIMIT")
-                    .arg(0)
-                    .arg(near::PER_BAND);
-            }
+            pipe.cmd("MGET").arg(near_keys(site, probe));
         }
     }
+}
+
+/// The keys of a probe's band values, in band order.
+fn near_keys(site: &str, probe: &NearProbe) -> Vec<String> {
+    probe.sketch.0.iter().enumerate().map(|(band, &value)| keys::near_copies(site, band, value)).collect()
 }
 
 /// The context from the replies of [`RedisStore::push_context`]'s commands.
@@ -225,6 +221,7 @@ fn context_of(
     replies: Vec<redis::Value>,
     author_key: Option<&str>,
     near: Option<&NearProbe>,
+    now_ms: u64,
 ) -> Result<Context, StoreError> {
     let mut replies = replies.into_iter();
     let mut next_reputation = || -> Result<Reputation, StoreError> {
@@ -236,10 +233,18 @@ fn context_of(
     let author = next_reputation()?;
     let duplicates = match near {
         Some(probe) => {
-            let bands = replies
-                .map(|v| redis::from_redis_value::<Vec<String>>(v).map_err(|_| corrupt("near copies")))
-                .collect::<Result<Vec<_>, _>>()?;
-            near::summarize(probe, bands.iter().map(|b| b.iter().map(String::as_str)))
+            let v = replies.next().ok_or_else(|| corrupt("near copies"))?;
+            let bands: Vec<Option<String>> = redis::from_redis_value(v).map_err(|_| corrupt("near copies"))?;
+            let since = now_ms.saturating_sub(probe.window_ms);
+            let bands: Vec<Vec<&str>> = bands
+                .iter()
+                .map(|records| {
+                    let mut members: Vec<&str> = near::members_since(records.as_deref().unwrap_or(""), since).collect();
+                    members.drain(..members.len().saturating_sub(near::PER_BAND));
+                    members
+                })
+                .collect();
+            near::summarize(probe, bands.iter().map(|b| b.iter().copied()))
         }
         None => Duplicates::default(),
     };
@@ -359,7 +364,7 @@ impl Store for RedisStore {
             return Err(corrupt("lookup"));
         }
         let fields: Vec<Option<String>> = redis::from_redis_value(replies.remove(0)).map_err(|_| corrupt("lookup"))?;
-        let context = context_of(replies, author_key, near)?;
+        let context = context_of(replies, author_key, near, self.clock.now_ms())?;
         Ok((self.replay_of(fields, body_sha256).await?, context))
     }
 
@@ -374,7 +379,7 @@ impl Store for RedisStore {
         let mut pipe = redis::pipe();
         self.push_context(&mut pipe, site, author_key, ip_key, near);
         let replies: Vec<redis::Value> = pipe.query_async(&mut conn).await.map_err(err("context"))?;
-        context_of(replies, author_key, near)
+        context_of(replies, author_key, near, self.clock.now_ms())
     }
 
     async fn submit(&self, site: &str, c: NewComment) -> Result<SubmitOutcome, StoreError> {
@@ -406,11 +411,11 @@ impl Store for RedisStore {
             .key(keys::ip_reputation(site, &c.ip_key))
             .key(keys::author_reputation(site, author_key));
         if let Some(probe) = &c.near {
-            for (band, &value) in probe.sketch.0.iter().enumerate() {
-                script.key(keys::near_copies(site, band, value));
+            for key in near_keys(site, probe) {
+                script.key(key);
             }
         }
-        let reply: Vec<String> = script
+        script
             .arg(&c.body_sha256)
             .arg(&answer_json)
             .arg(to_json(&record)?)
@@ -426,11 +431,9 @@ impl Store for RedisStore {
             .arg(c.author_key.as_deref().unwrap_or(""))
             .arg(&c.ip_key)
             .arg(c.near.as_ref().map_or(0, |p| p.window_ms))
-            .arg(c.near.as_ref().map_or("", |p| p.member.as_str()))
-            .arg(near::PER_BAND)
-            .invoke_async(&mut conn)
-            .await
-            .map_err(err("submit"))?;
+            .arg(c.near.as_ref().map_or(String::new(), |p| near::record(now, &p.member)))
+            .arg(near::PER_BAND * near::RECORD_LEN);
+        let reply: Vec<String> = script.invoke_async(&mut conn).await.map_err(err("submit"))?;
         let outcome = match reply.as_slice() {
             [kind, review, cursor] if kind == "stored" => {
                 SubmitOutcome::Stored(stored_answer.into_answer(review, cursor))
