@@ -7,6 +7,7 @@
 //! `UNAVAILABLE` and nothing is acknowledged.
 
 use crate::analysis;
+use crate::analysis::normalize::Normalized;
 use crate::analysis::spam::{SpamModel, duplicates};
 use crate::domain::{Finding, Signals, Verdict};
 use crate::error::Error;
@@ -111,8 +112,10 @@ pub async fn submit_limited(
 ) -> Result<Accepted, Error> {
     let fingerprint = body_fingerprint(&sub.body);
     let (author_key, ip_key) = keys.reputation_keys(&site.id, &sub.author);
+    // Normalised once: the near-copy sketch needs it before the store fetch, analysis after it.
+    let norm = Normalized::new(&sub.body);
     let near = (site.duplicate_window_ms > 0)
-        .then(|| duplicates::sketch_body(&sub.body))
+        .then(|| duplicates::sketch(norm.as_str()))
         .flatten()
         .map(|s| NearProbe::new(s, author_key.as_deref(), &ip_key, &sub.comment_id, site.duplicate_window_ms));
     let (lookup, context) = store
@@ -141,7 +144,7 @@ pub async fn submit_limited(
     }
 
     let evidence = analysis::Evidence { signals: sub.signals, context, website_url: &sub.author.website_url };
-    let mut analysis = analysis::analyze_with(&sub.body, &evidence, &site.rules, model);
+    let mut analysis = analysis::analyze_with(&sub.body, &norm, &evidence, &site.rules, model);
     if surge {
         // A POLICY finding other than banned/blocked_word holds the comment (policy precedence 3).
         let detail = "the thread receives comments faster than the site's surge threshold";

@@ -151,7 +151,8 @@ const CAMPAIGN: &str = "Earn 50000 rupees daily from home with our new online jo
 
 /// A comment by `author` with its near-copy probe (window one hour).
 fn near_comment(id: &str, author: &str, body: &str) -> NewComment {
-    let sketch = commentguard::analysis::spam::duplicates::sketch_body(body).expect("long enough");
+    let norm = commentguard::analysis::normalize::Normalized::new(body);
+    let sketch = commentguard::analysis::spam::duplicates::sketch(norm.as_str()).expect("long enough");
     let near = NearProbe::new(sketch, Some(author), "ip-shared", id, 3_600_000);
     NewComment { author_key: Some(author.into()), near: Some(near), ..comment(id, body, Verdict::Approved) }
 }

@@ -79,13 +79,20 @@ pub struct Analysis {
 
 /// Runs every check on `body` with the rules' own spam model. Pure: the same input always gives the same output.
 pub fn analyze(body: &str, evidence: &Evidence<'_>, rules: &Rules) -> Analysis {
-    analyze_with(body, evidence, rules, &rules.spam_model)
+    analyze_with(body, &Normalized::new(body), evidence, rules, &rules.spam_model)
 }
 
 /// [`analyze`] with another spam model: the site's model with what its moderators taught it (`learning`).
-pub fn analyze_with(body: &str, evidence: &Evidence<'_>, rules: &Rules, model: &spam::SpamModel) -> Analysis {
-    let norm = Normalized::new(body);
-    let mut findings = pii::detect(body, &norm, &rules.pii);
+/// `norm` must be `Normalized::new(body)`: the submit flow normalises once, for the near-copy sketch it needs before
+/// the store fetch and for analysis after it.
+pub fn analyze_with(
+    body: &str,
+    norm: &Normalized,
+    evidence: &Evidence<'_>,
+    rules: &Rules,
+    model: &spam::SpamModel,
+) -> Analysis {
+    let mut findings = pii::detect(body, norm, &rules.pii);
 
     let input = spam::SpamInput {
         signals: evidence.signals,
@@ -97,7 +104,7 @@ pub fn analyze_with(body: &str, evidence: &Evidence<'_>, rules: &Rules, model: &
         site_prior: Some(spam::DEFAULT_SITE_PRIOR),
         domains: &rules.domains,
     };
-    let spam = spam::assess(body, &norm, &input, model);
+    let spam = spam::assess(body, norm, &input, model);
     findings.extend(spam.findings);
     for (list, code) in
         [(&rules.blocked_words, &codes::POLICY_BLOCKED_WORD), (&rules.suspect_words, &codes::POLICY_SUSPECT_WORD)]

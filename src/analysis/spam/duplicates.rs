@@ -59,11 +59,6 @@ pub fn sketch(norm: &str) -> Option<Sketch> {
     Some(from_features(&features))
 }
 
-/// The sketch of a comment as submitted (normalises it first).
-pub fn sketch_body(body: &str) -> Option<Sketch> {
-    sketch(crate::analysis::normalize::Normalized::new(body).as_str())
-}
-
 /// The sketch of a set of distinct feature keys (at least one).
 fn from_features(features: &[u64]) -> Sketch {
     let mut bins = [u64::MAX; BINS];
