@@ -128,7 +128,8 @@ async fn serve(mut config: Config, path: Option<PathBuf>, overrides: Overrides) 
     result
 }
 
-fn redis_options(url: &str, config: &Config) -> RedisOptions {
+/// The store's Redis settings from the config (`serve`, `model`).
+pub(crate) fn redis_options(url: &str, config: &Config) -> RedisOptions {
     let durability = match config.store.durability {
         DurabilityConfig::Primary => Durability::Primary,
         DurabilityConfig::Replica => {

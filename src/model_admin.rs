@@ -7,12 +7,11 @@ use crate::config::{Config, Overrides};
 use crate::learning::learner::with_delta;
 use crate::store::Store;
 use crate::store::learning::{RevertOutcome, SnapshotKind};
-use crate::store::redis::{Durability, RedisOptions, RedisStore};
+use crate::store::redis::RedisStore;
 use crate::tenants::Tenants;
 use anyhow::{Context as _, bail};
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
 
 #[derive(Debug, clap::Args)]
 pub struct ModelArgs {
@@ -53,8 +52,7 @@ pub fn run(args: ModelArgs) -> anyhow::Result<()> {
     };
     let tenants = Tenants::from_config(&config);
     let site = tenants.site(&args.site).with_context(|| format!("no site {:?} in the configuration", args.site))?;
-    let options =
-        RedisOptions { url, timeout: Duration::from_millis(config.store.timeout_ms), durability: Durability::Primary };
+    let options = crate::cli::redis_options(&url, &config);
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     runtime.block_on(async {
         // Inside the runtime: the connection manager spawns its reconnect task on it.

@@ -57,7 +57,7 @@ pub fn model_delta(site: &str) -> String {
     format!("cg:{{{site}}}:model:delta")
 }
 
-/// Hash: `version` of the delta, `snapshot_at` (ms) of the newest snapshot.
+/// Hash: `version` of the delta.
 pub fn model_meta(site: &str) -> String {
     format!("cg:{{{site}}}:model:meta")
 }

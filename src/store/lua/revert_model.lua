@@ -17,7 +17,7 @@ if target ~= 0 then
 end
 local version = tonumber(redis.call('HGET', KEYS[2], 'version') or '0') + 1
 redis.call('SET', KEYS[1], bytes)
-redis.call('HSET', KEYS[2], 'version', version, 'snapshot_at', ARGV[2])
+redis.call('HSET', KEYS[2], 'version', version)
 redis.call('SET', ARGV[4] .. 'model:snap:' .. version, bytes)
 redis.call('ZADD', KEYS[3], version, version .. '|' .. ARGV[2] .. '|' .. docs .. '|revert:' .. target)
 while redis.call('ZCARD', KEYS[3]) > math.max(tonumber(ARGV[3]), 1) do

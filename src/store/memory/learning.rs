@@ -12,8 +12,6 @@ use std::collections::BTreeMap;
 pub(super) struct Learned {
     version: u64,
     delta: Vec<u8>,
-    /// When the newest snapshot was taken.
-    snapshot_at: u64,
     snapshots: BTreeMap<u64, (SnapshotInfo, Vec<u8>)>,
     /// The learner group's position: the newest feedback id handed out.
     delivered: StreamId,
@@ -81,7 +79,8 @@ impl SiteData {
         }
         l.version += 1;
         l.delta = c.bytes;
-        if now.saturating_sub(l.snapshot_at) >= c.snapshot_every_ms || l.snapshots.is_empty() {
+        let newest = l.snapshots.last_key_value().map(|(_, (info, _))| info.taken_at_ms);
+        if newest.is_none_or(|at| now.saturating_sub(at) >= c.snapshot_every_ms) {
             let info = SnapshotInfo { version: l.version, taken_at_ms: now, docs: c.docs, kind: SnapshotKind::Learned };
             l.snapshot(info, c.keep_snapshots);
         }
@@ -113,7 +112,6 @@ impl SiteData {
 impl Learned {
     /// Keeps the current delta as a snapshot, dropping the oldest beyond `keep` (at least one is kept).
     fn snapshot(&mut self, info: SnapshotInfo, keep: usize) {
-        self.snapshot_at = info.taken_at_ms;
         self.snapshots.insert(info.version, (info, self.delta.clone()));
         while self.snapshots.len() > keep.max(1) {
             self.snapshots.pop_first();

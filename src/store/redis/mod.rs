@@ -192,22 +192,19 @@ fn answer(json: &str, review_id: &str, cursor: &str) -> Result<Answer, StoreErro
     Ok(a.into_answer(review_id, cursor))
 }
 
-impl RedisStore {
-    /// Appends the context reads to a pipeline: the address's and the author's reputation, then, with a probe, the
-    /// newest members within the window of each of its band values. [`context_of`] reads the replies.
-    fn push_context(
-        &self,
-        pipe: &mut redis::Pipeline,
-        site: &str,
-        author_key: Option<&str>,
-        ip_key: &str,
-        near: Option<&NearProbe>,
-    ) {
-        pipe.cmd("HMGET").arg(keys::ip_reputation(site, ip_key)).arg(&REPUTATION_FIELDS);
-        pipe.cmd("HMGET").arg(keys::author_reputation(site, author_key.unwrap_or("-"))).arg(&REPUTATION_FIELDS);
-        if let Some(probe) = near {
-            pipe.cmd("MGET").arg(near_keys(site, probe));
-        }
+/// Appends the context reads to a pipeline: the address's and the author's reputation, then, with a probe, the
+/// record strings of its band values. [`context_of`] reads the replies.
+fn push_context(
+    pipe: &mut redis::Pipeline,
+    site: &str,
+    author_key: Option<&str>,
+    ip_key: &str,
+    near: Option<&NearProbe>,
+) {
+    pipe.cmd("HMGET").arg(keys::ip_reputation(site, ip_key)).arg(&REPUTATION_FIELDS);
+    pipe.cmd("HMGET").arg(keys::author_reputation(site, author_key.unwrap_or("-"))).arg(&REPUTATION_FIELDS);
+    if let Some(probe) = near {
+        pipe.cmd("MGET").arg(near_keys(site, probe));
     }
 }
 
@@ -216,7 +213,7 @@ fn near_keys(site: &str, probe: &NearProbe) -> Vec<String> {
     probe.sketch.0.iter().enumerate().map(|(band, &value)| keys::near_copies(site, band, value)).collect()
 }
 
-/// The context from the replies of [`RedisStore::push_context`]'s commands.
+/// The context from the replies of [`push_context`]'s commands.
 fn context_of(
     replies: Vec<redis::Value>,
     author_key: Option<&str>,
@@ -358,7 +355,7 @@ impl Store for RedisStore {
         let mut conn = self.conn.clone();
         let mut pipe = redis::pipe();
         pipe.cmd("HMGET").arg(keys::comment(site, comment_id)).arg(&LOOKUP_FIELDS);
-        self.push_context(&mut pipe, site, author_key, ip_key, near);
+        push_context(&mut pipe, site, author_key, ip_key, near);
         let mut replies: Vec<redis::Value> = pipe.query_async(&mut conn).await.map_err(err("lookup"))?;
         if replies.is_empty() {
             return Err(corrupt("lookup"));
@@ -377,7 +374,7 @@ impl Store for RedisStore {
     ) -> Result<Context, StoreError> {
         let mut conn = self.conn.clone();
         let mut pipe = redis::pipe();
-        self.push_context(&mut pipe, site, author_key, ip_key, near);
+        push_context(&mut pipe, site, author_key, ip_key, near);
         let replies: Vec<redis::Value> = pipe.query_async(&mut conn).await.map_err(err("context"))?;
         context_of(replies, author_key, near, self.clock.now_ms())
     }
