@@ -120,6 +120,16 @@ struct Line {
     label: String,
 }
 
+/// The SMS Spam Collection's format: one `ham|spam<TAB>text` per line (lines without a tab are skipped).
+pub fn read_sms(path: &Path) -> anyhow::Result<Vec<Labelled>> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    Ok(text
+        .lines()
+        .filter_map(|l| l.split_once('\t'))
+        .map(|(label, body)| Labelled { body: body.to_string(), spam: label == "spam", group: 0 })
+        .collect())
+}
+
 /// Reads labelled JSON Lines; blank lines are skipped, anything else malformed is an error naming the line.
 pub fn read_jsonl(path: &Path) -> anyhow::Result<Vec<Labelled>> {
     let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;

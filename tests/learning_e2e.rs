@@ -8,6 +8,7 @@ mod common;
 
 use commentguard::config::Config;
 use commentguard::pb;
+use commentguard::train::{self, Labelled};
 use common::redis::TestRedis;
 use common::{TestServer, authed, key, submission, token, two_sites, wait_for};
 use std::collections::HashMap;
@@ -18,28 +19,15 @@ use std::time::Duration;
 const TRAIN_PER_CLASS: usize = 150;
 const PROBE: usize = 80;
 
-/// SMS messages `(body, spam)`, deduplicated, in a seeded order; `None` when the shared data is absent.
-fn sms() -> Option<Vec<(String, bool)>> {
+/// SMS messages, deduplicated, in a seeded order; `None` when the shared data is absent.
+fn sms() -> Option<Vec<Labelled>> {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data/sms-spam/SMSSpamCollection");
-    let Ok(text) = std::fs::read_to_string(&path) else {
+    if !path.exists() {
         println!("SKIPPED: {} is absent (the shared data sets live next to the repository)", path.display());
         return None;
-    };
-    let mut seen = std::collections::HashSet::new();
-    let mut all: Vec<(String, bool)> = text
-        .lines()
-        .filter_map(|l| l.split_once('\t'))
-        .filter(|(_, body)| seen.insert(body.to_string()))
-        .map(|(label, body)| (body.to_string(), label == "spam"))
-        .collect();
-    // Seeded order (xorshift) so the split is the same on every run.
-    let mut x = 0x2545_f491_4f6c_dd1d_u64;
-    for i in (1..all.len()).rev() {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        all.swap(i, (x % (i as u64 + 1)) as usize);
     }
+    let mut all = train::dedup(train::read_sms(&path).expect("reads the collection"));
+    common::shuffle(&mut all, 20_240_601);
     Some(all)
 }
 
@@ -83,8 +71,8 @@ async fn mean_score(server: &TestServer, site: &str, tag: &str, probes: &[&str])
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn moderators_teach_their_site_on_every_replica() {
     let Some(data) = sms() else { return };
-    let spam: Vec<&str> = data.iter().filter(|(_, s)| *s).map(|(b, _)| b.as_str()).collect();
-    let ham: Vec<&str> = data.iter().filter(|(_, s)| !*s).map(|(b, _)| b.as_str()).collect();
+    let spam: Vec<&str> = data.iter().filter(|e| e.spam).map(|e| e.body.as_str()).collect();
+    let ham: Vec<&str> = data.iter().filter(|e| !e.spam).map(|e| e.body.as_str()).collect();
     let (train_spam, probe_spam) = (&spam[..TRAIN_PER_CLASS], &spam[TRAIN_PER_CLASS..TRAIN_PER_CLASS + PROBE]);
     let (train_ham, probe_ham) = (&ham[..TRAIN_PER_CLASS], &ham[TRAIN_PER_CLASS..TRAIN_PER_CLASS + PROBE]);
 

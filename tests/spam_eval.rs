@@ -14,6 +14,8 @@
 //! The data lives outside the repository (`../shared/data`); without it, parts 1, 2 and 4 print why they are skipped.
 //! Run with `--nocapture` to see the tables.
 
+mod common;
+
 use commentguard::analysis::normalize::Normalized;
 use commentguard::analysis::spam::combine;
 use commentguard::analysis::spam::fit::{self, Item, Prepared};
@@ -257,33 +259,11 @@ fn youtube_leave_one_video_out() {
     assert!(m.f1 > b.f1, "ours must beat the baseline");
 }
 
-/// SplitMix64, for a seeded shuffle without extra dependencies.
-fn shuffle<T>(v: &mut [T], seed: u64) {
-    let mut state = seed;
-    let mut next = || {
-        state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    };
-    for i in (1..v.len()).rev() {
-        let j = (next() % (i as u64 + 1)) as usize;
-        v.swap(i, j);
-    }
-}
-
 #[test]
 fn sms_split_half() {
     let Some(dir) = data("sms-spam") else { return };
-    let text = std::fs::read_to_string(dir.join("SMSSpamCollection")).expect("reads the collection");
-    let mut all: Vec<Labelled> = text
-        .lines()
-        .filter_map(|l| l.split_once('\t'))
-        .map(|(label, body)| Labelled { body: body.to_string(), spam: label == "spam", group: 0 })
-        .collect();
-    all = trainer::dedup(all);
-    shuffle(&mut all, 20_240_601);
+    let mut all = trainer::dedup(trainer::read_sms(&dir.join("SMSSpamCollection")).expect("reads the collection"));
+    common::shuffle(&mut all, 20_240_601);
     for e in all.iter_mut() {
         e.group = fit::hash_group(&e.body, 5);
     }

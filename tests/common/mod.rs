@@ -323,3 +323,19 @@ pub async fn http_get(url: &str) -> Option<String> {
     stream.read_to_string(&mut out).await.ok()?;
     Some(out)
 }
+
+/// Seeded Fisher–Yates shuffle (splitmix64), so data splits are the same on every run and machine.
+pub fn shuffle<T>(v: &mut [T], seed: u64) {
+    let mut state = seed;
+    let mut next = || {
+        state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    };
+    for i in (1..v.len()).rev() {
+        let j = (next() % (i as u64 + 1)) as usize;
+        v.swap(i, j);
+    }
+}
