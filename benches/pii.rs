@@ -9,33 +9,14 @@
 //!
 //! Inputs are generated from a fixed seed, so runs are comparable.
 
+mod common;
+
 use commentguard::analysis::normalize::Normalized;
 use commentguard::analysis::pii::{PiiConfig, detect, warm_up};
+use common::Rng;
 use hdrhistogram::Histogram;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
-
-/// A small deterministic generator (SplitMix64): the bench needs no `rand` and stays reproducible.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    fn pick<'a>(&mut self, xs: &[&'a str]) -> &'a str {
-        xs[self.below(xs.len())]
-    }
-    fn digits(&mut self, n: usize) -> String {
-        (0..n).map(|_| char::from(b'0' + self.below(10) as u8)).collect()
-    }
-}
 
 const LATIN: &[&str] = &[
     "the",
@@ -181,29 +162,18 @@ fn dense_comment(rng: &mut Rng) -> String {
     }
 }
 
-/// Runs `detect` (with normalisation) once per input, `rounds` times over the set; returns the histogram of
-/// per-comment nanoseconds and the total wall time.
+/// Times `detect` (with normalisation) per input; returns the histogram, the wall time and the findings found.
 fn measure(inputs: &[String], rounds: usize) -> (Histogram<u64>, Duration, usize) {
     let cfg = PiiConfig::default();
-    let mut hist = Histogram::<u64>::new_with_bounds(1, 60_000_000_000, 3).expect("valid histogram bounds");
     let mut findings = 0;
-    let start = Instant::now();
-    for _ in 0..rounds {
-        for text in inputs {
-            let t = Instant::now();
-            let norm = Normalized::new(text);
-            let f = detect(text, &norm, &cfg);
-            let ns = t.elapsed().as_nanos() as u64;
-            findings += black_box(f).len();
-            let _ = hist.record(ns.max(1));
-        }
-    }
-    (hist, start.elapsed(), findings)
+    let (hist, wall) = common::time_each(inputs, rounds, |text| {
+        findings += black_box(detect(text, &Normalized::new(text), &cfg)).len();
+    });
+    (hist, wall, findings)
 }
 
 fn report(name: &str, inputs: &[String], rounds: usize) {
-    // `cargo test --all-targets` runs this binary without `--bench`: one round is enough to prove it works.
-    let rounds = if std::env::args().any(|a| a == "--bench") { rounds } else { 1 };
+    let rounds = common::rounds(rounds);
     let bytes: usize = inputs.iter().map(String::len).sum::<usize>() * rounds;
     let (h, wall, findings) = measure(inputs, rounds);
     let n = (inputs.len() * rounds) as f64;

@@ -9,27 +9,14 @@
 //!
 //! Prints p50 / p99 / p99.9 and comments per second.
 
+mod common;
+
 use commentguard::analysis::normalize::Normalized;
 use commentguard::analysis::spam::{self, SpamInput};
+use common::Rng;
 use hdrhistogram::Histogram;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
-
-/// SplitMix64: reproducible without `rand`.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    fn pick<'a>(&mut self, xs: &[&'a str]) -> &'a str {
-        xs[(self.next() % xs.len() as u64) as usize]
-    }
-}
 
 const ENGLISH: &[&str] = &[
     "the",
@@ -160,7 +147,7 @@ const SPAM: &[&str] = &[
 ];
 
 fn comment(rng: &mut Rng) -> String {
-    let kind = rng.next() % 4;
+    let kind = rng.below(4);
     let words = match kind {
         0 => ENGLISH,
         1 => ROMAN_URDU,
@@ -174,7 +161,7 @@ fn comment(rng: &mut Rng) -> String {
     }
     while s.len() < 300 {
         s.push_str(rng.pick(words));
-        s.push(if rng.next() % 9 == 0 { '.' } else { ' ' });
+        s.push(if rng.below(9) == 0 { '.' } else { ' ' });
     }
     s
 }
@@ -211,41 +198,23 @@ fn main() {
         black_box(spam::assess(c, n, &input, model));
     }
 
-    let rounds = 25;
-    let mut h = Histogram::<u64>::new_with_bounds(1, 1_000_000_000, 3).expect("histogram");
-    let started = Instant::now();
-    for _ in 0..rounds {
-        for (c, n) in comments.iter().zip(&normalized) {
-            let t = Instant::now();
-            black_box(spam::assess(black_box(c), n, &input, model));
-            h.record(t.elapsed().as_nanos().max(1) as u64).ok();
-        }
-    }
-    report("spam::assess (normalised text given)", &h, rounds * comments.len(), started.elapsed());
+    let rounds = common::rounds(25);
+    let both: Vec<(&String, &Normalized)> = comments.iter().zip(&normalized).collect();
+    let (h, wall) = common::time_each(&both, rounds, |(c, n)| {
+        black_box(spam::assess(black_box(c), n, &input, model));
+    });
+    report("spam::assess (normalised text given)", &h, rounds * comments.len(), wall);
 
-    let mut h = Histogram::<u64>::new_with_bounds(1, 1_000_000_000, 3).expect("histogram");
-    let started = Instant::now();
-    for _ in 0..rounds {
-        for c in &comments {
-            let t = Instant::now();
-            let n = Normalized::new(black_box(c));
-            black_box(spam::assess(c, &n, &input, model));
-            h.record(t.elapsed().as_nanos().max(1) as u64).ok();
-        }
-    }
-    report("normalise + spam::assess", &h, rounds * comments.len(), started.elapsed());
+    let (h, wall) = common::time_each(&comments, rounds, |c| {
+        black_box(spam::assess(c, &Normalized::new(black_box(c)), &input, model));
+    });
+    report("normalise + spam::assess", &h, rounds * comments.len(), wall);
 
     // The near-copy sketch intake computes before the context fetch (normalisation included).
-    let mut h = Histogram::<u64>::new_with_bounds(1, 1_000_000_000, 3).expect("histogram");
-    let started = Instant::now();
-    for _ in 0..rounds {
-        for c in &comments {
-            let t = Instant::now();
-            black_box(spam::duplicates::sketch(Normalized::new(black_box(c)).as_str()));
-            h.record(t.elapsed().as_nanos().max(1) as u64).ok();
-        }
-    }
-    report("near-copy sketch (normalise + MinHash)", &h, rounds * comments.len(), started.elapsed());
+    let (h, wall) = common::time_each(&comments, rounds, |c| {
+        black_box(spam::duplicates::sketch(Normalized::new(black_box(c)).as_str()));
+    });
+    report("near-copy sketch (normalise + MinHash)", &h, rounds * comments.len(), wall);
 
     // A replica's reload after a site learned: base + a delta of these 2,000 comments, index rebuilt.
     let delta = spam::fit::counts_of_bodies(comments.iter().enumerate().map(|(i, c)| (c.as_str(), i % 4 == 3)));
@@ -260,21 +229,12 @@ fn main() {
 
     // By kind of comment: which ones are slow.
     for (name, pick) in [("  of which ham", false), ("  of which spam", true)] {
-        let mut h = Histogram::<u64>::new_with_bounds(1, 1_000_000_000, 3).expect("histogram");
-        let subset: Vec<(&String, &Normalized)> = comments
-            .iter()
-            .zip(&normalized)
-            .filter(|(c, n)| (spam::assess(c, n, &input, model).score >= 0.5) == pick)
-            .collect();
-        let started = Instant::now();
-        for _ in 0..rounds {
-            for (c, n) in &subset {
-                let t = Instant::now();
-                black_box(spam::assess(black_box(c), n, &input, model));
-                h.record(t.elapsed().as_nanos().max(1) as u64).ok();
-            }
-        }
-        report(name, &h, rounds * subset.len(), started.elapsed());
+        let subset: Vec<(&String, &Normalized)> =
+            both.iter().copied().filter(|(c, n)| (spam::assess(c, n, &input, model).score >= 0.5) == pick).collect();
+        let (h, wall) = common::time_each(&subset, rounds, |(c, n)| {
+            black_box(spam::assess(black_box(c), n, &input, model));
+        });
+        report(name, &h, rounds * subset.len(), wall);
     }
 
     let huge = "a".repeat(1 << 20);
