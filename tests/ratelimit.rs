@@ -9,32 +9,15 @@ use commentguard::intake::Pseudonymizer;
 use commentguard::pb::{self, Verdict};
 use commentguard::ratelimit::{Admission, FakeRelativeClock, Limiter, RateClock, Subject};
 use commentguard::store::memory::MemoryStore;
-use common::{TestServer, authed, key, submission, two_sites, wait_for};
+use common::{TestServer, authed, key, only_limits, submission, two_sites, wait_for};
 use std::sync::Arc;
 use std::time::Duration;
 use tonic::Code;
 use tonic_types::StatusExt;
 
-/// Every limit off; a test switches on what it exercises.
-const ALL_OFF: [(&str, &str); 6] = [
-    ("flood_seconds", "0"),
-    ("author", "{ per_minute = 0 }"),
-    ("ip", "{ per_minute = 0 }"),
-    ("thread", "{ per_minute = 0 }"),
-    ("site", "{ per_minute = 0 }"),
-    ("surge", "{ per_minute = 0 }"),
-];
-
-/// `limits` (lines of `[sites.policy.rate_limits]`) plus [`ALL_OFF`] for every limit it does not set.
-fn only(limits: &str) -> String {
-    let set = |key: &str| limits.lines().any(|l| l.split('=').next().is_some_and(|k| k.trim() == key));
-    let off = ALL_OFF.iter().filter(|(k, _)| !set(k)).map(|(k, v)| format!("{k} = {v}\n"));
-    format!("{}{limits}\n", off.collect::<String>())
-}
-
-/// Site `a` with `policy` in `[sites.policy]` and `limits` (after [`ALL_OFF`]) in `[sites.policy.rate_limits]`.
+/// Site `a` with `policy` in `[sites.policy]` and `limits` (every other limit off) in `[sites.policy.rate_limits]`.
 fn config(policy: &str, limits: &str) -> Config {
-    two_sites(&format!("{policy}\n[sites.policy.rate_limits]\n{}", only(limits)))
+    two_sites(&format!("{policy}\n[sites.policy.rate_limits]\n{}", only_limits(limits)))
 }
 
 fn fake_limiter(config: &Config) -> (Arc<Limiter>, FakeRelativeClock) {

@@ -16,16 +16,6 @@ use tonic::transport::Channel;
 
 const BIN: &str = env!("CARGO_BIN_EXE_commentguard");
 
-/// Every limit off; a site switches on what the test exercises.
-const ALL_OFF: [(&str, &str); 6] = [
-    ("flood_seconds", "0"),
-    ("author", "{ per_minute = 0 }"),
-    ("ip", "{ per_minute = 0 }"),
-    ("thread", "{ per_minute = 0 }"),
-    ("site", "{ per_minute = 0 }"),
-    ("surge", "{ per_minute = 0 }"),
-];
-
 /// A `commentguard serve --config FILE` child, killed on drop.
 struct Serve {
     child: Child,
@@ -86,13 +76,12 @@ async fn client(addr: &str) -> ModerationServiceClient<Channel> {
         .expect("connects")
 }
 
-/// A site whose `[sites.policy.rate_limits]` is `limits` plus [`ALL_OFF`] for every limit it does not set.
+/// A site whose `[sites.policy.rate_limits]` is `limits`, every other limit off.
 fn site(id: &str, limits: &str) -> String {
-    let set = |key: &str| limits.lines().any(|l| l.split('=').next().is_some_and(|k| k.trim() == key));
-    let off: String = ALL_OFF.iter().filter(|(k, _)| !set(k)).map(|(k, v)| format!("{k} = {v}\n")).collect();
     format!(
-        "[[sites]]\nid = \"{id}\"\napi_key_sha256 = [\"{}\"]\n[sites.policy.rate_limits]\n{off}{limits}\n",
-        sha256_hex(&format!("key-{id}"))
+        "[[sites]]\nid = \"{id}\"\napi_key_sha256 = [\"{}\"]\n[sites.policy.rate_limits]\n{}",
+        sha256_hex(&format!("key-{id}")),
+        common::only_limits(limits)
     )
 }
 

@@ -339,3 +339,20 @@ pub fn shuffle<T>(v: &mut [T], seed: u64) {
         v.swap(i, j);
     }
 }
+
+/// Every rate limit off; a test switches on what it exercises.
+const ALL_LIMITS_OFF: [(&str, &str); 6] = [
+    ("flood_seconds", "0"),
+    ("author", "{ per_minute = 0 }"),
+    ("ip", "{ per_minute = 0 }"),
+    ("thread", "{ per_minute = 0 }"),
+    ("site", "{ per_minute = 0 }"),
+    ("surge", "{ per_minute = 0 }"),
+];
+
+/// The lines of a `[sites.policy.rate_limits]` table: `limits`, and every limit it does not set switched off.
+pub fn only_limits(limits: &str) -> String {
+    let set = |key: &str| limits.lines().any(|l| l.split('=').next().is_some_and(|k| k.trim() == key));
+    let off = ALL_LIMITS_OFF.iter().filter(|(k, _)| !set(k)).map(|(k, v)| format!("{k} = {v}\n"));
+    format!("{}{limits}\n", off.collect::<String>())
+}
