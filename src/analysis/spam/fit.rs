@@ -34,7 +34,7 @@ pub struct Prepared {
 impl Prepared {
     pub fn new(body: &str) -> Prepared {
         let norm = Normalized::new(body);
-        let scan = signals::scan(body, &norm, "");
+        let scan = signals::scan(body, &norm, "", crate::analysis::domains::DomainLists::empty());
         let mut features = Vec::new();
         tokens::feature_set(&tokens::without(norm.as_str(), &scan.link_ranges), &mut features);
         Prepared { features, rules: scan.x }

@@ -172,7 +172,7 @@ pub struct SpamReport {
 
 /// Scores one comment. `norm` must be `Normalized::new(body)`.
 pub fn assess(body: &str, norm: &Normalized, input: &SpamInput<'_>, model: &SpamModel) -> SpamReport {
-    let scan = signals::scan_for_site(body, norm, input.website_url, input.domains);
+    let scan = signals::scan(body, norm, input.website_url, input.domains);
     let mut x = scan.x;
     let mut features = Vec::new();
     tokens::feature_set(&tokens::without(norm.as_str(), &scan.link_ranges), &mut features);

@@ -144,14 +144,9 @@ pub const REFERENCE: &[&str] = &[
     "worldbank.org",
 ];
 
-/// Runs every rule on a comment, without site domain lists (training and evaluation). `website` is the author's
-/// website field (may be empty).
-pub fn scan(body: &str, norm: &Normalized, website: &str) -> Scan {
-    scan_for_site(body, norm, website, DomainLists::empty())
-}
-
-/// Runs every rule on a comment with the site's blocked and allowed domains.
-pub fn scan_for_site(body: &str, norm: &Normalized, website: &str, domains: &DomainLists) -> Scan {
+/// Runs every rule on a comment with the site's blocked and allowed domains (`DomainLists::empty()` for training
+/// and evaluation). `website` is the author's website field (may be empty).
+pub fn scan(body: &str, norm: &Normalized, website: &str, domains: &DomainLists) -> Scan {
     let text = norm.as_str();
     let mut s = Scan::default();
     scan_links(norm, domains, &mut s);
@@ -255,7 +250,9 @@ static OBFUSCATED: LazyLock<Option<Regex>> = LazyLock::new(|| {
 
 fn scan_obfuscated_links(norm: &Normalized, domains: &DomainLists, s: &mut Scan) {
     let text = norm.as_str();
-    if !(text.contains("dot") || text.contains("[.]") || text.contains("(.)") || text.contains(" . ")) {
+    // Cheap gate before the regex: every form it matches contains "dot", " . " or an opening bracket then a dot.
+    let gate = ["dot", " . ", "[.", "(.", "{.", "[ .", "( .", "{ ."];
+    if !gate.iter().any(|g| text.contains(g)) {
         return;
     }
     let Some(re) = &*OBFUSCATED else { return };
@@ -649,7 +646,7 @@ mod tests {
     use super::*;
 
     fn run(body: &str) -> Scan {
-        scan(body, &Normalized::new(body), "")
+        scan(body, &Normalized::new(body), "", DomainLists::empty())
     }
 
     fn spans_of(body: &str, input: usize) -> Vec<String> {
@@ -683,7 +680,7 @@ mod tests {
         let domains = DomainLists::new(&["spam.example", "example.com"], &["ourpaper.com", "bit.ly"]);
         let body =
             "https://ourpaper.com/a blog.ourpaper.com/b bit.ly/x dawn.com/c https://spam.example/d example[.]com";
-        let s = scan_for_site(body, &Normalized::new(body), "", &domains);
+        let s = scan(body, &Normalized::new(body), "", &domains);
         assert_eq!((s.links, s.allowed_links, s.reference_links), (2, 3, 1), "bit.ly is allowed here");
         assert_eq!(s.link_ranges.len(), 5, "the model reads no link, allowed or not");
         assert_eq!(
@@ -699,12 +696,12 @@ mod tests {
         );
         // The website field: blocked, allowed (no signal), neither.
         let norm = Normalized::new("nice");
-        assert!(scan_for_site("nice", &norm, "https://x.example.com", &domains).blocked_website);
-        assert_eq!(scan_for_site("nice", &norm, "https://ourpaper.com/me", &domains).x[combine::WEBSITE], 0.0);
-        let other = scan_for_site("nice", &norm, "https://badexample.com", &domains);
+        assert!(scan("nice", &norm, "https://x.example.com", &domains).blocked_website);
+        assert_eq!(scan("nice", &norm, "https://ourpaper.com/me", &domains).x[combine::WEBSITE], 0.0);
+        let other = scan("nice", &norm, "https://badexample.com", &domains);
         assert_eq!((other.blocked_website, other.x[combine::WEBSITE]), (false, 0.5));
         // Without lists, nothing changes.
-        assert_eq!(scan_for_site(body, &Normalized::new(body), "", DomainLists::empty()), run(body));
+        assert_eq!(scan(body, &Normalized::new(body), "", DomainLists::empty()), run(body));
     }
 
     #[test]
@@ -720,6 +717,8 @@ mod tests {
         assert_eq!(spans_of("visit cheapmeds[.]com today", combine::OBFUSCATED_LINK), vec!["cheapmeds[.]com"]);
         assert_eq!(spans_of("go to earnfast dot com now", combine::OBFUSCATED_LINK), vec!["earnfast dot com"]);
         assert_eq!(spans_of("ＢＥＴ９(dot)ｎｅｔ", combine::OBFUSCATED_LINK).len(), 1);
+        assert_eq!(spans_of("win at bet9{.}net", combine::OBFUSCATED_LINK), vec!["bet9{.}net"]);
+        assert_eq!(spans_of("win at bet9[ . ]net", combine::OBFUSCATED_LINK), vec!["bet9[ . ]net"]);
         // Tricky negatives: prose.
         assert!(spans_of("the dot com bubble burst in 2000", combine::OBFUSCATED_LINK).is_empty());
         assert!(spans_of("He scored 5 . Then left", combine::OBFUSCATED_LINK).is_empty());
@@ -804,13 +803,19 @@ mod tests {
     #[test]
     fn website_field() {
         let norm = Normalized::new("nice article");
-        assert_eq!(scan("nice article", &norm, "").x[combine::WEBSITE], 0.0);
-        assert_eq!(scan("nice article", &norm, "https://myblog.example.com").x[combine::WEBSITE], 0.5);
-        assert_eq!(scan("nice article", &norm, "bit.ly/xyz").x[combine::WEBSITE], 1.0);
+        assert_eq!(scan("nice article", &norm, "", DomainLists::empty()).x[combine::WEBSITE], 0.0);
+        assert_eq!(
+            scan("nice article", &norm, "https://myblog.example.com", DomainLists::empty()).x[combine::WEBSITE],
+            0.5
+        );
+        assert_eq!(scan("nice article", &norm, "bit.ly/xyz", DomainLists::empty()).x[combine::WEBSITE], 1.0);
         let body = "read more at https://myblog.example.com/post";
-        assert_eq!(scan(body, &Normalized::new(body), "myblog.example.com").x[combine::WEBSITE], 1.0);
+        assert_eq!(
+            scan(body, &Normalized::new(body), "myblog.example.com", DomainLists::empty()).x[combine::WEBSITE],
+            1.0
+        );
         // Tricky negative: not a URL.
-        assert_eq!(scan("nice", &Normalized::new("nice"), "n/a").x[combine::WEBSITE], 0.0);
+        assert_eq!(scan("nice", &Normalized::new("nice"), "n/a", DomainLists::empty()).x[combine::WEBSITE], 0.0);
     }
 
     #[test]

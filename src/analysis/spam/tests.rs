@@ -302,7 +302,7 @@ fn allowed_domains_are_no_spam_evidence() {
         run_with(body, &website).score < run_with(body, &SpamInput { website_url: "https://x.example", ..site }).score
     );
     let norm = Normalized::new(body);
-    let scan = signals::scan_for_site(body, &norm, "https://ourpaper.com/staff/ali", &domains);
+    let scan = signals::scan(body, &norm, "https://ourpaper.com/staff/ali", &domains);
     assert_eq!(scan.x[combine::WEBSITE], 0.0);
     // The more specific entry wins: a blocked subdomain of an allowed domain still rejects.
     let domains = lists(&["ads.ourpaper.com"], &["ourpaper.com"]);
