@@ -79,47 +79,10 @@ pub struct SnapshotInfo {
     pub kind: SnapshotKind,
 }
 
-impl SnapshotInfo {
-    /// The compact text both stores keep per snapshot: `version|at|ham|spam|kind` (kind `learned` or `revert:<v>`).
-    pub fn encode(&self) -> String {
-        let kind = match self.kind {
-            SnapshotKind::Learned => "learned".to_string(),
-            SnapshotKind::Reverted { from } => format!("revert:{from}"),
-        };
-        format!("{}|{}|{}|{}|{kind}", self.version, self.taken_at_ms, self.docs[0], self.docs[1])
-    }
-
-    pub fn decode(s: &str) -> Option<SnapshotInfo> {
-        let mut p = s.split('|');
-        let mut num = || p.next()?.parse::<u64>().ok();
-        let (version, taken_at_ms, ham, spam) = (num()?, num()?, num()?, num()?);
-        let kind = match p.next()? {
-            "learned" => SnapshotKind::Learned,
-            k => SnapshotKind::Reverted { from: k.strip_prefix("revert:")?.parse().ok()? },
-        };
-        Some(SnapshotInfo { version, taken_at_ms, docs: [ham, spam], kind })
-    }
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RevertOutcome {
     /// The snapshot's delta is now this (new) version.
     Reverted(u64),
     /// No such snapshot (never taken, or no longer kept).
     Unknown,
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn snapshot_info_round_trips() {
-        for kind in [SnapshotKind::Learned, SnapshotKind::Reverted { from: 3 }] {
-            let s = SnapshotInfo { version: 7, taken_at_ms: 1_700_000_000_000, docs: [12, 30], kind };
-            assert_eq!(SnapshotInfo::decode(&s.encode()), Some(s));
-        }
-        assert_eq!(SnapshotInfo::decode("7|x|1|2|learned"), None);
-        assert_eq!(SnapshotInfo::decode("7|1|1|2|revert:"), None);
-    }
 }

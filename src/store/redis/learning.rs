@@ -4,7 +4,7 @@
 use super::{RedisStore, StoreError, corrupt, err};
 use crate::store::keys;
 use crate::store::learning::{
-    CommitOutcome, FeedbackEntry, LEARNER_GROUP, ModelCommit, ModelDelta, RevertOutcome, SnapshotInfo,
+    CommitOutcome, FeedbackEntry, LEARNER_GROUP, ModelCommit, ModelDelta, RevertOutcome, SnapshotInfo, SnapshotKind,
 };
 use crate::store::review::Feedback;
 use std::sync::LazyLock;
@@ -108,7 +108,7 @@ impl RedisStore {
             .query_async(&mut conn)
             .await
             .map_err(err("model snapshots"))?;
-        members.iter().map(|m| SnapshotInfo::decode(m).ok_or_else(|| corrupt("model snapshot"))).collect()
+        members.iter().map(|m| snapshot_info(m).ok_or_else(|| corrupt("model snapshot"))).collect()
     }
 
     pub(super) async fn revert_model_to(
@@ -134,5 +134,33 @@ impl RedisStore {
             [u] if u == "unknown" => Ok(RevertOutcome::Unknown),
             _ => Err(corrupt("revert model")),
         }
+    }
+}
+
+/// A snapshot-list member as `commit_model.lua` and `revert_model.lua` write it: `version|at|ham|spam|kind`, kind
+/// `learned` or `revert:<version>`.
+fn snapshot_info(member: &str) -> Option<SnapshotInfo> {
+    let mut p = member.split('|');
+    let mut num = || p.next()?.parse::<u64>().ok();
+    let (version, taken_at_ms, ham, spam) = (num()?, num()?, num()?, num()?);
+    let kind = match p.next()? {
+        "learned" => SnapshotKind::Learned,
+        k => SnapshotKind::Reverted { from: k.strip_prefix("revert:")?.parse().ok()? },
+    };
+    Some(SnapshotInfo { version, taken_at_ms, docs: [ham, spam], kind })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn snapshot_members_parse() {
+        let learned =
+            SnapshotInfo { version: 7, taken_at_ms: 1_700_000_000_000, docs: [12, 30], kind: SnapshotKind::Learned };
+        assert_eq!(snapshot_info("7|1700000000000|12|30|learned"), Some(learned));
+        assert_eq!(snapshot_info("8|5|0|0|revert:3").map(|s| s.kind), Some(SnapshotKind::Reverted { from: 3 }));
+        assert_eq!(snapshot_info("7|x|1|2|learned"), None);
+        assert_eq!(snapshot_info("7|1|1|2|revert:"), None);
     }
 }
