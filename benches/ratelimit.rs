@@ -14,8 +14,8 @@
 //! --all-targets` runs it) a 20,000-request smoke run checks only that it works.
 
 use commentguard::config::{Config, sha256_hex};
-use commentguard::intake::Pseudonymizer;
-use commentguard::ratelimit::{FakeRelativeClock, Limiter, RateClock, Subject};
+use commentguard::pseudonym::Pseudonymizer;
+use commentguard::ratelimit::{FakeRelativeClock, Limiter, RateClock, SiteLimits, Subject};
 use std::future::Future;
 use std::hint::black_box;
 use std::pin::pin;
@@ -23,8 +23,8 @@ use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 /// Runs a check that needs no Redis: local limits complete on the first poll.
-fn check_now(limiter: &Limiter, subject: &Subject<'_>) -> bool {
-    let mut future = pin!(limiter.check("bench", subject));
+fn check_now(limiter: &Limiter, site: &SiteLimits, subject: &Subject<'_>) -> bool {
+    let mut future = pin!(limiter.check("bench", site, subject));
     match future.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
         Poll::Ready(result) => result.is_ok(),
         Poll::Pending => panic!("a local-only check never waits"),
@@ -96,11 +96,11 @@ impl Subjects {
     }
 }
 
-fn pass(limiter: &Limiter, subjects: &Subjects) -> (Duration, usize) {
+fn pass(limiter: &Limiter, site: &SiteLimits, subjects: &Subjects) -> (Duration, usize) {
     let started = Instant::now();
     let mut admitted = 0;
     for i in 0..subjects.ips.len() {
-        admitted += usize::from(check_now(limiter, black_box(&subjects.get(i))));
+        admitted += usize::from(check_now(limiter, site, black_box(&subjects.get(i))));
     }
     (started.elapsed(), admitted)
 }
@@ -120,13 +120,14 @@ fn main() {
     .expect("bench config is valid");
     let clock = FakeRelativeClock::default();
     let limiter = Limiter::new(&config, Pseudonymizer::new(b"bench"), RateClock::fake(&clock)).expect("limiter");
+    let site = limiter.compile(&config.sites[0].policy, None);
     let subjects = Subjects::new(n);
     let baseline = memory_mib("VmRSS:");
     println!("{n} distinct addresses and authors over 10,000 threads; RSS with the inputs built: {baseline:.1} MiB");
 
-    let (elapsed, admitted) = pass(&limiter, &subjects);
+    let (elapsed, admitted) = pass(&limiter, &site, &subjects);
     assert_eq!(admitted, n as usize, "every request takes the admit path");
-    let keys = limiter.key_counts();
+    let keys = site.key_counts();
     println!("new keys:       {} per check ({admitted} admitted)", per_check(elapsed, n as usize));
     println!(
         "keys held:      flood {} author {} ip {} thread {} site {} surge {}",
@@ -139,7 +140,7 @@ fn main() {
     );
 
     clock.advance(Duration::from_secs(3600));
-    let (elapsed, _) = pass(&limiter, &subjects);
+    let (elapsed, _) = pass(&limiter, &site, &subjects);
     println!("existing keys:  {} per check", per_check(elapsed, n as usize));
 
     // A working set that fits in cache: 10,000 readers commenting every 10 s (all admitted).
@@ -148,7 +149,7 @@ fn main() {
         clock.advance(Duration::from_secs(10));
         let started = Instant::now();
         for i in 0..10_000usize.min(n as usize) {
-            checks += usize::from(check_now(&limiter, black_box(&subjects.get(i))));
+            checks += usize::from(check_now(&limiter, &site, black_box(&subjects.get(i))));
         }
         elapsed += started.elapsed();
     }
@@ -159,7 +160,7 @@ fn main() {
     let started = Instant::now();
     let mut refused = 0;
     for _ in 0..refusals {
-        refused += usize::from(!check_now(&limiter, black_box(&hammer)));
+        refused += usize::from(!check_now(&limiter, &site, black_box(&hammer)));
     }
     println!("refusal:        {} per check ({refused} refused)", per_check(started.elapsed(), refusals));
 
@@ -167,11 +168,11 @@ fn main() {
     drop(subjects);
     clock.advance(Duration::from_secs(3600));
     let started = Instant::now();
-    limiter.housekeeping();
+    commentguard::ratelimit::housekeeping(std::slice::from_ref(&site));
     println!(
         "housekeeping:   {:.1} ms; keys left {:?}; settled RSS {:.1} MiB",
         started.elapsed().as_secs_f64() * 1e3,
-        limiter.key_counts(),
+        site.key_counts(),
         memory_mib("VmRSS:")
     );
 }

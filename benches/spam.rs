@@ -219,7 +219,7 @@ fn main() {
     // A replica's reload after a site learned: base + a delta of these 2,000 comments, index rebuilt.
     let delta = spam::fit::counts_of_bodies(comments.iter().enumerate().map(|(i, c)| (c.as_str(), i % 4 == 3)));
     let t = Instant::now();
-    let learned = commentguard::learning::learner::with_delta(model, &delta);
+    let learned = model.with_delta(&delta);
     println!(
         "reload base + delta ({} features) -> {} features in {:.1} ms",
         delta.entries.len(),

@@ -9,9 +9,12 @@
 //! `grpc.health.v1.Health/Check` to the same server over the same connections. Both are measured in the same run, so
 //! the report shows what moderation costs next to what the bare gRPC stack costs under the same load.
 //!
-//! Closed loop: each client sends its next request only when the previous one has answered. The figures are latency
-//! at this concurrency, not at a fixed arrival rate (no coordinated-omission correction). The loadgen shares the
-//! machine with the server when both run locally; on few cores it competes for CPU and that shows in the figures.
+//! Closed loop by default: each client sends its next request only when the previous one has answered. The figures
+//! are latency at this concurrency, not at a fixed arrival rate. With `--rate R` the SubmitComment clients send R
+//! requests per second in all, each on its own fixed schedule (open loop), and a request's latency is counted from
+//! when it was due, not when it was sent: a server that falls behind shows it in the percentiles (no coordinated
+//! omission). The loadgen shares the machine with the server when both run locally; on few cores it competes for
+//! CPU and that shows in the figures.
 //!
 //! Safety: only the `--addr` given is ever contacted, and it must be a loopback address. The run stops by itself
 //! after warmup + duration; every request has a deadline, so a stalled server cannot hold it open. Failed requests
@@ -54,8 +57,8 @@ struct Args {
     /// Site API key (`serve` in dev mode prints one).
     #[arg(long, env = "COMMENTGUARD_LOADGEN_KEY", hide_env_values = true)]
     key: String,
-    /// Concurrent SubmitComment clients.
-    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..=4096))]
+    /// Concurrent SubmitComment clients (0: Health.Check only, the bare gRPC stack's reference figure).
+    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u32).range(0..=4096))]
     clients: u32,
     /// Concurrent Health.Check clients, during the same run.
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(0..=1024))]
@@ -72,6 +75,9 @@ struct Args {
     /// Seed of the body generator; random (and printed) when absent, so any run can be repeated.
     #[arg(long)]
     seed: Option<u64>,
+    /// SubmitComment requests per second in all (open loop, spread evenly over the clients); absent: closed loop.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    rate: Option<u32>,
 }
 
 #[tokio::main]
@@ -82,9 +88,17 @@ async fn main() -> anyhow::Result<()> {
     let seed = args.seed.unwrap_or_else(|| rand::rng().random());
     println!("command: {}", command_line());
     println!(
-        "target {}  clients {}  health-clients {}  connections {}  warmup {} s  duration {} s  seed {seed}",
-        args.addr, args.clients, args.health_clients, args.connections, args.warmup, args.duration
+        "target {}  clients {}  health-clients {}  connections {}  warmup {} s  duration {} s  seed {seed}  rate {}",
+        args.addr,
+        args.clients,
+        args.health_clients,
+        args.connections,
+        args.warmup,
+        args.duration,
+        args.rate.map_or("closed loop".to_owned(), |r| format!("{r} req/s"))
     );
+    // Each client's gap between sends, for an open loop.
+    let gap = args.rate.map(|r| Duration::from_secs_f64(f64::from(args.clients) / f64::from(r)));
 
     let channels = connect_all(&endpoint, args.connections).await?;
     let window = Window::starting_now(Duration::from_secs(args.warmup), Duration::from_secs(args.duration));
@@ -93,7 +107,10 @@ async fn main() -> anyhow::Result<()> {
         .map(|i| {
             let generator = BodyGen::new(seed, i);
             let prefix = format!("lg-{run_id}-{i}");
-            tokio::spawn(submit_client(pick(&channels, i), key.clone(), window, generator, prefix))
+            // Clients start spread over one gap, so an open loop does not send in bursts.
+            let offset = gap.map(|g| g.mul_f64(f64::from(i) / f64::from(args.clients)));
+            let pacing = gap.zip(offset).map(|(gap, offset)| Pacing { gap, offset });
+            tokio::spawn(submit_client(pick(&channels, i), key.clone(), window, generator, prefix, pacing))
         })
         .collect();
     let health_tasks: Vec<_> = (0..args.health_clients)
@@ -306,20 +323,37 @@ async fn bounded<T>(call: impl Future<Output = Result<T, Status>>) -> Result<T, 
         .unwrap_or_else(|_| Err(Status::deadline_exceeded("loadgen: no answer in time")))
 }
 
-/// One SubmitComment client: sends, waits for the answer, sends the next, until the window closes.
+/// An open-loop client's schedule: its first send is `offset` after the start, then one every `gap`.
+#[derive(Debug, Clone, Copy)]
+struct Pacing {
+    gap: Duration,
+    offset: Duration,
+}
+
+/// One SubmitComment client: sends, waits for the answer, sends the next, until the window closes. With `pacing`,
+/// each request waits for its due time (unless late) and its latency counts from then.
 async fn submit_client(
     channel: Channel,
     key: AsciiMetadataValue,
     window: Window,
     mut generator: BodyGen,
     id_prefix: String,
+    pacing: Option<Pacing>,
 ) -> Stats {
     let mut client = ModerationServiceClient::new(channel);
     let mut stats = Stats::new();
+    let first_due = Instant::now() + pacing.map_or(Duration::ZERO, |p| p.offset);
     for seq in 0u64.. {
         let request = generator.request(format!("{id_prefix}-{seq}"));
         let body_bytes = request.body.len() as u64;
-        let started = Instant::now();
+        let started = match pacing {
+            Some(p) => {
+                let due = first_due + p.gap.saturating_mul(u32::try_from(seq).unwrap_or(u32::MAX));
+                tokio::time::sleep_until(due.into()).await;
+                due
+            }
+            None => Instant::now(),
+        };
         if !window.is_open(started) {
             break;
         }

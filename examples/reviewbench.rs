@@ -10,18 +10,15 @@
 //! cargo run --release --example reviewbench -- --items 20000 --moderators 8   # embedded memory store
 //! ```
 
-use arc_swap::ArcSwap;
 use clap::Parser;
-use commentguard::api::App;
+use commentguard::app::App;
 use commentguard::clock::{Clock, SystemClock};
 use commentguard::config::{Config, sha256_hex};
-use commentguard::intake::Pseudonymizer;
 use commentguard::pb::{
     self, moderation_service_client::ModerationServiceClient, review_service_client::ReviewServiceClient,
 };
 use commentguard::store::redis::{Durability, RedisOptions, RedisStore};
 use commentguard::store::{Store, memory::MemoryStore};
-use commentguard::tenants::Tenants;
 use hdrhistogram::Histogram;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -73,18 +70,13 @@ async fn main() -> anyhow::Result<()> {
         )?),
         None => Arc::new(MemoryStore::new(clock.clone())),
     };
-    let app = Arc::new(App {
-        tenants: ArcSwap::from_pointee(Tenants::from_config(&config)),
-        store,
-        keys: Pseudonymizer::new(b"bench"),
+    let app = Arc::new(App::assemble(
+        &config,
+        commentguard::store::Stores::of(store),
+        b"bench",
         clock,
-        models: Default::default(),
-        limiter: Arc::new(commentguard::ratelimit::Limiter::new(
-            &config,
-            Pseudonymizer::new(b"bench"),
-            commentguard::ratelimit::RateClock::monotonic(),
-        )?),
-    });
+        commentguard::ratelimit::RateClock::monotonic(),
+    )?);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();

@@ -9,11 +9,31 @@ use crate::tenants::{Moderator, Site, Tenants};
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
 use subtle::ConstantTimeEq;
-use tonic::metadata::MetadataMap;
+use tonic::codegen::http::{Extensions, HeaderMap};
+
+/// The authenticated site of a ModerationService request, put in the request's extensions by `api::authn` before
+/// the body is decoded.
+#[derive(Debug, Clone)]
+pub struct SiteCaller(pub Arc<Site>);
+
+/// The authenticated moderator of a ReviewService request (see [`SiteCaller`]).
+#[derive(Debug, Clone)]
+pub struct ModeratorCaller(pub Arc<Moderator>);
+
+/// The site `api::authn` authenticated for this request. Absent only if a service was mounted without the layer,
+/// which must fail closed.
+pub fn site_of(extensions: &Extensions) -> Result<Arc<Site>, Error> {
+    extensions.get::<SiteCaller>().map(|c| c.0.clone()).ok_or(Error::Unauthenticated("missing authorization"))
+}
+
+/// The moderator `api::authn` authenticated for this request (see [`site_of`]).
+pub fn moderator_of(extensions: &Extensions) -> Result<Arc<Moderator>, Error> {
+    extensions.get::<ModeratorCaller>().map(|c| c.0.clone()).ok_or(Error::Unauthenticated("missing authorization"))
+}
 
 /// The bearer secret of a request, or `UNAUTHENTICATED`.
-fn bearer(metadata: &MetadataMap) -> Result<&str, Error> {
-    let value = metadata
+fn bearer(headers: &HeaderMap) -> Result<&str, Error> {
+    let value = headers
         .get("authorization")
         .ok_or(Error::Unauthenticated("missing authorization metadata"))?
         .to_str()
@@ -41,15 +61,15 @@ fn find_constant_time<'a, T>(digest: &[u8], candidates: impl Iterator<Item = (&'
 }
 
 /// The site a request's API key belongs to; any of a site's keys works (rotation with overlap).
-pub fn site(metadata: &MetadataMap, tenants: &Tenants) -> Result<Arc<Site>, Error> {
-    let digest = Sha256::digest(bearer(metadata)?.as_bytes());
+pub fn site(headers: &HeaderMap, tenants: &Tenants) -> Result<Arc<Site>, Error> {
+    let digest = Sha256::digest(bearer(headers)?.as_bytes());
     let candidates = tenants.sites.iter().flat_map(|s| s.key_hashes.iter().map(move |h| (h, s)));
     find_constant_time(&digest, candidates).cloned().ok_or(Error::Unauthenticated("unknown API key"))
 }
 
 /// The moderator a request's token belongs to.
-pub fn moderator(metadata: &MetadataMap, tenants: &Tenants) -> Result<Arc<Moderator>, Error> {
-    let digest = Sha256::digest(bearer(metadata)?.as_bytes());
+pub fn moderator(headers: &HeaderMap, tenants: &Tenants) -> Result<Arc<Moderator>, Error> {
+    let digest = Sha256::digest(bearer(headers)?.as_bytes());
     let candidates = tenants.moderators.iter().map(|m| (&m.token_hash, m));
     find_constant_time(&digest, candidates).cloned().ok_or(Error::Unauthenticated("unknown moderator token"))
 }
@@ -78,11 +98,11 @@ mod tests {
             sha256_hex("key-b"),
             sha256_hex("tok")
         );
-        Tenants::from_config(&Config::from_toml(&text).expect("valid"))
+        Tenants::offline(&Config::from_toml(&text).expect("valid")).expect("tenants")
     }
 
-    fn md(auth: &str) -> MetadataMap {
-        let mut m = MetadataMap::new();
+    fn md(auth: &str) -> HeaderMap {
+        let mut m = HeaderMap::new();
         m.insert("authorization", auth.parse().expect("ascii"));
         m
     }
@@ -95,7 +115,7 @@ mod tests {
         assert_eq!(site(&md("Bearer key-b"), &t).map(|s| s.id.clone()).ok(), Some("b".into()));
         assert!(matches!(site(&md("Bearer nope"), &t), Err(Error::Unauthenticated(_))));
         assert!(matches!(site(&md("Basic old-a"), &t), Err(Error::Unauthenticated(_))));
-        assert!(matches!(site(&MetadataMap::new(), &t), Err(Error::Unauthenticated(_))));
+        assert!(matches!(site(&HeaderMap::new(), &t), Err(Error::Unauthenticated(_))));
     }
 
     #[test]

@@ -48,6 +48,12 @@ registry! {
     SPAM_AUTHOR_REPUTATION = ("spam.author_reputation", Spam, "Many of the author's earlier comments on this site were rejected.");
     SPAM_DUPLICATE = ("spam.duplicate", Spam, "Near copies of the comment (twelve words or more) posted recently by other authors, or again by the same author: a campaign.");
     SPAM_IP_REPUTATION = ("spam.ip_reputation", Spam, "Many earlier comments from this address on this site were rejected.");
+    ABUSE_THREAT = ("abuse.threat", Abuse, "A threat of violence against a person or group (\"I will kill you\", \"we know where you live\", \"wajib ul qatl\"); quoted, reported or negated use scores low.");
+    ABUSE_IDENTITY_ATTACK = ("abuse.identity_attack", Abuse, "A slur, or a religious, ethnic, national, gender or sexual group dehumanised or threatened (\"X are animals\", \"inko maar do\").");
+    ABUSE_INSULT = ("abuse.insult", Abuse, "An insult aimed at a person: the reader (\"you idiot\", \"tum ullu ke pathay ho\"), the author or another commenter.");
+    ABUSE_SEXUAL = ("abuse.sexual", Abuse, "Sexual harassment or explicit sexual language, above all aimed at a person.");
+    ABUSE_PROFANITY = ("abuse.profanity", Abuse, "Swearing in English, Roman Urdu, Urdu or Hindi, disguised forms included (`f*ck`, `b.c`).");
+    ABUSE_EXTERNAL_UNAVAILABLE = ("abuse.external_unavailable", Abuse, "The site's external abuse classifier did not answer (timeout, overload or error) and the site fails closed: held for review.");
     POLICY_BLOCKED_WORD = ("policy.blocked_word", Policy, "A word on the site's blocked list (rejects).");
     POLICY_SUSPECT_WORD = ("policy.suspect_word", Policy, "A word on the site's suspect list (holds for review).");
     POLICY_BANNED = ("policy.banned", Policy, "The author or address is banned by the site.");

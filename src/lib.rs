@@ -1,41 +1,52 @@
 //! commentguard: a comment moderation service. Modules in the order a submission meets them:
 //!
-//! - [`cli`] — the command line: `serve`, `check`, `train`.
+//! - [`commands`] — the command line: `serve`, `check`, `train`, `model`.
+//! - [`app`] — the composition root: a process's shared parts built from the config, its background tasks.
 //! - [`config`] — TOML + environment configuration and its validation.
-//! - [`server`] — the gRPC server: services, health, reflection, metrics, reload, shutdown.
-//! - [`api`] — gRPC handlers, request validation, domain ⇄ wire conversion.
+//! - [`server`], [`connections`], [`reload`] — the gRPC server: services, health, reflection, metrics, connection
+//!   limits, SIGHUP reload, shutdown.
+//! - [`api`] — authentication before decoding, gRPC handlers, request validation, domain ⇄ wire conversion.
+//! - [`http_api`] — the HTTP/JSON door for hosts without gRPC: routes, canonical proto JSON, status mapping.
+//! - [`console`] — the moderator console: browser assets and the review RPCs as JSON, on their own listener.
 //! - [`auth`] — bearer key/token → site or moderator.
-//! - [`tenants`] — sites and moderators compiled from config, swapped on reload.
+//! - [`tenants`] — sites and moderators compiled from config, swapped whole on reload.
 //! - [`intake`] — the submit flow shared by `serve` and `check`.
 //! - [`ratelimit`] — bans, rate limits (local governor, cluster-wide Redis GCRA), flood and surge control.
 //! - [`analysis`] — the pure analysis core: normalisation, detectors → findings.
-//! - [`policy`] — findings + context + site policy → verdict and redacted body.
-//! - [`store`] — the storage trait and its implementations.
-//! - [`check`] — offline analysis of JSON Lines.
-//! - [`train`] — `commentguard train`: the spam model from labelled comments.
-//! - [`domain`], [`findings`], [`offsets`], [`clock`], [`error`], [`telemetry`] — shared vocabulary and plumbing.
+//! - [`abuse_hook`] — a site's own abuse classifier over HTTP, asked before policy when configured.
+//! - [`policy`] — findings + context + site policy → a decision: verdict, reasons, redacted body.
+//! - [`store`] — the storage roles and their two implementations.
+//! - [`learning`] — each site's spam and abuse models learning from its moderators.
+//! - [`webhooks`] — signed, at-least-once, in-order delivery of each site's decision events to its host.
+//! - [`domain`], [`findings`], [`pseudonym`], [`offsets`], [`clock`], [`error`], [`telemetry`] — shared
+//!   vocabulary and plumbing.
 
+pub mod abuse_hook;
 pub mod analysis;
 pub mod api;
+pub mod app;
 pub mod auth;
-pub mod check;
-pub mod cli;
 pub mod clock;
+pub mod commands;
 pub mod config;
+pub mod connections;
+pub mod console;
 pub mod domain;
 pub mod error;
 pub mod findings;
+pub mod http_api;
 pub mod intake;
 pub mod learning;
-pub mod model_admin;
 pub mod offsets;
 pub mod policy;
+pub mod pseudonym;
 pub mod ratelimit;
+pub mod reload;
 pub mod server;
 pub mod store;
 pub mod telemetry;
 pub mod tenants;
-pub mod train;
+pub mod webhooks;
 
 /// Code generated from `proto/commentguard/v1/commentguard.proto`.
 #[allow(clippy::all, missing_docs)]

@@ -43,8 +43,9 @@ pub fn prometheus() -> &'static PrometheusHandle {
 }
 
 /// Serves `GET /metrics` until the task is dropped. A tiny hyper service rather than the exporter's own listener,
-/// so tests can bind port 0 and several servers can share one recorder.
-pub async fn serve_metrics(listener: TcpListener) {
+/// so tests can bind port 0 and several servers can share one recorder. A client that does not send its request
+/// headers within `header_timeout` (a slowloris, or an idle keep-alive connection) is disconnected.
+pub async fn serve_metrics(listener: TcpListener, header_timeout: std::time::Duration) {
     use http_body_util::Full;
     use hyper::body::Bytes;
     let handle = prometheus();
@@ -65,7 +66,11 @@ pub async fn serve_metrics(listener: TcpListener) {
                     .body(Full::new(Bytes::from(body)))
             });
             let io = hyper_util::rt::TokioIo::new(stream);
-            let _ = hyper::server::conn::http1::Builder::new().serve_connection(io, service).await;
+            let _ = hyper::server::conn::http1::Builder::new()
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(header_timeout)
+                .serve_connection(io, service)
+                .await;
         });
     }
 }
@@ -81,7 +86,7 @@ pub async fn observe<T>(
     let code = match &result {
         Ok(_) => tonic::Code::Ok,
         Err(e) => {
-            if matches!(e, Error::Unavailable(_)) {
+            if e.code() == tonic::Code::Unavailable {
                 tracing::warn!(rpc, error = %e, "request failed: store unavailable");
             } else {
                 tracing::debug!(rpc, error = %e, "request refused");

@@ -55,6 +55,12 @@ async fn each_check_yields_its_verdict() {
     assert_eq!(word.spans, vec![pb::Span { start: 12, end: 18 }]);
     assert_eq!(blocked.findings[0].code, "policy.blocked_word");
 
+    // A right-to-left override displays "onisac" as "casino"; the span covers the overridden run (bytes 12..18).
+    let rlo = submit(&server, "a", submission("w4", "Meet at the \u{202E}onisac\u{202C} tonight")).await.expect("ok");
+    assert_eq!(rlo.verdict(), Verdict::Rejected);
+    let word = rlo.findings.iter().find(|f| f.code == "policy.blocked_word").expect("blocked word finding");
+    assert_eq!(word.spans, vec![pb::Span { start: 15, end: 21 }]);
+
     let scunthorpe = submit(&server, "a", submission("w2", "The casinos of Monaco")).await.expect("accepted");
     assert_eq!(scunthorpe.verdict(), Verdict::Approved, "whole words only");
 
@@ -190,7 +196,7 @@ async fn fifty_concurrent_duplicates_resolve_to_one_record() {
     assert_eq!(cursors.len(), 1, "one decision event");
     assert_eq!(reviews.len(), 1, "one queue entry");
     let store = &server.app.store;
-    let events = store.read_decisions("a", commentguard::store::After::Start, 100).await.expect("read");
+    let events = store.decisions.read_decisions("a", commentguard::store::After::Start, 100).await.expect("read");
     assert_eq!(events.iter().filter(|e| e.comment_id == "dup").count(), 1);
 }
 
@@ -218,6 +224,12 @@ async fn errors_have_the_contract_codes() {
     let control = client.submit_comment(authed(submission("ctl", "a\u{1b}[31m"), &key("a"))).await.expect_err("ctl");
     assert_eq!(violated_fields(&control), vec!["body"]);
 
+    let mut crlf = submission("crlf", "hello");
+    crlf.author.as_mut().expect("author").email = "a@example.com\r\nBcc: x@example.com".into();
+    let crlf = client.submit_comment(authed(crlf, &key("a"))).await.expect_err("CR/LF in an author field");
+    assert_eq!(crlf.code(), Code::InvalidArgument);
+    assert_eq!(violated_fields(&crlf), vec!["author.email"]);
+
     let rtl = submission("rtl", "\u{200F}سلام\u{200D} دوست");
     assert!(client.submit_comment(authed(rtl, &key("a"))).await.is_ok(), "format characters are accepted");
 
@@ -239,6 +251,86 @@ async fn oversized_messages_are_refused_before_any_handler() {
     let server = TestServer::start(config).await;
     let err = submit(&server, "a", submission("huge", &"y".repeat(10_000))).await.expect_err("too large");
     assert_eq!(err.code(), Code::OutOfRange, "tonic refuses messages over the decoding limit");
+}
+
+fn with_secret<T>(message: T, secret: Option<&str>) -> tonic::Request<T> {
+    match secret {
+        Some(s) => authed(message, s),
+        None => tonic::Request::new(message),
+    }
+}
+
+/// Unauthenticated callers learn nothing and cost nothing: every RPC of both services answers UNAUTHENTICATED for
+/// a request without a valid key whatever its body (invalid fields, over the decoding limit), because the key is
+/// checked before the body is decoded.
+#[tokio::test]
+async fn unauthenticated_callers_are_refused_before_their_body_is_read() {
+    let mut config = two_sites("");
+    config.server.max_message_bytes = 4096;
+    let server = TestServer::start(config).await;
+    let (mut moderation, mut review) = (server.moderation().await, server.review().await);
+    let mut invalid = submission("", "   ");
+    invalid.author.as_mut().expect("author").ip = "300.1.2.3".into();
+    let huge = submission("huge", &"y".repeat(10_000));
+    for secret in [None, Some("nope"), Some("token-mod-a")] {
+        for body in [invalid.clone(), huge.clone()] {
+            let err = moderation.submit_comment(with_secret(body, secret)).await.expect_err("no key");
+            assert_eq!(err.code(), Code::Unauthenticated, "{secret:?}: {err:?}");
+            assert!(violated_fields(&err).is_empty(), "no field details for unauthenticated callers");
+        }
+        let get = moderation.get_comment(with_secret(pb::GetCommentRequest::default(), secret)).await.expect_err("get");
+        assert_eq!(get.code(), Code::Unauthenticated);
+        let list = pb::ListDecisionsRequest { after_cursor: "bogus".into(), page_size: -1 };
+        assert_eq!(
+            moderation.list_decisions(with_secret(list, secret)).await.expect_err("list").code(),
+            Code::Unauthenticated
+        );
+        let watch = pb::WatchDecisionsRequest { after_cursor: "bogus".into() };
+        assert_eq!(
+            moderation.watch_decisions(with_secret(watch, secret)).await.expect_err("watch").code(),
+            Code::Unauthenticated
+        );
+        let report = moderation
+            .report_comment(with_secret(pb::ReportCommentRequest::default(), secret))
+            .await
+            .expect_err("report");
+        assert_eq!(report.code(), Code::Unauthenticated);
+    }
+    let site_key = key("a");
+    for secret in [None, Some("nope"), Some(site_key.as_str())] {
+        let claim = pb::ClaimNextRequest { max_items: -1, site_id: "x".repeat(10_000), ..Default::default() };
+        assert_eq!(
+            review.claim_next(with_secret(claim, secret)).await.expect_err("claim").code(),
+            Code::Unauthenticated
+        );
+        assert_eq!(
+            review.decide(with_secret(pb::DecideRequest::default(), secret)).await.expect_err("decide").code(),
+            Code::Unauthenticated
+        );
+        let release =
+            review.release_claim(with_secret(pb::ReleaseClaimRequest::default(), secret)).await.expect_err("release");
+        assert_eq!(release.code(), Code::Unauthenticated);
+        let list = review.list_queue(with_secret(pb::ListQueueRequest::default(), secret)).await.expect_err("list");
+        assert_eq!(list.code(), Code::Unauthenticated);
+        let stats =
+            review.get_queue_stats(with_secret(pb::GetQueueStatsRequest::default(), secret)).await.expect_err("stats");
+        assert_eq!(stats.code(), Code::Unauthenticated);
+        let audit =
+            review.list_audit_log(with_secret(pb::ListAuditLogRequest::default(), secret)).await.expect_err("audit");
+        assert_eq!(audit.code(), Code::Unauthenticated);
+    }
+    // The same bodies with a valid key are judged on their content.
+    let err = moderation.submit_comment(authed(invalid, &key("a"))).await.expect_err("invalid");
+    assert_eq!(violated_fields(&err), vec!["comment_id", "body", "author.ip"]);
+    let err = moderation.submit_comment(authed(huge, &key("a"))).await.expect_err("too large");
+    assert_eq!(err.code(), Code::OutOfRange);
+    let metrics = common::http_get(&format!("http://{}/metrics", server.metrics_addr)).await.expect("metrics");
+    assert!(
+        metrics.lines().any(|l| l.starts_with("commentguard_requests_total")
+            && l.contains("rpc=\"ClaimNext\"")
+            && l.contains("code=\"UNAUTHENTICATED\"")),
+        "refusals before decoding are counted per RPC"
+    );
 }
 
 #[tokio::test]
@@ -316,10 +408,10 @@ async fn metrics_count_requests_without_personal_data() {
 async fn shutdown_flips_health_and_finishes_in_flight_requests() {
     use commentguard::store::memory::MemoryStore;
     use std::sync::Arc;
-    let gate = Arc::new(common::GatedStore::new(MemoryStore::default()));
+    let gate = Arc::new(common::GatedStore::new(Arc::new(MemoryStore::default())));
     let mut config = two_sites("");
     config.server.shutdown_grace_ms = 300;
-    let mut server = TestServer::start_with_store(config, gate.clone()).await;
+    let mut server = TestServer::start_with_stores(config, gate.stores()).await;
     let channel = server.channel().await;
 
     let mut client = pb::moderation_service_client::ModerationServiceClient::new(channel.clone());

@@ -135,6 +135,58 @@ async fn snapshots_and_revert(b: Backed) {
     assert_eq!(store.model_delta("s").await.expect("delta").bytes, b"v3");
 }
 
+/// An abuse rejection teaches the category the moderator named, else the item's highest-scoring one (read from the
+/// stored answer inside the decide step), else insult; the scores themselves come back with the stored answer.
+async fn abuse_rejections_name_their_category(b: Backed) {
+    use commentguard::analysis::abuse::Category;
+    use commentguard::domain::AbuseScores;
+    let store = b.store.as_ref();
+    let cases: [(AbuseScores, Option<Category>, &str); 5] = [
+        (AbuseScores { insult: 0.7, threat: 0.2, ..Default::default() }, None, "abuse:insult"),
+        (AbuseScores { threat: 0.8, identity_attack: 0.8, ..Default::default() }, None, "abuse:threat"),
+        (AbuseScores { sexual: 0.3, ..Default::default() }, None, "abuse:sexual"),
+        (AbuseScores::default(), None, "abuse:insult"),
+        (AbuseScores { sexual: 0.6, ..Default::default() }, Some(Category::Profanity), "abuse:profanity"),
+    ];
+    for (i, (scores, named, _)) in cases.iter().enumerate() {
+        let mut c = held(&format!("abuse-{i}"), "t");
+        c.decision.abuse = *scores;
+        let sha = c.body_sha256.clone();
+        store.submit("s", c).await.expect("submit");
+        match common::stores::lookup(store, "s", &format!("abuse-{i}"), &sha).await {
+            commentguard::store::Lookup::Replay(answer) => assert_eq!(answer.abuse, *scores, "stored with the answer"),
+            other => panic!("{other:?}"),
+        }
+        let token = format!("abuse-tok-{i}");
+        let claim = ClaimRequest {
+            queue: QueueKind::Pending,
+            moderator: "mod".into(),
+            tokens: vec![token.clone()],
+            lease_ms: 5 * MIN,
+            thread_id: None,
+        };
+        let item = store.claim("s", claim).await.expect("claim").pop().expect("an item");
+        assert_eq!(item.comment.answer.abuse, *scores, "moderators see the scores");
+        let decide = DecideRequest {
+            review_id: item.review_id,
+            claim_token: token,
+            moderator: "mod".into(),
+            action: ReviewAction::RejectAbuse(*named),
+            note: String::new(),
+            reason_codes: Vec::new(),
+            publish_original: false,
+        };
+        match store.decide("s", decide).await.expect("decide") {
+            DecideOutcome::Decided(d) => assert_eq!(d.verdict, commentguard::domain::Verdict::Rejected),
+            other => panic!("{other:?}"),
+        }
+    }
+    let got = store.claim_feedback("s", "l1", 10, MIN).await.expect("claim");
+    let labels: Vec<&str> = got.iter().map(|(_, f)| f.label.as_str()).collect();
+    assert_eq!(labels, cases.iter().map(|c| c.2).collect::<Vec<_>>());
+    assert!(got.iter().all(|(_, f)| f.text == format!("redacted {}", f.comment_id)), "{got:?}");
+}
+
 macro_rules! contract {
     ($module:ident, $make:ident) => {
         mod $module {
@@ -146,6 +198,10 @@ macro_rules! contract {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn idle_entries_are_taken_over() {
                 super::idle_entries_are_taken_over(common::stores::$make()).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn abuse_rejections_name_their_category() {
+                super::abuse_rejections_name_their_category(common::stores::$make()).await
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn snapshots_and_revert() {

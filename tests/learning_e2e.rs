@@ -6,13 +6,12 @@
 
 mod common;
 
+use commentguard::commands::train::{self, Labelled};
 use commentguard::config::Config;
 use commentguard::pb;
-use commentguard::train::{self, Labelled};
 use common::redis::TestRedis;
 use common::{TestServer, authed, key, submission, token, two_sites, wait_for};
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -21,11 +20,7 @@ const PROBE: usize = 80;
 
 /// SMS messages, deduplicated, in a seeded order; `None` when the shared data is absent.
 fn sms() -> Option<Vec<Labelled>> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data/sms-spam/SMSSpamCollection");
-    if !path.exists() {
-        println!("SKIPPED: {} is absent (the shared data sets live next to the repository)", path.display());
-        return None;
-    }
+    let path = common::data::shared("sms-spam/SMSSpamCollection")?;
     let mut all = train::dedup(train::read_sms(&path).expect("reads the collection"));
     common::shuffle(&mut all, 20_240_601);
     Some(all)
@@ -154,7 +149,7 @@ async fn moderators_teach_their_site_on_every_replica() {
     assert!((other_site_after - other_site_before).abs() < 1e-9, "another site's model is untouched");
 
     // The operator reverts the site to the base model: every replica goes back to the first scores.
-    let reverted = a.app.store.revert_model("a", 0, 24).await.expect("revert");
+    let reverted = a.app.store.models.revert_model("a", 0, 24).await.expect("revert");
     assert!(matches!(reverted, commentguard::store::learning::RevertOutcome::Reverted(_)));
     for server in [&a, &b] {
         let back = wait_for(Duration::from_secs(30), || async {

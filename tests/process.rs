@@ -3,97 +3,13 @@
 mod common;
 
 use commentguard::config::sha256_hex;
-use commentguard::pb::{self, moderation_service_client::ModerationServiceClient};
+use commentguard::pb;
 use common::{authed, submission, wait_for};
-use std::io::{BufRead, BufReader, Read, Write};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::io::Write;
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
-const BIN: &str = env!("CARGO_BIN_EXE_commentguard");
-
-/// A `commentguard serve` child process, killed on drop. Its stdout and stderr lines are forwarded to a channel.
-struct Serve {
-    child: Child,
-    lines: mpsc::Receiver<String>,
-    seen: Vec<String>,
-}
-
-impl Serve {
-    fn start(args: &[&str]) -> Serve {
-        let mut child = Command::new(BIN)
-            .arg("serve")
-            .args(args)
-            .env("RUST_LOG", "info,commentguard=debug")
-            .env_remove("COMMENTGUARD_SERVER__LISTEN")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn commentguard");
-        let (tx, lines) = mpsc::channel();
-        for stream in [
-            Box::new(child.stdout.take().expect("stdout")) as Box<dyn Read + Send>,
-            Box::new(child.stderr.take().expect("stderr")),
-        ] {
-            let tx = tx.clone();
-            std::thread::spawn(move || {
-                for line in BufReader::new(stream).lines().map_while(Result::ok) {
-                    let _ = tx.send(line);
-                }
-            });
-        }
-        Serve { child, lines, seen: Vec::new() }
-    }
-
-    /// Waits (up to 20 s) for a line containing `needle` and returns it.
-    fn wait_line(&mut self, needle: &str) -> String {
-        if let Some(l) = self.seen.iter().find(|l| l.contains(needle)) {
-            return l.clone();
-        }
-        let deadline = std::time::Instant::now() + Duration::from_secs(20);
-        while let Some(left) = deadline.checked_duration_since(std::time::Instant::now()) {
-            match self.lines.recv_timeout(left) {
-                Ok(line) => {
-                    self.seen.push(line.clone());
-                    if line.contains(needle) {
-                        return line;
-                    }
-                }
-                Err(_) => break,
-            }
-        }
-        panic!("no line with {needle:?}; saw:\n{}", self.seen.join("\n"));
-    }
-
-    /// The gRPC address from the "commentguard serving" log line.
-    fn addr(&mut self) -> String {
-        let line = self.wait_line("commentguard serving");
-        // Human logs say `addr=1.2.3.4:5`, JSON logs `"addr":"1.2.3.4:5"`.
-        let start = line.find("addr=").map(|i| i + 5).or_else(|| line.find("\"addr\":\"").map(|i| i + 8));
-        let rest = &line[start.expect("addr field")..];
-        rest.split(|c: char| c.is_whitespace() || c == '"').next().expect("address").to_string()
-    }
-
-    fn signal(&self, sig: &str) {
-        let status =
-            Command::new("kill").arg(format!("-{sig}")).arg(self.child.id().to_string()).status().expect("kill");
-        assert!(status.success());
-    }
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-async fn client(addr: &str) -> ModerationServiceClient<tonic::transport::Channel> {
-    let url = format!("http://{addr}");
-    wait_for(Duration::from_secs(10), || async { ModerationServiceClient::connect(url.clone()).await.ok() })
-        .await
-        .expect("connects")
-}
+use common::serve::{BIN, Serve, client};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn dev_mode_prints_working_credentials_and_stops_cleanly_on_sigterm() {

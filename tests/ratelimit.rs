@@ -5,10 +5,10 @@ mod common;
 
 use commentguard::config::Config;
 use commentguard::error::Error;
-use commentguard::intake::Pseudonymizer;
 use commentguard::pb::{self, Verdict};
-use commentguard::ratelimit::{Admission, FakeRelativeClock, Limiter, RateClock, Subject};
-use commentguard::store::memory::MemoryStore;
+use commentguard::pseudonym::Pseudonymizer;
+use commentguard::ratelimit::{Admission, FakeRelativeClock, Limiter, RateClock, SiteLimits, Subject};
+use commentguard::store::{Stores, memory::MemoryStore};
 use common::{TestServer, authed, key, only_limits, submission, two_sites, wait_for};
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,10 +20,42 @@ fn config(policy: &str, limits: &str) -> Config {
     two_sites(&format!("{policy}\n[sites.policy.rate_limits]\n{}", only_limits(limits)))
 }
 
-fn fake_limiter(config: &Config) -> (Arc<Limiter>, FakeRelativeClock) {
+/// Site `a` as the service limits it: the engine and the site's compiled limits (what `tenants::Site` holds),
+/// recompiled by `reload` as a SIGHUP does.
+struct SiteA {
+    engine: Limiter,
+    limits: arc_swap::ArcSwap<SiteLimits>,
+}
+
+impl SiteA {
+    async fn check(&self, subject: &Subject<'_>) -> Result<Admission, Error> {
+        let limits = self.limits.load_full();
+        self.engine.check("a", &limits, subject).await
+    }
+
+    fn reload(&self, config: &Config) {
+        let previous = self.limits.load_full();
+        self.limits.store(self.engine.compile(&site_a(config).policy, Some(&previous)));
+    }
+
+    fn key_counts(&self) -> [usize; 6] {
+        self.limits.load().key_counts()
+    }
+
+    fn housekeeping(&self) {
+        commentguard::ratelimit::housekeeping(&[self.limits.load_full()]);
+    }
+}
+
+fn site_a(config: &Config) -> &commentguard::config::SiteConfig {
+    config.sites.iter().find(|s| s.id == "a").expect("site a")
+}
+
+fn fake_limiter(config: &Config) -> (Arc<SiteA>, FakeRelativeClock) {
     let clock = FakeRelativeClock::default();
-    let limiter = Limiter::new(config, Pseudonymizer::new(b"test-secret"), RateClock::fake(&clock)).expect("limiter");
-    (Arc::new(limiter), clock)
+    let engine = Limiter::new(config, Pseudonymizer::new(b"test-secret"), RateClock::fake(&clock)).expect("limiter");
+    let limits = arc_swap::ArcSwap::new(engine.compile(&site_a(config).policy, None));
+    (Arc::new(SiteA { engine, limits }), clock)
 }
 
 fn who<'a>(ip: &'a str, account_id: &'a str, thread_id: &'a str) -> Subject<'a> {
@@ -31,15 +63,15 @@ fn who<'a>(ip: &'a str, account_id: &'a str, thread_id: &'a str) -> Subject<'a> 
 }
 
 /// The refused limit and the wait, or `None` when the request passed.
-async fn refused(limiter: &Limiter, subject: Subject<'_>) -> Option<(&'static str, Duration)> {
-    match limiter.check("a", &subject).await {
+async fn refused(limiter: &SiteA, subject: Subject<'_>) -> Option<(&'static str, Duration)> {
+    match limiter.check(&subject).await {
         Ok(_) => None,
         Err(Error::ResourceExhausted { limit, retry_after, .. }) => Some((limit, retry_after)),
         Err(e) => panic!("unexpected error {e}"),
     }
 }
 
-async fn passes(limiter: &Limiter, subject: Subject<'_>) -> bool {
+async fn passes(limiter: &SiteA, subject: Subject<'_>) -> bool {
     refused(limiter, subject).await.is_none()
 }
 
@@ -51,7 +83,7 @@ async fn a_burst_passes_then_the_next_is_refused_with_exact_retry_info() {
     for i in 0..5 {
         assert!(passes(&limiter, who("203.0.113.7", &format!("u{i}"), "t")).await, "burst cell {i}");
     }
-    let err = limiter.check("a", &who("203.0.113.7", "u5", "t")).await.expect_err("6th is refused");
+    let err = limiter.check(&who("203.0.113.7", "u5", "t")).await.expect_err("6th is refused");
     let status = tonic::Status::from(err);
     assert_eq!(status.code(), Code::ResourceExhausted);
     assert_eq!(status.get_details_retry_info().and_then(|r| r.retry_delay), Some(6 * SEC), "one cell per 6 s");
@@ -140,7 +172,7 @@ async fn bans_match_addresses_ranges_and_authors_before_any_quota() {
     let (limiter, _clock) = fake_limiter(&config(policy, "ip = { per_minute = 1, burst = 1 }"));
     let banned = |s: Subject<'static>| {
         let limiter = limiter.clone();
-        async move { limiter.check("a", &s).await.expect("answered") == Admission::Banned }
+        async move { limiter.check(&s).await.expect("answered") == Admission::Banned }
     };
     assert!(banned(who("203.0.113.66", "", "t")).await);
     assert!(banned(who("::ffff:203.0.113.66", "", "t")).await);
@@ -152,14 +184,14 @@ async fn bans_match_addresses_ranges_and_authors_before_any_quota() {
     assert!(!banned(who("203.0.113.67", "reader", "t")).await);
     // Bans also apply to exempt and unlimited requests, and on a site without limits.
     let (other, _clock) = fake_limiter(&config(policy, "enabled = false"));
-    assert_eq!(other.check("a", &who("203.0.113.66", "", "t")).await.expect("answered"), Admission::Banned);
+    assert_eq!(other.check(&who("203.0.113.66", "", "t")).await.expect("answered"), Admission::Banned);
 }
 
 #[tokio::test]
 async fn flood_control_spaces_one_authors_comments() {
     let (limiter, clock) = fake_limiter(&config("", "flood_seconds = 5"));
     assert!(passes(&limiter, who("203.0.113.7", "alice", "t")).await);
-    let err = limiter.check("a", &who("198.51.100.1", "alice", "t2")).await.expect_err("too soon, any address");
+    let err = limiter.check(&who("198.51.100.1", "alice", "t2")).await.expect_err("too soon, any address");
     let Error::ResourceExhausted { limit, description, retry_after } = err else { panic!("{err}") };
     assert_eq!((limit, retry_after), ("flood", 5 * SEC));
     assert_eq!(description, "one comment every 5 seconds per author");
@@ -183,7 +215,7 @@ async fn a_thread_in_surge_is_held_for_the_cooldown_not_refused() {
     let surge = |thread: &'static str| {
         let limiter = limiter.clone();
         async move {
-            match limiter.check("a", &who("203.0.113.7", "", thread)).await.expect("never refused") {
+            match limiter.check(&who("203.0.113.7", "", thread)).await.expect("never refused") {
                 Admission::Admit { surge } => surge,
                 Admission::Banned => panic!("not banned"),
             }
@@ -229,7 +261,7 @@ async fn reload_keeps_unchanged_limits_and_applies_new_bans() {
     assert!(!passes(&limiter, who("203.0.113.7", "", "t")).await);
     limiter.reload(&config("banned_ips = [\"198.51.100.0/24\"]", "ip = { per_minute = 1, burst = 1 }"));
     assert!(!passes(&limiter, who("203.0.113.7", "", "t")).await, "a reload hands out no fresh burst");
-    assert_eq!(limiter.check("a", &who("198.51.100.4", "", "t")).await.expect("answer"), Admission::Banned);
+    assert_eq!(limiter.check(&who("198.51.100.4", "", "t")).await.expect("answer"), Admission::Banned);
     limiter.reload(&config("", "ip = { per_minute = 2, burst = 1 }"));
     assert!(passes(&limiter, who("203.0.113.7", "", "t")).await, "a changed limit starts afresh");
 }
@@ -241,7 +273,7 @@ fn invalid_settings_are_refused_with_the_key_named() {
             "[[sites]]\nid = \"n\"\napi_key_sha256 = [\"{}\"]\n[sites.policy]\n{policy}\n[sites.policy.rate_limits]\n{limits}",
             commentguard::config::sha256_hex("k")
         );
-        Config::from_toml(&text).expect_err("refused").0
+        Config::from_toml(&text).expect_err("refused").to_string()
     };
     assert_eq!(
         error_of("banned_ips = [\"300.1.1.1\"]", ""),
@@ -267,7 +299,7 @@ fn invalid_settings_are_refused_with_the_key_named() {
     );
     assert_eq!(error_of("", "ipv6_prefix = 8"), "sites[0].policy.rate_limits.ipv6_prefix: must be between 16 and 128");
     assert!(error_of("", "ip = { per_hour = 5 }").contains("per_hour"), "unknown keys are refused");
-    let top = Config::from_toml("[ratelimit]\ntimeout_ms = 0").expect_err("refused").0;
+    let top = Config::from_toml("[ratelimit]\ntimeout_ms = 0").expect_err("refused").to_string();
     assert_eq!(top, "ratelimit.timeout_ms: must be between 5 and 10000");
     // With a Redis, cluster-wide modes are accepted.
     let ok = format!(
@@ -284,7 +316,7 @@ fn the_limiter_redis_and_bounds_follow_the_environment() {
     figment::Jail::expect_with(|jail| {
         jail.set_env("COMMENTGUARD_RATELIMIT__REDIS_URL", "redis://127.0.0.1:7001/2");
         jail.set_env("COMMENTGUARD_RATELIMIT__TIMEOUT_MS", "50");
-        let c = Config::load(None, &Default::default()).map_err(|e| e.0)?;
+        let c = Config::load(None, &Default::default()).map_err(|e| e.to_string())?;
         assert_eq!(c.ratelimit.redis_url.as_deref(), Some("redis://127.0.0.1:7001/2"));
         assert_eq!(c.ratelimit.timeout_ms, 50);
         assert_eq!(c.ratelimit.max_keys_per_limiter, 1_000_000, "defaults stay");
@@ -295,9 +327,9 @@ fn the_limiter_redis_and_bounds_follow_the_environment() {
 // ---- through gRPC ----
 
 async fn server(config: Config) -> (TestServer, FakeRelativeClock) {
-    let (limiter, clock) = fake_limiter(&config);
+    let clock = FakeRelativeClock::default();
     let store = Arc::new(MemoryStore::new(Arc::new(commentguard::clock::SystemClock)));
-    (TestServer::start_limited(config, store, limiter).await, clock)
+    (TestServer::start_limited(config, Stores::of(store), RateClock::fake(&clock)).await, clock)
 }
 
 async fn submit(
@@ -386,4 +418,37 @@ async fn grpc_a_surging_thread_holds_new_comments_for_review() {
 /// A clean comment (approved unless a limit or surge says otherwise).
 fn comment(id: &str) -> pb::SubmitCommentRequest {
     submission(id, "Thanks for the clear explanation of the new budget.")
+}
+
+/// A reload swaps a site's policy and its limits in one step: a flooder whose quota is spent stays refused (unchanged
+/// limits keep their state), and bans and rules added by the same file apply to the next request.
+#[tokio::test]
+async fn grpc_a_reload_swaps_a_sites_limits_with_its_rules_and_keeps_spent_quotas() {
+    let limits = "ip = { per_minute = 1, burst = 1 }";
+    let (server, _clock) = server(config("", limits)).await;
+    submit(&server, comment("r1")).await.expect("first passes");
+    assert_eq!(submit(&server, comment("r2")).await.expect_err("spent").code(), Code::ResourceExhausted);
+
+    let running = config("", limits);
+    let next = config("banned_authors = [\"troll@example.com\"]\nblocked_words = [\"casino\"]", limits);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("commentguard.toml");
+    std::fs::write(&path, toml::to_string(&next).expect("config as TOML")).expect("write config");
+    commentguard::server::reload(&server.app, &running, Some(&path), &Default::default()).expect("reload accepted");
+
+    assert_eq!(submit(&server, comment("r3")).await.expect_err("still spent").code(), Code::ResourceExhausted);
+    let mut banned = comment("r4");
+    let mut blocked = submission("r5", "Best casino bonus in town");
+    for (req, ip) in [(&mut banned, "198.51.100.41"), (&mut blocked, "198.51.100.42")] {
+        if let Some(author) = req.author.as_mut() {
+            author.ip = ip.into();
+        }
+    }
+    if let Some(author) = banned.author.as_mut() {
+        author.email = "troll@example.com".into();
+    }
+    let banned = submit(&server, banned).await.expect("answered");
+    assert_eq!((banned.verdict(), banned.findings[0].code.as_str()), (Verdict::Rejected, "policy.banned"));
+    let blocked = submit(&server, blocked).await.expect("answered");
+    assert!(blocked.findings.iter().any(|f| f.code == "policy.blocked_word"), "{:?}", blocked.findings);
 }

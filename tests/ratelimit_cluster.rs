@@ -6,75 +6,11 @@ mod common;
 use commentguard::config::sha256_hex;
 use commentguard::pb::moderation_service_client::ModerationServiceClient;
 use common::redis::TestRedis;
+use common::serve::{Serve, client};
 use common::{authed, submission, wait_for};
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tonic::Code;
 use tonic::transport::Channel;
-
-const BIN: &str = env!("CARGO_BIN_EXE_commentguard");
-
-/// A `commentguard serve --config FILE` child, killed on drop.
-struct Serve {
-    child: Child,
-    _dir: tempfile::TempDir,
-}
-
-impl Serve {
-    /// Starts the binary with `config` and returns it with its gRPC address (from the "commentguard serving" log).
-    fn start(config: &str) -> (Serve, String) {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let path = dir.path().join("commentguard.toml");
-        std::fs::write(&path, config).expect("write config");
-        let mut child = Command::new(BIN)
-            .arg("serve")
-            .arg("--config")
-            .arg(&path)
-            .env("RUST_LOG", "info")
-            .env_remove("COMMENTGUARD_SERVER__LISTEN")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn commentguard");
-        let (tx, lines) = mpsc::channel();
-        let stderr = child.stderr.take().expect("stderr");
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                let _ = tx.send(line);
-            }
-        });
-        let serve = Serve { child, _dir: dir };
-        let deadline = Instant::now() + Duration::from_secs(20);
-        let mut seen = Vec::new();
-        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
-            let Ok(line) = lines.recv_timeout(left) else { break };
-            if let Some(at) = line.find("addr=") {
-                if line.contains("commentguard serving") {
-                    let addr = line[at + 5..].split_whitespace().next().expect("address").to_string();
-                    return (serve, addr);
-                }
-            }
-            seen.push(line);
-        }
-        panic!("serve did not start; saw:\n{}", seen.join("\n"));
-    }
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-async fn client(addr: &str) -> ModerationServiceClient<Channel> {
-    let url = format!("http://{addr}");
-    wait_for(Duration::from_secs(10), || async { ModerationServiceClient::connect(url.clone()).await.ok() })
-        .await
-        .expect("connects")
-}
 
 /// A site whose `[sites.policy.rate_limits]` is `limits`, every other limit off.
 fn site(id: &str, limits: &str) -> String {
@@ -110,8 +46,8 @@ async fn two_replicas_sharing_redis_enforce_one_limit() {
         header(&format!("redis_url = \"{}\"", redis.url()), ""),
         site("news", "site = { per_minute = 1, burst = 20, mode = \"redis\" }")
     );
-    let (_one, addr_one) = Serve::start(&config);
-    let (_two, addr_two) = Serve::start(&config);
+    let (mut one, mut two) = (Serve::with_config(&config), Serve::with_config(&config));
+    let (addr_one, addr_two) = (one.addr(), two.addr());
     let mut clients = [client(&addr_one).await, client(&addr_two).await];
     let mut accepted = [0u32; 2];
     for i in 0..60 {
@@ -137,7 +73,8 @@ async fn a_dead_limiter_redis_fails_open_to_local_limits_or_closed_per_site() {
         site("open", &format!("{limits}\non_redis_error = \"open\"")),
         site("closed", &format!("{limits}\non_redis_error = \"closed\""))
     );
-    let (_serve, addr) = Serve::start(&config);
+    let mut serve = Serve::with_config(&config);
+    let addr = serve.addr();
     let mut c = client(&addr).await;
     submit(&mut c, "open", "warm-open").await.expect("accepted while redis is up");
     submit(&mut c, "closed", "warm-closed").await.expect("accepted while redis is up");
@@ -146,6 +83,10 @@ async fn a_dead_limiter_redis_fails_open_to_local_limits_or_closed_per_site() {
     // Fail closed: UNAVAILABLE (not accepted; retry with the same comment id).
     let status = submit(&mut c, "closed", "down-1").await.expect_err("fails closed");
     assert_eq!(status.code(), Code::Unavailable, "{status:?}");
+    assert_eq!(status.message(), "rate limits cannot be checked; nothing was stored", "no Redis text reaches clients");
+    use tonic_types::StatusExt;
+    let info = status.get_details_error_info().expect("ErrorInfo");
+    assert_eq!(info.reason, commentguard::error::NOT_STORED);
     // Fail open: this process's local limit applies instead — 3 from one address, then refused.
     let one_address = |id: &str| {
         let mut req = submission(id, "Thanks for the clear explanation of the new budget.");
@@ -173,7 +114,7 @@ async fn a_dead_limiter_redis_fails_open_to_local_limits_or_closed_per_site() {
 #[tokio::test(flavor = "multi_thread")]
 async fn redis_refusals_carry_the_wait_and_surge_is_shared_between_replicas() {
     use commentguard::error::Error;
-    use commentguard::intake::Pseudonymizer;
+    use commentguard::pseudonym::Pseudonymizer;
     use commentguard::ratelimit::{Admission, Limiter, RateClock, Subject};
     let redis = TestRedis::start();
     let text = format!(
@@ -186,21 +127,28 @@ async fn redis_refusals_carry_the_wait_and_surge_is_shared_between_replicas() {
     );
     let config = commentguard::config::Config::from_toml(&text).expect("valid config");
     // Two limiters on one Redis stand for two replicas; the same secret names the same keys.
-    let replica = || Limiter::new(&config, Pseudonymizer::new(b"shared"), RateClock::monotonic()).expect("limiter");
-    let (one, two) = (replica(), replica());
+    let replica = || {
+        let engine = Limiter::new(&config, Pseudonymizer::new(b"shared"), RateClock::monotonic()).expect("limiter");
+        let limits = engine.compile(&config.sites[0].policy, None);
+        (engine, limits)
+    };
+    let ((one, one_limits), (two, two_limits)) = (replica(), replica());
     let who = |ip: &'static str| Subject { ip, account_id: "", email: "", thread_id: "hot" };
     let surge = |r: Result<Admission, Error>| match r {
         Ok(Admission::Admit { surge }) => surge,
         other => panic!("unexpected {other:?}"),
     };
-    assert!(!surge(one.check("news", &who("203.0.113.1")).await));
+    assert!(!surge(one.check("news", &one_limits, &who("203.0.113.1")).await));
     // The second address passes locally on replica two but the thread's surge state is shared.
-    assert!(!surge(two.check("news", &who("203.0.113.2")).await));
-    assert!(surge(one.check("news", &who("203.0.113.3")).await), "the 3rd comment on the thread, via either replica");
-    assert!(surge(two.check("news", &who("203.0.113.4")).await), "the surge is cluster-wide");
+    assert!(!surge(two.check("news", &two_limits, &who("203.0.113.2")).await));
+    assert!(
+        surge(one.check("news", &one_limits, &who("203.0.113.3")).await),
+        "the 3rd comment on the thread, via either replica"
+    );
+    assert!(surge(two.check("news", &two_limits, &who("203.0.113.4")).await), "the surge is cluster-wide");
 
     // 203.0.113.1 used its one cell on replica one; replica two's local filter has room, Redis refuses.
-    match two.check("news", &who("203.0.113.1")).await {
+    match two.check("news", &two_limits, &who("203.0.113.1")).await {
         Err(Error::ResourceExhausted { limit, retry_after, .. }) => {
             assert_eq!(limit, "ip");
             assert!(retry_after > Duration::from_secs(50) && retry_after <= Duration::from_secs(60), "{retry_after:?}");

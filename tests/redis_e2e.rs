@@ -77,10 +77,12 @@ async fn kill_9_under_load_loses_no_acknowledged_comment() {
 
     // Four writers submit continuously; each records what was acknowledged and what was refused.
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let outage_seen = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let mut writers = Vec::new();
     for w in 0..4 {
         let channel = channel.clone();
         let stop = stop.clone();
+        let outage_seen = outage_seen.clone();
         writers.push(tokio::spawn(async move {
             let mut client = pb::moderation_service_client::ModerationServiceClient::new(channel);
             let (mut acked, mut refused) = (Vec::new(), 0usize);
@@ -92,6 +94,7 @@ async fn kill_9_under_load_loses_no_acknowledged_comment() {
                     Err(status) => {
                         assert_eq!(status.code(), Code::Unavailable, "an outage is UNAVAILABLE, never another code");
                         refused += 1;
+                        outage_seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                     }
                 }
                 i += 1;
@@ -101,13 +104,20 @@ async fn kill_9_under_load_loses_no_acknowledged_comment() {
     }
     // Let some traffic through, crash Redis, let writers hit the outage, then bring it back.
     let before = wait_for(Duration::from_secs(20), || async {
-        let n = server.app.store.read_decisions("a", commentguard::store::After::Start, 1000).await.ok()?.len();
+        let n =
+            server.app.store.decisions.read_decisions("a", commentguard::store::After::Start, 1000).await.ok()?.len();
         (n >= 200).then_some(n)
     })
     .await;
     assert!(before.is_some(), "traffic flows before the crash");
     redis.kill9();
     assert!(health_is(&server, ServingStatus::NotServing).await, "health flips to NOT_SERVING");
+    // Writers must meet the outage before Redis returns (on a loaded machine they may be slow to).
+    let met = wait_for(Duration::from_secs(20), || async {
+        (outage_seen.load(std::sync::atomic::Ordering::SeqCst) > 0).then_some(())
+    })
+    .await;
+    assert!(met.is_some(), "writers observe the outage as UNAVAILABLE");
     redis.restart();
     assert!(health_is(&server, ServingStatus::Serving).await, "health recovers when Redis returns");
     let recovered = wait_for(Duration::from_secs(15), || async {
@@ -164,28 +174,33 @@ async fn redis_down_means_unavailable_quickly_never_a_false_acknowledgement() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn records_and_reputation_expire_after_retention() {
-    use commentguard::store::{NewComment, Store};
+    use commentguard::store::{CommentStore, NewComment};
     let redis = TestRedis::start();
     let options = RedisOptions { url: redis.url(), timeout: Duration::from_secs(2), durability: Durability::Primary };
     let store = RedisStore::connect(&options, Arc::new(SystemClock)).expect("connect");
     let body = "short-lived";
     let comment = NewComment {
-        comment_id: "tmp".into(),
-        thread_id: "t".into(),
-        parent_comment_id: String::new(),
-        permalink: String::new(),
-        language: String::new(),
-        author: Default::default(),
+        comment: commentguard::domain::Comment {
+            comment_id: "tmp".into(),
+            thread_id: "t".into(),
+            parent_comment_id: String::new(),
+            permalink: String::new(),
+            language: String::new(),
+            author: Default::default(),
+            body: body.into(),
+            submitted_at_ms: 0,
+        },
         author_key: Some("author".into()),
         ip_key: "ip".into(),
-        body: body.into(),
         body_sha256: commentguard::intake::body_fingerprint(body),
-        submitted_at_ms: 0,
-        verdict: commentguard::domain::Verdict::Approved,
-        findings: Vec::new(),
-        spam_score: 0.0,
-        redacted_body: body.into(),
-        reason_codes: Vec::new(),
+        decision: commentguard::domain::Decision {
+            verdict: commentguard::domain::Verdict::Approved,
+            findings: Vec::new(),
+            spam_score: 0.0,
+            abuse: Default::default(),
+            redacted_body: body.into(),
+            reason_codes: Vec::new(),
+        },
         retention_ms: 300,
         near: None,
     };
@@ -193,7 +208,7 @@ async fn records_and_reputation_expire_after_retention() {
     assert!(store.get("s", "tmp").await.expect("get").is_some());
     let gone = wait_for(Duration::from_secs(10), || async {
         let record = store.get("s", "tmp").await.ok()?;
-        let ctx = store.context("s", Some("author"), "ip", None).await.ok()?;
+        let ctx = common::stores::context(&store, "s", Some("author"), "ip", None).await;
         (record.is_none() && ctx.ip.submitted == 0 && ctx.is_first_time_author()).then_some(())
     })
     .await;

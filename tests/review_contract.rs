@@ -13,7 +13,9 @@ use std::sync::Arc;
 const MIN: u64 = 60_000;
 
 fn approved(id: &str) -> NewComment {
-    NewComment { verdict: Verdict::Approved, ..held(id, "t") }
+    let mut comment = held(id, "t");
+    comment.decision.verdict = Verdict::Approved;
+    comment
 }
 
 async fn submit(store: &dyn Store, site: &str, c: NewComment) -> Option<String> {
@@ -67,8 +69,8 @@ async fn claim_decide_and_retry(b: Backed) {
         "oldest first"
     );
     let item = &first[0];
-    assert_eq!(item.comment.comment_id, "c1");
-    assert_eq!(item.comment.body, "body of c1");
+    assert_eq!(item.comment.comment.comment_id, "c1");
+    assert_eq!(item.comment.comment.body, "body of c1");
     assert_eq!(item.delivery_count, 1);
     let claim = item.claim.as_ref().expect("claimed");
     assert_eq!(claim.moderator, "alice");
@@ -77,7 +79,7 @@ async fn claim_decide_and_retry(b: Backed) {
 
     let second = store.claim("s", claim_req("bob", 5, 5 * MIN)).await.expect("claim");
     assert_eq!(
-        second.iter().map(|i| i.comment.comment_id.as_str()).collect::<Vec<_>>(),
+        second.iter().map(|i| i.comment.comment.comment_id.as_str()).collect::<Vec<_>>(),
         vec!["c3"],
         "claimed items are not handed out twice"
     );
@@ -93,7 +95,7 @@ async fn claim_decide_and_retry(b: Backed) {
     );
     assert!(matches!(
         store.decide("s", decide_req(item, "alice", ReviewAction::Reject)).await.expect("other"),
-        DecideOutcome::Refused(_)
+        DecideOutcome::Refused(Refusal::AlreadyDecided)
     ));
 
     let record = store.get("s", "c1").await.expect("get").expect("record");
@@ -114,18 +116,28 @@ async fn claim_decide_and_retry(b: Backed) {
         (audit[0].moderator.as_str(), audit[0].action.as_str(), audit[0].note.as_str()),
         ("alice", "APPROVE", "checked")
     );
+    assert_eq!(audit[0].reason_codes, vec!["spam.links"], "the audit keeps the decision's reason codes");
+    assert_eq!((audit[0].comment_id.as_str(), audit[0].review_id.as_str()), ("c1", first[0].review_id.as_str()));
     let feedback = store.claim_feedback("s", "learner", 10, 0).await.expect("feedback");
     assert_eq!(feedback.len(), 1);
     assert_eq!((feedback[0].1.label.as_str(), feedback[0].1.text.as_str()), ("ham", "redacted c1"));
-    let rep = store.context("s", Some("author-of-c1"), "ip", None).await.expect("ctx").author.expect("author");
+    let rep = common::stores::context(store, "s", Some("author-of-c1"), "ip", None).await.author.expect("author");
     assert_eq!(rep.approved, 1);
 
     let spam = store.decide("s", decide_req(&first[1], "alice", ReviewAction::RejectSpam)).await.expect("decide");
     assert!(matches!(spam, DecideOutcome::Decided(Decided { verdict: Verdict::Rejected, .. })));
-    let rep = store.context("s", Some("author-of-c2"), "ip", None).await.expect("ctx").author.expect("author");
+    let rep = common::stores::context(store, "s", Some("author-of-c2"), "ip", None).await.author.expect("author");
     assert_eq!((rep.rejected, rep.spam), (1, 1));
     let stats = store.queue_stats("s").await.expect("stats");
     assert_eq!((stats.pending, stats.claimed, stats.decided_last_hour), (0, 1, 2));
+    let audit = store.audit_log("s", 10).await.expect("audit");
+    assert_eq!(
+        audit.iter().map(|a| (a.comment_id.as_str(), a.action.as_str())).collect::<Vec<_>>(),
+        vec![("c1", "APPROVE"), ("c2", "REJECT_SPAM")],
+        "newest last"
+    );
+    assert_eq!(store.audit_log("s", 1).await.expect("audit").len(), 1, "the limit keeps the newest");
+    assert_eq!(store.audit_log("s", 1).await.expect("audit")[0].comment_id, "c2");
 }
 
 /// Awaits futures in order (the contract does not need concurrency here).
@@ -135,6 +147,45 @@ async fn futures_collect<F: std::future::Future>(futures: [F; 3]) -> Vec<F::Outp
         out.push(f.await);
     }
     out
+}
+
+/// A claim token is the claimer's alone: another moderator presenting it is refused, before and after the claimer
+/// decided (a replay is the same moderator, token and action), and the audit names the moderator who decided.
+async fn only_the_claimer_decides_or_replays(b: Backed) {
+    let store = b.store.as_ref();
+    submit(store, "s", held("c1", "t")).await.expect("held");
+    submit(store, "s", held("c2", "t")).await.expect("held");
+    let items = store.claim("s", claim_req("alice", 2, 5 * MIN)).await.expect("claim");
+    assert_eq!(items.len(), 2);
+
+    let stolen = store.decide("s", decide_req(&items[0], "bob", ReviewAction::Approve)).await.expect("decide");
+    assert!(
+        matches!(stolen, DecideOutcome::Refused(Refusal::NotYours)),
+        "another moderator's token is refused: {stolen:?}"
+    );
+    let decided = store.decide("s", decide_req(&items[0], "alice", ReviewAction::Approve)).await.expect("decide");
+    assert!(matches!(decided, DecideOutcome::Decided(_)), "the claimer still decides: {decided:?}");
+    let replay = store.decide("s", decide_req(&items[0], "bob", ReviewAction::Approve)).await.expect("decide");
+    assert!(
+        matches!(replay, DecideOutcome::Refused(Refusal::AlreadyDecided)),
+        "a replay is the same moderator only: {replay:?}"
+    );
+    assert_eq!(store.decide("s", decide_req(&items[0], "alice", ReviewAction::Approve)).await.expect("retry"), decided);
+
+    let record = store.get("s", "c1").await.expect("get").expect("record");
+    assert_eq!(record.moderator_id, "alice");
+    let audit = store.audit_log("s", 10).await.expect("audit");
+    assert_eq!(
+        audit.iter().map(|a| (a.moderator.as_str(), a.comment_id.as_str())).collect::<Vec<_>>(),
+        vec![("alice", "c1")],
+        "one audit entry, naming the moderator whose decision won"
+    );
+    let events = store.read_decisions("s", After::Start, 100).await.expect("events");
+    let moderated: Vec<_> = events.iter().filter(|e| e.source == DecisionSource::Moderator).collect();
+    assert_eq!(moderated.len(), 1);
+    assert_eq!(moderated[0].moderator_id, "alice");
+    let stats = store.queue_stats("s").await.expect("stats");
+    assert_eq!(stats.claimed, 1, "the refused decide left alice's other claim alone");
 }
 
 async fn expired_leases_return_to_the_queue(b: Backed) {
@@ -150,7 +201,7 @@ async fn expired_leases_return_to_the_queue(b: Backed) {
     assert_eq!(bob.len(), 1, "the expired item is handed out again");
     assert_eq!(bob[0].delivery_count, 2);
     let late = store.decide("s", decide_req(&a[0], "alice", ReviewAction::Reject)).await.expect("late");
-    assert!(matches!(late, DecideOutcome::Refused(_)), "the late decider is refused: {late:?}");
+    assert!(matches!(late, DecideOutcome::Refused(Refusal::StaleToken)), "the late decider is refused: {late:?}");
     let ok = store.decide("s", decide_req(&bob[0], "bob", ReviewAction::Approve)).await.expect("bob");
     assert!(matches!(ok, DecideOutcome::Decided(_)));
     assert_eq!(store.get("s", "c1").await.expect("get").expect("rec").moderator_id, "bob");
@@ -165,14 +216,17 @@ async fn release_gives_the_item_back(b: Backed) {
     submit(store, "s", held("c1", "t")).await;
     let a = store.claim("s", claim_req("alice", 1, MIN)).await.expect("claim");
     let rid = a[0].review_id.clone();
-    assert!(matches!(store.release("s", &rid, "wrong").await.expect("release"), ReleaseOutcome::Refused(_)));
+    assert_eq!(
+        store.release("s", &rid, "wrong").await.expect("release"),
+        ReleaseOutcome::Refused(Refusal::StaleOrExpired)
+    );
     let token = a[0].claim.as_ref().expect("claim").token.clone();
     assert_eq!(store.release("s", &rid, &token).await.expect("release"), ReleaseOutcome::Released);
     let b2 = store.claim("s", claim_req("bob", 1, MIN)).await.expect("claim");
     assert_eq!(b2.len(), 1);
     assert!(matches!(
         store.decide("s", decide_req(&a[0], "alice", ReviewAction::Approve)).await.expect("d"),
-        DecideOutcome::Refused(_)
+        DecideOutcome::Refused(Refusal::StaleToken)
     ));
     assert_eq!(store.release("s", "p-1-1", "x").await.expect("release"), ReleaseOutcome::NotFound);
     assert_eq!(
@@ -198,7 +252,7 @@ async fn listing_pages_and_filters(b: Backed) {
     loop {
         let page = store.list_queue("s", QueueKind::Pending, token.as_deref(), 2, None).await.expect("page");
         assert!(page.items.len() <= 2);
-        seen.extend(page.items.iter().map(|i| (i.comment.comment_id.clone(), i.claim.clone())));
+        seen.extend(page.items.iter().map(|i| (i.comment.comment.comment_id.clone(), i.claim.clone())));
         match page.next_page_token {
             Some(t) => token = Some(t),
             None => break,
@@ -209,14 +263,17 @@ async fn listing_pages_and_filters(b: Backed) {
     assert_eq!(claim.moderator, "alice");
     assert!(claim.token.is_empty(), "listings never carry claim tokens");
     let t1 = store.list_queue("s", QueueKind::Pending, None, 10, Some("t1")).await.expect("filtered");
-    assert_eq!(t1.items.iter().map(|i| i.comment.comment_id.as_str()).collect::<Vec<_>>(), vec!["c0", "c2", "c3"]);
+    assert_eq!(
+        t1.items.iter().map(|i| i.comment.comment.comment_id.as_str()).collect::<Vec<_>>(),
+        vec!["c0", "c2", "c3"]
+    );
 
     let mut filtered = claim_req("bob", 5, MIN);
     filtered.thread_id = Some("t2".into());
     let got = store.claim("s", filtered).await.expect("claim");
-    assert_eq!(got.iter().map(|i| i.comment.comment_id.as_str()).collect::<Vec<_>>(), vec!["c1", "c4"]);
+    assert_eq!(got.iter().map(|i| i.comment.comment.comment_id.as_str()).collect::<Vec<_>>(), vec!["c1", "c4"]);
     let rest = store.claim("s", claim_req("carol", 5, MIN)).await.expect("claim");
-    let rest: HashSet<_> = rest.iter().map(|i| i.comment.comment_id.clone()).collect();
+    let rest: HashSet<_> = rest.iter().map(|i| i.comment.comment.comment_id.clone()).collect();
     assert_eq!(rest, ["c2", "c3"].map(String::from).into(), "items skipped by a thread filter stay available");
     let stats = store.queue_stats("s").await.expect("stats");
     assert_eq!((stats.pending, stats.claimed), (0, 5));
@@ -333,6 +390,10 @@ macro_rules! contract {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn claim_decide_and_retry() {
                 super::claim_decide_and_retry(common::stores::$make()).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn only_the_claimer_decides_or_replays() {
+                super::only_the_claimer_decides_or_replays(common::stores::$make()).await
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn expired_leases_return_to_the_queue() {

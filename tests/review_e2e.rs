@@ -79,11 +79,33 @@ async fn moderators_claim_and_decide_and_sites_learn_it() {
     let stats = review.get_queue_stats(authed(pb::GetQueueStatsRequest { site_id: "a".into() }, &token("mod-a"))).await;
     let stats = stats.expect("stats").into_inner().stats.expect("stats");
     assert_eq!((stats.pending, stats.claimed, stats.decided_last_hour), (0, 0, 1));
-    let audit = server.app.store.audit_log("a", 10).await.expect("audit");
+    let audit = server.app.store.review.audit_log("a", 10).await.expect("audit");
     assert_eq!(
         (audit[0].moderator.as_str(), audit[0].action.as_str(), audit[0].note.as_str()),
         ("mod-a", "APPROVE", "looked at it")
     );
+}
+
+/// A claim token is its claimer's: another moderator of the same site presenting it gets FAILED_PRECONDITION,
+/// before the claimer decided and after (a replay is the same moderator's), and the audit names the claimer.
+#[tokio::test]
+async fn another_moderators_token_is_refused_not_replayed() {
+    let server = TestServer::start(two_sites(HOLD)).await;
+    hold(&server, "c1").await;
+    let mut review = server.review().await;
+    let items = review.claim_next(authed(claim(1), &token("mod-a"))).await.expect("claim").into_inner().items;
+    let item = &items[0];
+
+    let early = review.decide(authed(decide(item, pb::ReviewAction::Approve), &token("admin-a"))).await;
+    assert_eq!(early.expect_err("not the claimer").code(), Code::FailedPrecondition);
+    let done = review.decide(authed(decide(item, pb::ReviewAction::Approve), &token("mod-a"))).await.expect("decide");
+    let late = review.decide(authed(decide(item, pb::ReviewAction::Approve), &token("admin-a"))).await;
+    assert_eq!(late.expect_err("a replay is the same moderator only").code(), Code::FailedPrecondition);
+    let again = review.decide(authed(decide(item, pb::ReviewAction::Approve), &token("mod-a"))).await.expect("retry");
+    assert_eq!(again.into_inner(), done.into_inner());
+
+    let audit = server.app.store.review.audit_log("a", 10).await.expect("audit");
+    assert_eq!(audit.iter().map(|a| a.moderator.as_str()).collect::<Vec<_>>(), vec!["mod-a"]);
 }
 
 #[tokio::test]
@@ -179,6 +201,29 @@ async fn moderators_see_masked_personal_data_admins_do_not() {
     let author = as_admin[0].author.clone().expect("author");
     assert!(!as_admin[0].author_email_masked);
     assert_eq!((author.email.as_str(), author.ip.as_str()), ("reader@example.com", "203.0.113.7"));
+}
+
+#[tokio::test]
+async fn moderators_never_see_evasive_secrets_or_an_ipv4_inside_an_ipv6_address() {
+    let server = TestServer::start(two_sites(HOLD)).await;
+    // Issue 11: a dotted card, a slashed card and a bare AWS secret key, from a 6to4 address (198.51.100.97).
+    let key_text = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+    let body = format!("please hold 4111.1111.1111.1111 or 4111/1111/1111/1111 key {key_text}");
+    let mut sub = submission("ev1", &body);
+    sub.author.as_mut().expect("author").ip = "2002:c633:6461::1".into();
+    let mut c = server.moderation().await;
+    let resp = c.submit_comment(authed(sub, &key("a"))).await.expect("ok").into_inner();
+    let codes: Vec<&str> = resp.findings.iter().map(|f| f.code.as_str()).collect();
+    assert_eq!(codes.iter().filter(|c| **c == "pii.credit_card").count(), 2, "{codes:?}");
+    assert!(codes.contains(&"pii.secret"), "{codes:?}");
+    let mut review = server.review().await;
+    let list = pb::ListQueueRequest { site_id: "a".into(), ..Default::default() };
+    let items = review.list_queue(authed(list, &token("mod-a"))).await.expect("list").into_inner().items;
+    let item = items.iter().find(|i| i.comment_id == "ev1").expect("held");
+    assert_eq!(item.author.as_ref().expect("author").ip, "198.51.100.x");
+    for shown in [&item.body, &item.redacted_body] {
+        assert!(!shown.contains("4111.1111") && !shown.contains("4111/1111") && !shown.contains("wJalr"), "{shown}");
+    }
 }
 
 #[tokio::test]
@@ -403,6 +448,12 @@ async fn pii_policy_actions_end_to_end() {
     assert!(
         phone.redacted_body.starts_with("mera number •••• ") && phone.redacted_body.ends_with(" hai, rabta karein")
     );
+
+    // Another region's national number next to a phone word (issue 11) is redacted too.
+    let us = moderation.submit_comment(submit("p2", "call me at 210-440-3063 tonight", "a")).await.expect("ok");
+    let us = us.into_inner();
+    assert_eq!(us.findings.iter().map(|f| f.code.as_str()).collect::<Vec<_>>(), vec!["pii.phone"]);
+    assert!(!us.redacted_body.contains("440-3063"), "{}", us.redacted_body);
 
     // Site a rejects emails; site b (defaults) redacts them with a label.
     let email = moderation.submit_comment(submit("e1", "write to ali.khan@example.com", "a")).await.expect("ok");

@@ -21,20 +21,12 @@ use commentguard::analysis::spam::combine;
 use commentguard::analysis::spam::fit::{self, Item, Prepared};
 use commentguard::analysis::spam::model::{Counts, SpamModel};
 use commentguard::analysis::spam::{self, tokens};
-use commentguard::train::{self as trainer, Labelled};
+use commentguard::commands::train::{self as trainer, Labelled};
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data");
-
 fn data(sub: &str) -> Option<PathBuf> {
-    let p = PathBuf::from(DATA).join(sub);
-    if p.exists() {
-        Some(p)
-    } else {
-        println!("SKIPPED: {} is absent (the shared data sets live next to the repository)", p.display());
-        None
-    }
+    common::data::shared(sub)
 }
 
 /// Figures of one test set at the hold (0.5) and reject (0.9) thresholds.

@@ -6,7 +6,8 @@ use commentguard::clock::ManualClock;
 use commentguard::domain::{DecisionSource, Duplicates, Finding, Verdict};
 use commentguard::findings;
 use commentguard::store::{
-    After, Lookup, NearProbe, NewComment, ReadError, Store, StreamId, SubmitOutcome, memory::MemoryStore,
+    After, CommentStore, DecisionLog, Lookup, NearProbe, NewComment, Probe, ReadError, Store, StreamId, SubmitOutcome,
+    memory::MemoryStore,
 };
 use std::sync::Arc;
 
@@ -14,30 +15,37 @@ const DAY_MS: u64 = 86_400_000;
 
 fn comment(id: &str, body: &str, verdict: Verdict) -> NewComment {
     NewComment {
-        comment_id: id.into(),
-        thread_id: "t1".into(),
-        parent_comment_id: String::new(),
-        permalink: String::new(),
-        language: "en".into(),
-        author: Default::default(),
+        comment: commentguard::domain::Comment {
+            comment_id: id.into(),
+            thread_id: "t1".into(),
+            parent_comment_id: String::new(),
+            permalink: String::new(),
+            language: "en".into(),
+            author: Default::default(),
+            body: body.into(),
+            submitted_at_ms: 1,
+        },
         author_key: Some("author-1".into()),
         ip_key: "ip-1".into(),
-        body: body.into(),
         body_sha256: commentguard::intake::body_fingerprint(body),
-        submitted_at_ms: 1,
-        verdict,
-        findings: vec![
-            Finding::new(&findings::SPAM_LINKS, 0.6, "2 links").with_spans(vec![std::ops::Range { start: 0, end: 1 }]),
-        ],
-        spam_score: 0.6,
-        redacted_body: format!("redacted {body}"),
-        reason_codes: vec!["spam.links".into()],
+        decision: commentguard::domain::Decision {
+            verdict,
+            findings: vec![
+                Finding::new(&findings::SPAM_LINKS, 0.6, "2 links")
+                    .with_spans(vec![std::ops::Range { start: 0, end: 1 }]),
+            ],
+            spam_score: 0.6,
+            // Abuse scores are part of the stored answer: every replay and read below compares them too.
+            abuse: commentguard::domain::AbuseScores { insult: 0.55, threat: 0.125, ..Default::default() },
+            redacted_body: format!("redacted {body}"),
+            reason_codes: vec!["spam.links".into()],
+        },
         retention_ms: DAY_MS,
         near: None,
     }
 }
 
-fn stored(outcome: SubmitOutcome) -> commentguard::store::Answer {
+fn stored(outcome: SubmitOutcome) -> commentguard::domain::Answer {
     match outcome {
         SubmitOutcome::Stored(a) => a,
         other => panic!("expected Stored, got {other:?}"),
@@ -46,14 +54,15 @@ fn stored(outcome: SubmitOutcome) -> commentguard::store::Answer {
 
 pub async fn submit_then_replay_then_conflict(store: Arc<dyn Store>) {
     let c = comment("c1", "hello", Verdict::Approved);
-    assert_eq!(store.lookup("s", "c1", &c.body_sha256).await.expect("lookup"), Lookup::Missing);
+    assert_eq!(common::stores::lookup(store.as_ref(), "s", "c1", &c.body_sha256).await, Lookup::Missing);
     let answer = stored(store.submit("s", c.clone()).await.expect("submit"));
     assert_eq!(answer.verdict, Verdict::Approved);
     assert_eq!(answer.redacted_body, "redacted hello");
     assert_eq!(answer.review_id, None);
-    assert_eq!(store.lookup("s", "c1", &c.body_sha256).await.expect("lookup"), Lookup::Replay(answer.clone()));
+    assert_eq!((answer.abuse.insult, answer.abuse.threat), (0.55, 0.125));
+    assert_eq!(common::stores::lookup(store.as_ref(), "s", "c1", &c.body_sha256).await, Lookup::Replay(answer.clone()));
     let other = commentguard::intake::body_fingerprint("other");
-    assert_eq!(store.lookup("s", "c1", &other).await.expect("lookup"), Lookup::Conflict);
+    assert_eq!(common::stores::lookup(store.as_ref(), "s", "c1", &other).await, Lookup::Conflict);
 
     assert_eq!(store.submit("s", c.clone()).await.expect("again"), SubmitOutcome::Replayed(answer.clone()));
     let changed = comment("c1", "other", Verdict::Rejected);
@@ -62,7 +71,7 @@ pub async fn submit_then_replay_then_conflict(store: Arc<dyn Store>) {
     let record = store.get("s", "c1").await.expect("get").expect("present");
     assert_eq!(record.verdict, Verdict::Approved);
     assert_eq!(record.source, DecisionSource::Automatic);
-    assert_eq!(record.body, "hello");
+    assert_eq!(record.comment.body, "hello");
     assert_eq!(record.answer, answer);
     let events = store.read_decisions("s", After::Start, 10).await.expect("read");
     assert_eq!(events.len(), 1, "a replay appends no second event");
@@ -115,24 +124,33 @@ pub async fn concurrent_duplicates_store_one_record(store: Arc<dyn Store>) {
 }
 
 pub async fn reputation_counts_per_site(store: Arc<dyn Store>) {
-    let before = store.context("s", Some("author-1"), "ip-1", None).await.expect("context");
+    let before = common::stores::context(store.as_ref(), "s", Some("author-1"), "ip-1", None).await;
     assert!(before.is_first_time_author());
     store.submit("s", comment("a1", "one", Verdict::Approved)).await.expect("submit");
     store.submit("s", comment("a2", "two", Verdict::Rejected)).await.expect("submit");
-    let after = store.context("s", Some("author-1"), "ip-1", None).await.expect("context");
+    let after = common::stores::context(store.as_ref(), "s", Some("author-1"), "ip-1", None).await;
     let author = after.author.expect("author reputation");
     assert_eq!((author.submitted, author.approved, author.rejected), (2, 1, 1));
     assert_eq!((after.ip.submitted, after.ip.approved, after.ip.rejected), (2, 1, 1));
     assert!(!after.is_first_time_author());
     let fp = commentguard::intake::body_fingerprint("one");
-    let (lookup, ctx) = store.lookup_with_context("s", "a1", &fp, Some("author-1"), "ip-1", None).await.expect("both");
+    let (lookup, ctx) = store
+        .prepare(
+            "s",
+            Probe { comment_id: "a1", body_sha256: &fp, author_key: Some("author-1"), ip_key: "ip-1", near: None },
+        )
+        .await
+        .expect("both");
     assert!(matches!(lookup, Lookup::Replay(_)), "{lookup:?}");
     assert_eq!(ctx, after, "the combined fetch reads the same reputation");
-    let (missing, anon) = store.lookup_with_context("s", "zz", &fp, None, "ip-1", None).await.expect("both");
+    let (missing, anon) = store
+        .prepare("s", Probe { comment_id: "zz", body_sha256: &fp, author_key: None, ip_key: "ip-1", near: None })
+        .await
+        .expect("both");
     assert_eq!((missing, anon.author, anon.ip), (Lookup::Missing, None, after.ip));
-    let anonymous = store.context("s", None, "ip-1", None).await.expect("context");
+    let anonymous = common::stores::context(store.as_ref(), "s", None, "ip-1", None).await;
     assert!(anonymous.author.is_none() && !anonymous.is_first_time_author());
-    let elsewhere = store.context("other-site", Some("author-1"), "ip-1", None).await.expect("context");
+    let elsewhere = common::stores::context(store.as_ref(), "other-site", Some("author-1"), "ip-1", None).await;
     assert!(elsewhere.is_first_time_author(), "reputation is per site");
 }
 
@@ -141,7 +159,7 @@ pub async fn sites_are_isolated(store: Arc<dyn Store>) {
     assert!(store.get("b", "same-id").await.expect("get").is_none());
     let b = stored(store.submit("b", comment("same-id", "site b", Verdict::Rejected)).await.expect("submit"));
     assert_eq!(b.verdict, Verdict::Rejected);
-    assert_eq!(store.get("a", "same-id").await.expect("get").expect("a").body, "site a");
+    assert_eq!(store.get("a", "same-id").await.expect("get").expect("a").comment.body, "site a");
     assert_eq!(store.read_decisions("a", After::Start, 10).await.expect("read").len(), 1);
     assert_eq!(store.read_decisions("b", After::Start, 10).await.expect("read").len(), 1);
 }
@@ -163,7 +181,9 @@ async fn near_copies_are_counted_within_the_window(backed: crate::common::stores
     let store = backed.store;
     let probe = |id: &str, author: &str, body: &str| near_comment(id, author, body).near.expect("probe");
     let dups = |store: Arc<dyn Store>, site: &'static str, p: NearProbe| async move {
-        store.context(site, p.member.split(':').next(), "ip-shared", Some(&p)).await.expect("context").duplicates
+        common::stores::context(store.as_ref(), site, p.member.split(':').next(), "ip-shared", Some(&p))
+            .await
+            .duplicates
     };
     assert_eq!(dups(store.clone(), "s", probe("x", "author-9", CAMPAIGN)).await, Duplicates::default());
     for (i, author) in ["author-1", "author-2", "author-3", "author-1"].iter().enumerate() {
@@ -181,17 +201,15 @@ async fn near_copies_are_counted_within_the_window(backed: crate::common::stores
     assert_eq!(d, Duplicates { copies: 2, sources: 2, own: 2 });
     assert_eq!(dups(store.clone(), "s", probe("new", "author-4", other)).await.copies, 1);
     assert_eq!(dups(store.clone(), "elsewhere", probe("new", "author-4", CAMPAIGN)).await, Duplicates::default());
-    let (_, ctx) = store
-        .lookup_with_context(
-            "s",
-            "new",
-            "sha",
-            Some("author-4"),
-            "ip-shared",
-            Some(&probe("new", "author-4", CAMPAIGN)),
-        )
-        .await
-        .expect("both");
+    let near = probe("new", "author-4", CAMPAIGN);
+    let both = Probe {
+        comment_id: "new",
+        body_sha256: "sha",
+        author_key: Some("author-4"),
+        ip_key: "ip-shared",
+        near: Some(&near),
+    };
+    let (_, ctx) = store.prepare("s", both).await.expect("both");
     assert_eq!(ctx.duplicates.sources, 3, "the combined fetch counts the same copies");
 
     // A flood of copies: each band value keeps (and reads) its newest PER_BAND members.
@@ -254,7 +272,7 @@ async fn memory_store_expires_records_events_and_queue_entries_after_retention()
     clock.advance(DAY_MS / 2);
     assert!(store.get("s", "old").await.expect("get").is_none(), "expired record is gone");
     let fp = commentguard::intake::body_fingerprint("old");
-    assert_eq!(store.lookup("s", "old", &fp).await.expect("lookup"), Lookup::Missing);
+    assert_eq!(common::stores::lookup(&store, "s", "old", &fp).await, Lookup::Missing);
     assert!(store.pending("s").is_empty(), "expired queue entry is gone");
     assert!(store.get("s", "young").await.expect("get").is_some(), "younger record stays");
     let events = store.read_decisions("s", After::Start, 10).await.expect("read");

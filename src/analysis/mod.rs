@@ -4,9 +4,11 @@
 //!
 //! Invariant: every span in the returned findings is a byte range on char boundaries of the ORIGINAL body.
 
+pub mod abuse;
 pub mod domains;
 pub mod links;
 pub mod normalize;
+pub mod patterns;
 pub mod pii;
 pub mod spam;
 pub mod words;
@@ -30,6 +32,9 @@ pub struct Rules {
     pub pii: pii::PiiConfig,
     /// The spam model: the base model shipped in the binary unless [`Rules::with_spam_model`] replaced it.
     pub spam_model: Arc<spam::SpamModel>,
+    /// Per abuse category (by `abuse::Category::index`), the score from which it is reported as a finding: the
+    /// lower of [`abuse::HOLD`] and the site's `hold_at`, so a category the policy acts on always has its spans.
+    pub abuse_finding_at: [f64; 5],
 }
 
 impl Rules {
@@ -48,6 +53,7 @@ impl Rules {
             spam_hold_threshold: p.spam_hold_threshold,
             pii,
             spam_model: spam::base_model_arc(),
+            abuse_finding_at: p.abuse.rules().map(|r| r.hold_at.min(abuse::HOLD)),
         }
     }
 
@@ -75,14 +81,19 @@ pub struct Analysis {
     pub findings: Vec<Finding>,
     /// 0..1: how likely the comment is spam, calibrated (see [`spam`]).
     pub spam_score: f64,
+    /// 0..1 per abuse category, calibrated (see [`abuse`]); categories at or above [`abuse::HOLD`] are also
+    /// `abuse.*` findings.
+    pub abuse: abuse::Scores,
 }
 
-/// Runs every check on `body` with the rules' own spam model. Pure: the same input always gives the same output.
+/// Runs every check on `body` with the rules' own spam model and the base abuse model. Pure: the same input always
+/// gives the same output.
 pub fn analyze(body: &str, evidence: &Evidence<'_>, rules: &Rules) -> Analysis {
-    analyze_with(body, &Normalized::new(body), evidence, rules, &rules.spam_model)
+    analyze_with(body, &Normalized::new(body), evidence, rules, &rules.spam_model, &abuse::learned::Learned::default())
 }
 
-/// [`analyze`] with another spam model: the site's model with what its moderators taught it (`learning`).
+/// [`analyze`] with another spam model and the site's learned abuse adjustment: what its moderators taught it
+/// (`learning`).
 /// `norm` must be `Normalized::new(body)`: the submit flow normalises once, for the near-copy sketch it needs before
 /// the store fetch and for analysis after it.
 pub fn analyze_with(
@@ -91,6 +102,7 @@ pub fn analyze_with(
     evidence: &Evidence<'_>,
     rules: &Rules,
     model: &spam::SpamModel,
+    learned_abuse: &abuse::learned::Learned,
 ) -> Analysis {
     let mut findings = pii::detect(body, norm, &rules.pii);
 
@@ -106,6 +118,8 @@ pub fn analyze_with(
     };
     let spam = spam::assess(body, norm, &input, model);
     findings.extend(spam.findings);
+    let abuse = abuse::learned::scan(norm, &abuse::AbuseModel::BASE, learned_abuse);
+    findings.extend(abuse::findings_at(&abuse, &rules.abuse_finding_at));
     for (list, code) in
         [(&rules.blocked_words, &codes::POLICY_BLOCKED_WORD), (&rules.suspect_words, &codes::POLICY_SUSPECT_WORD)]
     {
@@ -119,7 +133,7 @@ pub fn analyze_with(
     findings.sort_by(|a, b| {
         a.code.cmp(&b.code).then_with(|| a.spans.first().map(|s| s.start).cmp(&b.spans.first().map(|s| s.start)))
     });
-    Analysis { findings, spam_score: spam.score }
+    Analysis { findings, spam_score: spam.score, abuse: abuse.scores }
 }
 
 #[cfg(test)]
@@ -129,10 +143,32 @@ mod tests {
     use crate::domain::Verdict;
     use crate::policy::{SitePolicy, decide};
 
-    fn verdict(body: &str, website_url: &str, policy: &PolicyConfig) -> crate::policy::Decision {
+    fn verdict(body: &str, website_url: &str, policy: &PolicyConfig) -> crate::domain::Decision {
         let rules = Rules::from_policy(policy, "PK");
         let evidence = Evidence { website_url, ..Default::default() };
         decide(body, analyze(body, &evidence, &rules), &Context::default(), &SitePolicy::from_config(policy))
+    }
+
+    #[test]
+    fn abuse_becomes_findings_with_spans_on_the_original_body() {
+        let rules = Rules::from_policy(&PolicyConfig::default(), "PK");
+        // A disguised threat: leetspeak and a zero-width space inside the verb.
+        let body = "Ｗe will find you and k1\u{200B}ll you, journalist";
+        let a = analyze(body, &Evidence::default(), &rules);
+        let f = a.findings.iter().find(|f| f.code == "abuse.threat").expect("a threat finding");
+        assert_eq!(f.category, crate::domain::Category::Abuse);
+        assert!(f.score >= abuse::HOLD && (f.score - a.abuse.get(abuse::Category::Threat)).abs() < 1e-12);
+        let spans: Vec<&str> = f.spans.iter().map(|s| &body[s.clone()]).collect();
+        assert!(spans.contains(&"k1\u{200B}ll"), "{spans:?}");
+        // The news-site defaults: threats are held, and rejected at high confidence (`reject_at` 0.9).
+        let d = verdict(body, "", &PolicyConfig::default());
+        let expected = if f.score >= 0.9 { Verdict::Rejected } else { Verdict::PendingReview };
+        assert_eq!((d.verdict, d.reason_codes.clone()), (expected, vec!["abuse.threat".to_string()]), "{d:?}");
+        // Heated but legitimate: no abuse finding, scores below the hold threshold.
+        let calm = "The minister's idiotic budget will hurt the poor, and the police said the attacker shot a guard.";
+        let a = analyze(calm, &Evidence::default(), &rules);
+        assert!(a.findings.iter().all(|f| f.category != crate::domain::Category::Abuse), "{:?}", a.findings);
+        assert!(a.abuse.max() < abuse::HOLD, "{:?}", a.abuse);
     }
 
     #[test]

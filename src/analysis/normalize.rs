@@ -10,7 +10,8 @@
 //!
 //! # What normalisation does
 //!
-//! In this order, per segment of the original (see below):
+//! First, every run under a right-to-left override (U+202E) is put in display order ([`visual`]): `\u{202E}onisac`
+//! is displayed "casino", so it matches as "casino". Then, in this order, per segment (see below):
 //!
 //! 1. **NFKC**: fullwidth forms, ligatures, circled and mathematical letters and digits, presentation forms and other
 //!    compatibility characters are folded to their plain equivalents.
@@ -74,10 +75,14 @@
 //! run to original byte `orig + k`: it is used wherever each output character has the same UTF-8 length as the
 //! original character it came from (ASCII, Urdu letters even after folding, any untouched character), and
 //! consecutive linear pieces merge, so a clean Latin or Urdu body is ONE piece. A *block* piece maps every byte of
-//! its run to the whole original range of a segment. Look-ups are a binary search over the pieces.
+//! its run to the whole original range of a segment. Look-ups are a binary search over the pieces. A byte that comes
+//! from a right-to-left-overridden run maps to the whole run (its bytes were reordered), so a word found inside it
+//! is reported and redacted as the whole run.
 
 use std::iter;
 use std::ops::Range;
+
+mod visual;
 
 use unicode_normalization::char::{canonical_combining_class, decompose_compatible};
 use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfkc, is_nfkc_quick};
@@ -114,7 +119,51 @@ struct Piece {
 impl Normalized {
     /// Normalises `original`. Linear time; never panics.
     pub fn new(original: &str) -> Normalized {
-        Builder::<true>::new(original).finish()
+        match visual::reorder(original) {
+            None => Builder::<true>::new(original).finish(),
+            Some((shown, runs)) => Builder::<true>::new(&shown).finish().onto_runs(&runs),
+        }
+    }
+
+    /// Rewrites a map built over the display-order text of `visual::reorder` (same length as the original, equal
+    /// outside `runs`) into a map over the original: a normalised byte that comes from inside a run maps to the
+    /// whole run, whose bytes were reordered. Keeps every invariant of the map: a range touching a run only widens
+    /// to cover it, so ranges stay non-empty, on char boundaries and monotonic.
+    fn onto_runs(self, runs: &[Range<usize>]) -> Normalized {
+        let run_at = |x: usize| runs.get(runs.partition_point(|r| r.end <= x)).filter(|r| r.start <= x);
+        let mut pieces: Vec<Piece> = Vec::with_capacity(self.pieces.len() + 2 * runs.len());
+        let mut push = |p: Piece| match pieces.last_mut() {
+            Some(last) if last.linear && p.linear && last.orig_end == p.orig => last.orig_end = p.orig_end,
+            Some(last) if !last.linear && !p.linear && (last.orig, last.orig_end) == (p.orig, p.orig_end) => {}
+            _ => pieces.push(p),
+        };
+        for (k, p) in self.pieces.iter().enumerate() {
+            let out_end = self.pieces.get(k + 1).map_or(self.text.len(), |n| n.out);
+            if !p.linear {
+                let orig = run_at(p.orig).map_or(p.orig, |r| r.start);
+                let orig_end = p.orig_end.checked_sub(1).and_then(run_at).map_or(p.orig_end, |r| r.end);
+                push(Piece { out: p.out, orig, orig_end, linear: false });
+                continue;
+            }
+            // A linear piece: split where it enters and leaves runs.
+            let end = p.orig + (out_end - p.out);
+            let mut x = p.orig;
+            while x < end {
+                let out = p.out + (x - p.orig);
+                match run_at(x) {
+                    Some(r) => {
+                        push(Piece { out, orig: r.start, orig_end: r.end, linear: false });
+                        x = r.end.min(end);
+                    }
+                    None => {
+                        let next = runs.get(runs.partition_point(|r| r.end <= x)).map_or(end, |r| r.start.min(end));
+                        push(Piece { out, orig: x, orig_end: next, linear: true });
+                        x = next;
+                    }
+                }
+            }
+        }
+        Normalized { text: self.text, pieces }
     }
 
     /// The normalised text.
@@ -803,9 +852,27 @@ mod tests {
     fn zero_width_and_bidi_removed() {
         check("what\u{200D}sapp", "whatsapp", "whatsapp", "what\u{200D}sapp");
         check("wh\u{200B}at\u{2060}s\u{FEFF}app", "whatsapp", "sapp", "s\u{FEFF}app");
-        check("\u{202E}call\u{202C}", "call", "call", "call");
+        // A right-to-left override shows its run reversed (see `right_to_left_overrides_read_as_displayed`).
+        check("\u{202E}llac\u{202C}", "call", "call", "llac");
         check("soft\u{00AD}hyphen", "softhyphen", "thy", "t\u{00AD}hy");
         check("a\u{200D}\u{0301}", "á", "á", "a\u{200D}\u{0301}");
+    }
+
+    #[test]
+    fn right_to_left_overrides_read_as_displayed() {
+        // "\u{202E}onisac" is displayed "casino": matchers see that, and a match maps to the whole overridden run.
+        // (original, normalised, needle, what the needle maps back to)
+        let cases = [
+            ("play \u{202E}onisac\u{202C} now", "play casino now", "casino", "onisac"),
+            ("play \u{202E}onisac\u{202C} now", "play casino now", "sin", "onisac"),
+            ("play \u{202E}onisac\u{202C} now", "play casino now", "now", "now"),
+            ("\u{202E}7654321-0030\u{202C} ok", "0300-1234567 ok", "0300", "7654321-0030"),
+            ("\u{202E}ＯＮＩＳＡＣ\nok", "casino ok", "ok", "ok"),
+        ];
+        for (original, normalized, needle, expect) in cases {
+            check(original, normalized, needle, expect);
+            assert_eq!(Normalized::new(normalized).as_str(), normalized, "idempotent");
+        }
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! Domain → wire types. Spans are converted to the caller's offset unit here, against the original body.
 
-use crate::domain::{Category, DecisionSource, Finding, Verdict};
+use crate::domain::{AbuseScores, Category, DecisionSource, Finding, Verdict};
 use crate::offsets::{self, OffsetUnit};
 use crate::pb;
 
@@ -43,6 +43,16 @@ pub fn findings(body: &str, findings: &[Finding], unit: OffsetUnit) -> Vec<pb::F
                 .collect(),
         })
         .collect()
+}
+
+pub fn abuse_scores(s: &AbuseScores) -> pb::AbuseScores {
+    pb::AbuseScores {
+        threat: s.threat,
+        identity_attack: s.identity_attack,
+        insult: s.insult,
+        sexual: s.sexual,
+        profanity: s.profanity,
+    }
 }
 
 pub fn timestamp(ms: u64) -> prost_types::Timestamp {

@@ -4,7 +4,7 @@
 
 use crate::analysis::pii::redact::{RedactTarget, RedactionStyle, mask_last4, redact};
 use crate::domain::{Category, Finding};
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::ops::Range;
 
 /// Finding codes whose values a moderator never sees in clear. Contact details (email, phone) stay readable: the
@@ -104,17 +104,40 @@ pub fn email_for_moderator(email: &str) -> String {
 }
 
 /// IPv4 to its /24 (`203.0.113.x`), IPv6 to its /48: enough to see a pattern across comments, not to find a home.
+/// An IPv6 address that carries an IPv4 one ([`embedded_ipv4`]) is shown as that IPv4's /24: its /48 would show
+/// the whole IPv4 for 6to4 (`2002:c633:6461::/48` is 198.51.100.97), and the same host then looks the same
+/// whichever way it connected.
 pub fn ip_for_moderator(ip: &str) -> String {
-    match ip.parse::<IpAddr>() {
-        Ok(IpAddr::V4(v4)) => {
-            let [a, b, c, _] = v4.octets();
-            format!("{a}.{b}.{c}.x")
-        }
-        Ok(IpAddr::V6(v6)) => {
-            let s = v6.segments();
-            format!("{:x}:{:x}:{:x}::x", s[0], s[1], s[2])
-        }
-        Err(_) => String::new(),
+    let v4 = match ip.parse::<IpAddr>() {
+        Ok(IpAddr::V4(v4)) => v4,
+        Ok(IpAddr::V6(v6)) => match embedded_ipv4(&v6) {
+            Some(v4) => v4,
+            None => {
+                let s = v6.segments();
+                return format!("{:x}:{:x}:{:x}::x", s[0], s[1], s[2]);
+            }
+        },
+        Err(_) => return String::new(),
+    };
+    let [a, b, c, _] = v4.octets();
+    format!("{a}.{b}.{c}.x")
+}
+
+/// The IPv4 address an IPv6 address carries, for the forms that put it where a /48 or a plain reading shows it:
+/// IPv4-mapped `::ffff:a.b.c.d` and IPv4-compatible `::a.b.c.d` (RFC 4291), NAT64 `64:ff9b::/96` (RFC 6052),
+/// 6to4 `2002:AABB:CCDD::/48` (RFC 3056) and Teredo `2001:0::/32`, whose client address is the last 32 bits
+/// inverted (RFC 4380). `::` and `::1` are not IPv4.
+fn embedded_ipv4(v6: &Ipv6Addr) -> Option<Ipv4Addr> {
+    let s = v6.segments();
+    let o = v6.octets();
+    let last = Ipv4Addr::new(o[12], o[13], o[14], o[15]);
+    match s {
+        [0, 0, 0, 0, 0, 0xffff, ..] => Some(last),
+        [0, 0, 0, 0, 0, 0, hi, _] if hi != 0 => Some(last),
+        [0x64, 0xff9b, 0, 0, 0, 0, ..] => Some(last),
+        [0x2002, ..] => Some(Ipv4Addr::new(o[2], o[3], o[4], o[5])),
+        [0x2001, 0, ..] => Some(Ipv4Addr::from(!u32::from(last))),
+        _ => None,
     }
 }
 
@@ -154,5 +177,24 @@ mod tests {
         assert_eq!(email_for_moderator(""), "");
         assert_eq!(ip_for_moderator("203.0.113.7"), "203.0.113.x");
         assert_eq!(ip_for_moderator("2001:db8:abcd:12::1"), "2001:db8:abcd::x");
+    }
+
+    #[test]
+    fn ipv6_addresses_carrying_an_ipv4_show_only_its_slash_24() {
+        // All carry 198.51.100.97: 6to4 in bits 16-47 (its /48 would print all four octets), IPv4-mapped,
+        // IPv4-compatible and NAT64 in the last 32 bits, Teredo as the last 32 bits inverted.
+        let carriers = [
+            "2002:c633:6461::1",
+            "2002:c633:6461:7:8::9",
+            "::ffff:198.51.100.97",
+            "::198.51.100.97",
+            "64:ff9b::c633:6461",
+            "2001:0:4136:e378:8000:63bf:39cc:9b9e",
+        ];
+        for ip in carriers {
+            assert_eq!(ip_for_moderator(ip), "198.51.100.x", "{ip}");
+        }
+        assert_eq!(ip_for_moderator("::1"), "0:0:0::x");
+        assert_eq!(ip_for_moderator("2001:db8::1"), "2001:db8:0::x");
     }
 }

@@ -1,7 +1,8 @@
 //! `commentguard.v1.ModerationService`: called by host sites with their API key.
 
 use super::decisions::{self, DecisionHub};
-use super::{App, convert, validate};
+use super::{convert, validate};
+use crate::app::App;
 use crate::error::Error;
 use crate::pb::{self, moderation_service_server::ModerationService};
 use crate::store::review::{ReportOutcome, ReportRequest};
@@ -18,25 +19,25 @@ pub struct Moderation {
 }
 
 impl Moderation {
-    /// `heartbeat`: how often an idle `WatchDecisions` stream gets a heartbeat.
-    pub fn new(app: Arc<App>, heartbeat: std::time::Duration) -> Moderation {
-        let hub = DecisionHub::new(app.store.clone(), heartbeat);
+    /// `decisions`: heartbeats and bounds of decision delivery.
+    pub fn new(app: Arc<App>, decisions: decisions::Settings) -> Moderation {
+        let hub = DecisionHub::new(app.store.decisions.clone(), app.clock.clone(), decisions);
         Moderation { app, hub, reporters: Arc::new(ReporterQuota::default()) }
     }
 
     async fn submit(&self, req: Request<pb::SubmitCommentRequest>) -> Result<pb::SubmitCommentResponse, Error> {
         let now = self.app.clock.now_ms();
-        let (metadata, _, req) = req.into_parts();
+        let (_, extensions, req) = req.into_parts();
+        let site = auth::site_of(&extensions)?;
         let (sub, unit) = validate::submit_request(req, now)?;
-        let site = auth::site(&metadata, &self.app.tenants.load())?;
-        if sub.body.len() > site.max_body_bytes {
+        if sub.comment.body.len() > site.max_body_bytes {
             return Err(Error::invalid("body", format!("must be at most {} bytes for this site", site.max_body_bytes)));
         }
-        let comment_id = sub.comment_id.clone();
-        let body = sub.body.clone();
-        let model = self.app.models.for_site(&site);
-        let (store, limiter) = (self.app.store.as_ref(), Some(self.app.limiter.as_ref()));
-        let accepted = intake::submit_limited(store, &self.app.keys, limiter, &site, &model, sub).await?;
+        let comment_id = sub.comment.comment_id.clone();
+        let body = sub.comment.body.clone();
+        let models = self.app.models.for_site(&site);
+        let (store, limiter) = (self.app.store.comments.as_ref(), Some(self.app.limiter.as_ref()));
+        let accepted = intake::submit(store, &self.app.keys, limiter, &site, &models, sub).await?;
         let a = accepted.answer;
         tracing::debug!(site = %site.id, %comment_id, verdict = a.verdict.as_str(), replayed = accepted.replayed, "comment moderated");
         Ok(pb::SubmitCommentResponse {
@@ -44,6 +45,7 @@ impl Moderation {
             verdict: convert::verdict(a.verdict) as i32,
             findings: convert::findings(&body, &a.findings, unit),
             spam_score: a.spam_score,
+            abuse_scores: Some(convert::abuse_scores(&a.abuse)),
             redacted_body: a.redacted_body,
             review_id: a.review_id.unwrap_or_default(),
             replayed: accepted.replayed,
@@ -52,35 +54,38 @@ impl Moderation {
     }
 
     async fn get(&self, req: Request<pb::GetCommentRequest>) -> Result<pb::GetCommentResponse, Error> {
-        let (metadata, _, req) = req.into_parts();
+        let (_, extensions, req) = req.into_parts();
+        let site = auth::site_of(&extensions)?;
         let mut v = validate::Violations::default();
         v.id("comment_id", &req.comment_id, true, 128);
         let unit = v.offset_unit("offset_encoding", req.offset_encoding);
         v.finish()?;
-        let site = auth::site(&metadata, &self.app.tenants.load())?;
         let record = self
             .app
             .store
+            .comments
             .get(&site.id, &req.comment_id)
             .await?
             .ok_or_else(|| Error::NotFound("no such comment".into()))?;
         Ok(pb::GetCommentResponse {
-            comment_id: record.comment_id,
+            comment_id: record.comment.comment_id,
             verdict: convert::verdict(record.verdict) as i32,
             source: convert::source(record.source) as i32,
             moderator_id: record.moderator_id,
-            findings: convert::findings(&record.body, &record.answer.findings, unit),
+            findings: convert::findings(&record.comment.body, &record.answer.findings, unit),
             redacted_body: record.answer.redacted_body,
             decided_at: Some(convert::timestamp(record.decided_at_ms)),
             publish_original: record.publish_original,
             review_id: record.answer.review_id.unwrap_or_default(),
-            thread_id: record.thread_id,
+            thread_id: record.comment.thread_id,
             spam_score: record.answer.spam_score,
+            abuse_scores: Some(convert::abuse_scores(&record.answer.abuse)),
         })
     }
 
     async fn report(&self, req: Request<pb::ReportCommentRequest>) -> Result<pb::ReportCommentResponse, Error> {
-        let (metadata, _, req) = req.into_parts();
+        let (_, extensions, req) = req.into_parts();
+        let site = auth::site_of(&extensions)?;
         let mut v = validate::Violations::default();
         v.id("comment_id", &req.comment_id, true, 128);
         v.text("reason", &req.reason, 500);
@@ -92,7 +97,6 @@ impl Moderation {
             v.add("reporter_id", "reporter_id or reporter_ip is required (one reporter counts once)");
         }
         v.finish()?;
-        let site = auth::site(&metadata, &self.app.tenants.load())?;
         let (kind, who) =
             if req.reporter_id.is_empty() { ("reporter-ip", &req.reporter_ip) } else { ("reporter", &req.reporter_id) };
         let reporter_key = self.app.keys.key(&site.id, kind, who);
@@ -103,7 +107,7 @@ impl Moderation {
             reporter_key,
             hide_threshold: site.report_hide_threshold,
         };
-        match self.app.store.report(&site.id, report).await? {
+        match self.app.store.review.report(&site.id, report).await? {
             ReportOutcome::Reported { review_id, report_count, hidden } => {
                 tracing::info!(site = %site.id, %review_id, report_count, hidden, "comment reported");
                 Ok(pb::ReportCommentResponse { review_id, report_count: report_count as i32 })
@@ -170,8 +174,8 @@ impl ModerationService for Moderation {
         request: Request<pb::WatchDecisionsRequest>,
     ) -> Result<Response<Self::WatchDecisionsStream>, Status> {
         observe("WatchDecisions", async {
-            let (metadata, _, req) = request.into_parts();
-            let site = auth::site(&metadata, &self.app.tenants.load())?;
+            let (_, extensions, req) = request.into_parts();
+            let site = auth::site_of(&extensions)?;
             decisions::watch(&self.hub, &site.id, req).await
         })
         .await
@@ -182,9 +186,9 @@ impl ModerationService for Moderation {
         request: Request<pb::ListDecisionsRequest>,
     ) -> Result<Response<pb::ListDecisionsResponse>, Status> {
         observe("ListDecisions", async {
-            let (metadata, _, req) = request.into_parts();
-            let site = auth::site(&metadata, &self.app.tenants.load())?;
-            decisions::list(self.app.store.as_ref(), &site.id, req).await
+            let (_, extensions, req) = request.into_parts();
+            let site = auth::site_of(&extensions)?;
+            decisions::list(&self.hub, &site.id, req).await
         })
         .await
     }

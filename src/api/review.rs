@@ -2,11 +2,12 @@
 //! act only on the sites their token lists (PERMISSION_DENIED otherwise, also for sites that do not exist).
 //!
 //! Limits: `ClaimNext` hands out at most [`MAX_CLAIM`] items per call; a lease defaults to 5 minutes and is capped
-//! by the site's `max_lease_secs`; `ListQueue` pages hold at most [`MAX_PAGE`] items.
+//! by the site's `max_lease_secs`; `ListQueue` and `ListAuditLog` pages hold at most [`MAX_PAGE`] items.
 
+use super::convert;
 use super::masking::{MaskedBody, body_for_moderator, email_for_moderator, ip_for_moderator};
 use super::validate::Violations;
-use super::{App, convert};
+use crate::app::App;
 use crate::auth;
 use crate::config::Role;
 use crate::error::Error;
@@ -40,14 +41,11 @@ impl Review {
         Review { app }
     }
 
-    /// The calling moderator and the site they name, after checking they may review it.
-    fn authorize(
-        &self,
-        metadata: &tonic::metadata::MetadataMap,
-        site_id: &str,
-    ) -> Result<(Arc<Moderator>, Arc<Site>), Error> {
+    /// The calling moderator (authenticated by `api::authn` before decoding) and the site they name, after checking
+    /// they may review it.
+    fn authorize(&self, extensions: &tonic::Extensions, site_id: &str) -> Result<(Arc<Moderator>, Arc<Site>), Error> {
         let tenants = self.app.tenants.load();
-        let moderator = auth::moderator(metadata, &tenants)?;
+        let moderator = auth::moderator_of(extensions)?;
         auth::require_site(&moderator, site_id)?;
         let site = tenants
             .site(site_id)
@@ -57,7 +55,7 @@ impl Review {
     }
 
     async fn claim(&self, req: Request<pb::ClaimNextRequest>) -> Result<pb::ClaimNextResponse, Error> {
-        let (metadata, _, req) = req.into_parts();
+        let (_, extensions, req) = req.into_parts();
         let mut v = Violations::default();
         v.id("site_id", &req.site_id, true, 64);
         v.id("thread_id", &req.thread_id, false, 256);
@@ -74,7 +72,7 @@ impl Review {
             v.add("lease", format!("must be at least {} seconds", MIN_LEASE.as_secs()));
         }
         v.finish()?;
-        let (moderator, site) = self.authorize(&metadata, &req.site_id)?;
+        let (moderator, site) = self.authorize(&extensions, &req.site_id)?;
         let lease_ms = (lease.unwrap_or(DEFAULT_LEASE).as_millis() as u64).min(site.max_lease_ms);
         let n = (req.max_items.max(1) as usize).min(MAX_CLAIM);
         let tokens = (0..n).map(|_| hex::encode(rand::rng().random::<[u8; 16]>())).collect();
@@ -85,7 +83,7 @@ impl Review {
             lease_ms,
             thread_id: (!req.thread_id.is_empty()).then_some(req.thread_id),
         };
-        let items = self.app.store.claim(&site.id, claim).await?;
+        let items = self.app.store.review.claim(&site.id, claim).await?;
         tracing::info!(site = %site.id, moderator = %moderator.id, items = items.len(), "claimed review items");
         Ok(pb::ClaimNextResponse {
             items: items.into_iter().map(|e| review_item(&site.id, e, moderator.role, unit, true)).collect(),
@@ -93,7 +91,7 @@ impl Review {
     }
 
     async fn decide(&self, req: Request<pb::DecideRequest>) -> Result<pb::DecideResponse, Error> {
-        let (metadata, _, req) = req.into_parts();
+        let (_, extensions, req) = req.into_parts();
         let mut v = Violations::default();
         v.id("site_id", &req.site_id, true, 64);
         v.id("review_id", &req.review_id, true, 64);
@@ -103,8 +101,9 @@ impl Review {
             Ok(pb::ReviewAction::Approve) => Some(ReviewAction::Approve),
             Ok(pb::ReviewAction::Reject) => Some(ReviewAction::Reject),
             Ok(pb::ReviewAction::RejectSpam) => Some(ReviewAction::RejectSpam),
+            Ok(pb::ReviewAction::RejectAbuse) => Some(ReviewAction::RejectAbuse(abuse_category(&req.reason_codes))),
             _ => {
-                v.add("action", "must be APPROVE, REJECT or REJECT_SPAM");
+                v.add("action", "must be APPROVE, REJECT, REJECT_SPAM or REJECT_ABUSE");
                 None
             }
         };
@@ -115,7 +114,7 @@ impl Review {
             v.id(&format!("reason_codes[{i}]"), code, true, 64);
         }
         v.finish()?;
-        let (moderator, site) = self.authorize(&metadata, &req.site_id)?;
+        let (moderator, site) = self.authorize(&extensions, &req.site_id)?;
         let decide = DecideRequest {
             review_id: req.review_id,
             claim_token: req.claim_token,
@@ -125,7 +124,7 @@ impl Review {
             reason_codes: req.reason_codes,
             publish_original: req.publish_original,
         };
-        match self.app.store.decide(&site.id, decide).await? {
+        match self.app.store.review.decide(&site.id, decide).await? {
             DecideOutcome::Decided(d) => {
                 tracing::info!(site = %site.id, moderator = %moderator.id, comment_id = %d.comment_id, verdict = d.verdict.as_str(), "decided");
                 Ok(pb::DecideResponse {
@@ -134,28 +133,28 @@ impl Review {
                     cursor: d.cursor,
                 })
             }
-            DecideOutcome::Refused(why) => Err(Error::FailedPrecondition(why.into())),
+            DecideOutcome::Refused(why) => Err(Error::FailedPrecondition(why.message().into())),
             DecideOutcome::NotFound => Err(Error::NotFound("no such review item".into())),
         }
     }
 
     async fn release(&self, req: Request<pb::ReleaseClaimRequest>) -> Result<pb::ReleaseClaimResponse, Error> {
-        let (metadata, _, req) = req.into_parts();
+        let (_, extensions, req) = req.into_parts();
         let mut v = Violations::default();
         v.id("site_id", &req.site_id, true, 64);
         v.id("review_id", &req.review_id, true, 64);
         v.id("claim_token", &req.claim_token, true, 64);
         v.finish()?;
-        let (_, site) = self.authorize(&metadata, &req.site_id)?;
-        match self.app.store.release(&site.id, &req.review_id, &req.claim_token).await? {
+        let (_, site) = self.authorize(&extensions, &req.site_id)?;
+        match self.app.store.review.release(&site.id, &req.review_id, &req.claim_token).await? {
             ReleaseOutcome::Released => Ok(pb::ReleaseClaimResponse {}),
-            ReleaseOutcome::Refused(why) => Err(Error::FailedPrecondition(why.into())),
+            ReleaseOutcome::Refused(why) => Err(Error::FailedPrecondition(why.message().into())),
             ReleaseOutcome::NotFound => Err(Error::NotFound("no such review item".into())),
         }
     }
 
     async fn list(&self, req: Request<pb::ListQueueRequest>) -> Result<pb::ListQueueResponse, Error> {
-        let (metadata, _, req) = req.into_parts();
+        let (_, extensions, req) = req.into_parts();
         let mut v = Violations::default();
         v.id("site_id", &req.site_id, true, 64);
         v.id("thread_id", &req.thread_id, false, 256);
@@ -169,11 +168,11 @@ impl Review {
         let queue = queue_of(&mut v, req.queue);
         let unit = v.offset_unit("offset_encoding", req.offset_encoding);
         v.finish()?;
-        let (moderator, site) = self.authorize(&metadata, &req.site_id)?;
+        let (moderator, site) = self.authorize(&extensions, &req.site_id)?;
         let size = if req.page_size == 0 { DEFAULT_PAGE } else { (req.page_size as usize).min(MAX_PAGE) };
         let page_token = (!req.page_token.is_empty()).then_some(req.page_token.as_str());
         let thread = (!req.thread_id.is_empty()).then_some(req.thread_id.as_str());
-        let page = self.app.store.list_queue(&site.id, queue, page_token, size, thread).await?;
+        let page = self.app.store.review.list_queue(&site.id, queue, page_token, size, thread).await?;
         Ok(pb::ListQueueResponse {
             items: page.items.into_iter().map(|e| review_item(&site.id, e, moderator.role, unit, false)).collect(),
             next_page_token: page.next_page_token.unwrap_or_default(),
@@ -181,12 +180,12 @@ impl Review {
     }
 
     async fn stats(&self, req: Request<pb::GetQueueStatsRequest>) -> Result<pb::GetQueueStatsResponse, Error> {
-        let (metadata, _, req) = req.into_parts();
+        let (_, extensions, req) = req.into_parts();
         let mut v = Violations::default();
         v.id("site_id", &req.site_id, true, 64);
         v.finish()?;
-        let (_, site) = self.authorize(&metadata, &req.site_id)?;
-        let s = self.app.store.queue_stats(&site.id).await?;
+        let (_, site) = self.authorize(&extensions, &req.site_id)?;
+        let s = self.app.store.review.queue_stats(&site.id).await?;
         Ok(pb::GetQueueStatsResponse {
             stats: Some(pb::QueueStats {
                 pending: s.pending as i64,
@@ -202,6 +201,49 @@ impl Review {
     }
 }
 
+impl Review {
+    async fn audit(&self, req: Request<pb::ListAuditLogRequest>) -> Result<pb::ListAuditLogResponse, Error> {
+        let (_, extensions, req) = req.into_parts();
+        let mut v = Violations::default();
+        v.id("site_id", &req.site_id, true, 64);
+        if req.page_size < 0 {
+            v.add("page_size", "must not be negative");
+        }
+        v.finish()?;
+        let (_, site) = self.authorize(&extensions, &req.site_id)?;
+        let size = if req.page_size == 0 { DEFAULT_PAGE } else { (req.page_size as usize).min(MAX_PAGE) };
+        let entries = self.app.store.review.audit_log(&site.id, size).await?;
+        // The store keeps the newest last; the trail reads newest first.
+        Ok(pb::ListAuditLogResponse { entries: entries.into_iter().rev().map(audit_entry).collect() })
+    }
+}
+
+/// An audit line on the wire. It carries no comment text and no author data, so no role masks anything in it.
+fn audit_entry(a: crate::store::review::AuditEntry) -> pb::AuditEntry {
+    let action = match a.action.as_str() {
+        "APPROVE" => pb::ReviewAction::Approve,
+        "REJECT" => pb::ReviewAction::Reject,
+        "REJECT_SPAM" => pb::ReviewAction::RejectSpam,
+        "REJECT_ABUSE" => pb::ReviewAction::RejectAbuse,
+        _ => pb::ReviewAction::Unspecified,
+    };
+    pb::AuditEntry {
+        decided_at: Some(convert::timestamp(a.at_ms)),
+        moderator_id: a.moderator,
+        review_id: a.review_id,
+        comment_id: a.comment_id,
+        action: action as i32,
+        note: a.note,
+        reason_codes: a.reason_codes,
+    }
+}
+
+/// The abuse category a `REJECT_ABUSE` names through its reason codes (`abuse.insult`, …): the first one that is a
+/// category. None: the store takes the item's highest-scoring category.
+fn abuse_category(reason_codes: &[String]) -> Option<crate::analysis::abuse::Category> {
+    reason_codes.iter().find_map(|code| crate::analysis::abuse::Category::from_name(code.strip_prefix("abuse.")?))
+}
+
 fn queue_of(v: &mut Violations, value: i32) -> QueueKind {
     match pb::Queue::try_from(value) {
         Ok(pb::Queue::Reported) => QueueKind::Reported,
@@ -215,10 +257,11 @@ fn queue_of(v: &mut Violations, value: i32) -> QueueKind {
 
 /// A review item as the moderator's role may see it. Claim tokens only in `ClaimNext` answers.
 fn review_item(site_id: &str, e: ReviewEntry, role: Role, unit: OffsetUnit, with_token: bool) -> pb::ReviewItem {
-    let c = e.comment;
+    let record = e.comment;
+    let c = record.comment;
     let admin = role == Role::Admin;
-    let body = if admin { MaskedBody::clear(&c.body) } else { body_for_moderator(&c.body, &c.answer.findings) };
-    let findings: Vec<crate::domain::Finding> = c
+    let body = if admin { MaskedBody::clear(&c.body) } else { body_for_moderator(&c.body, &record.answer.findings) };
+    let findings: Vec<crate::domain::Finding> = record
         .answer
         .findings
         .iter()
@@ -244,9 +287,10 @@ fn review_item(site_id: &str, e: ReviewEntry, role: Role, unit: OffsetUnit, with
         thread_id: c.thread_id,
         findings: convert::findings(&body.text, &findings, unit),
         body: body.text,
-        redacted_body: c.answer.redacted_body,
+        redacted_body: record.answer.redacted_body,
         author: Some(author),
-        spam_score: c.answer.spam_score,
+        spam_score: record.answer.spam_score,
+        abuse_scores: Some(convert::abuse_scores(&record.answer.abuse)),
         submitted_at: Some(convert::timestamp(c.submitted_at_ms)),
         claim_token: if with_token { claim.token } else { String::new() },
         lease_expires_at: (claim.lease_expires_at_ms > 0).then(|| convert::timestamp(claim.lease_expires_at_ms)),
@@ -299,5 +343,12 @@ impl ReviewService for Review {
         request: Request<pb::GetQueueStatsRequest>,
     ) -> Result<Response<pb::GetQueueStatsResponse>, Status> {
         observe("GetQueueStats", self.stats(request)).await
+    }
+
+    async fn list_audit_log(
+        &self,
+        request: Request<pb::ListAuditLogRequest>,
+    ) -> Result<Response<pb::ListAuditLogResponse>, Status> {
+        observe("ListAuditLog", self.audit(request)).await
     }
 }

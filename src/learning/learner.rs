@@ -1,11 +1,12 @@
 //! One learning step and one reload step for one site (see the module docs of `learning`).
 
+use super::delta::Delta;
 use super::{Learned, Models, Settings};
-use crate::analysis::spam::SpamModel;
+use crate::analysis::abuse::Category;
+use crate::analysis::abuse::learned::{self as abuse_learned, Label, LearnedCounts};
 use crate::analysis::spam::fit;
-use crate::analysis::spam::model::Counts;
 use crate::store::learning::{CommitOutcome, ModelCommit};
-use crate::store::{Store, StoreError};
+use crate::store::{ModelStore, StoreError};
 use crate::tenants::Site;
 use rand::Rng;
 use std::sync::Arc;
@@ -23,44 +24,89 @@ pub fn consumer_name() -> String {
     format!("learner-{}-{:08x}", std::process::id(), rand::rng().random::<u32>())
 }
 
-/// Learns one batch of the site's feedback; returns how many entries were acknowledged (0: nothing new).
-pub async fn learn(store: &dyn Store, site: &str, consumer: &str, s: &Settings) -> Result<usize, StoreError> {
+/// Which of a site's models learn from its feedback (`policy.spam_learning`, `policy.abuse.learning`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Learns {
+    pub spam: bool,
+    pub abuse: bool,
+}
+
+impl Learns {
+    pub fn of(site: &Site) -> Learns {
+        Learns { spam: site.spam_learning, abuse: site.abuse_learning }
+    }
+}
+
+/// What a feedback label teaches the abuse model: approvals and abuse rejections of a known category.
+fn abuse_label(label: &str) -> Option<Label> {
+    match label {
+        "ham" => Some(Label::Approved),
+        _ => label.strip_prefix("abuse:").and_then(Category::from_name).map(Label::Abuse),
+    }
+}
+
+/// Learns one batch of the site's feedback; returns how many entries were acknowledged (0: nothing new). Entries a
+/// model does not learn from (a plain reject, or a model the site switched off) are acknowledged all the same.
+pub async fn learn(
+    store: &dyn ModelStore,
+    site: &str,
+    learns: Learns,
+    consumer: &str,
+    s: &Settings,
+) -> Result<usize, StoreError> {
     let entries = store.claim_feedback(site, consumer, BATCH, s.claim_timeout_ms).await?;
     if entries.is_empty() {
         return Ok(0);
     }
-    let examples: Vec<(&str, bool)> = entries
+    let spam_examples: Vec<(&str, bool)> = entries
         .iter()
+        .filter(|_| learns.spam)
         .filter_map(|(_, f)| match f.label.as_str() {
             "ham" => Some((f.text.as_str(), false)),
             "spam" => Some((f.text.as_str(), true)),
             _ => None,
         })
         .collect();
+    let abuse_examples: Vec<(&str, Label)> = entries
+        .iter()
+        .filter(|_| learns.abuse)
+        .filter_map(|(_, f)| Some((f.text.as_str(), abuse_label(&f.label)?)))
+        .collect();
     // Featurising is the expensive part and does not depend on the delta: once per batch, outside the retries.
-    let learned = fit::counts_of_bodies(examples.iter().copied());
+    let learned_spam = fit::counts_of_bodies(spam_examples.iter().copied());
+    let learned_abuse = LearnedCounts::from_examples(abuse_examples.iter().copied());
     let acked: Vec<String> = entries.iter().map(|(id, _)| id.clone()).collect();
     for _ in 0..ATTEMPTS {
         let current = store.model_delta(site).await?;
         // A delta this build cannot read is never overwritten: an operator must look (or revert).
-        let mut delta = Counts::from_bytes_or_empty(&current.bytes).map_err(unreadable)?;
-        delta.add(&learned);
-        if delta.entries.len() > s.max_delta_features {
-            delta.prune(2);
+        let mut delta = Delta::from_bytes(&current.bytes).map_err(unreadable)?;
+        delta.spam.add(&learned_spam);
+        if delta.spam.entries.len() > s.max_delta_features {
+            delta.spam.prune(2);
+        }
+        delta.abuse.add(&learned_abuse);
+        if delta.abuse.entries.len() > s.max_delta_features {
+            delta.abuse.prune(2);
         }
         let commit = ModelCommit {
             base_version: current.version,
             bytes: delta.to_bytes(),
             consumer: consumer.to_string(),
             acked: acked.clone(),
-            docs: delta.docs,
+            docs: delta.spam.docs,
             snapshot_every_ms: s.snapshot_every_ms,
             keep_snapshots: s.keep_snapshots,
         };
         match store.commit_model(site, commit).await? {
             CommitOutcome::Committed(version) => {
-                for (label, n) in [("ham", learned.docs[0]), ("spam", learned.docs[1])] {
+                for (label, n) in [("ham", learned_spam.docs[0]), ("spam", learned_spam.docs[1])] {
                     metrics::counter!("commentguard_spam_feedback_learned_total", "label" => label).increment(n);
+                }
+                for (i, label) in
+                    ["approved", "threat", "identity_attack", "insult", "sexual", "profanity"].into_iter().enumerate()
+                {
+                    let n = learned_abuse.docs[i];
+                    metrics::counter!("commentguard_abuse_feedback_learned_total", "label" => label).increment(n);
                 }
                 tracing::info!(site, version, entries = acked.len(), "learned from moderator feedback");
                 return Ok(acked.len());
@@ -75,7 +121,7 @@ pub async fn learn(store: &dyn Store, site: &str, consumer: &str, s: &Settings) 
 }
 
 /// Rebuilds the site's model when its delta version (or its base) changed; returns whether it did.
-pub async fn reload(store: &dyn Store, site: &Site, models: &Models) -> Result<bool, StoreError> {
+pub async fn reload(store: &dyn ModelStore, site: &Site, models: &Models) -> Result<bool, StoreError> {
     let version = store.model_version(&site.id).await?;
     let base = &site.rules.spam_model;
     let current = models.learned(&site.id);
@@ -86,25 +132,16 @@ pub async fn reload(store: &dyn Store, site: &Site, models: &Models) -> Result<b
     if up_to_date {
         return Ok(false);
     }
-    let delta = store.model_delta(&site.id).await?;
-    let model = if delta.bytes.is_empty() {
-        base.clone()
-    } else {
-        Arc::new(with_delta(base, &Counts::from_bytes(&delta.bytes).map_err(unreadable)?))
-    };
-    tracing::info!(site = %site.id, version = delta.version, "learned spam model loaded");
-    metrics::gauge!("commentguard_spam_model_version", "site" => site.id.clone()).set(delta.version as f64);
-    models.install(&site.id, Learned { version: delta.version, base: base.clone(), model });
+    let stored = store.model_delta(&site.id).await?;
+    let delta = Delta::from_bytes(&stored.bytes).map_err(unreadable)?;
+    let model = if delta.spam == Default::default() { base.clone() } else { Arc::new(base.with_delta(&delta.spam)) };
+    let abuse = Arc::new(abuse_learned::Learned::new(&delta.abuse));
+    tracing::info!(site = %site.id, version = stored.version, "learned models loaded");
+    metrics::gauge!("commentguard_spam_model_version", "site" => site.id.clone()).set(stored.version as f64);
+    models.install(&site.id, Learned { version: stored.version, base: base.clone(), model, abuse });
     Ok(true)
 }
 
 fn unreadable(e: crate::analysis::spam::codec::ModelError) -> StoreError {
-    StoreError(format!("learned spam model delta: {e}"))
-}
-
-/// The base model with a site's learned counts added; the calibration stays the base's.
-pub fn with_delta(base: &SpamModel, delta: &Counts) -> SpamModel {
-    let mut counts = base.counts().clone();
-    counts.add(delta);
-    SpamModel::new(counts, *base.calibration())
+    StoreError::not_applied(format!("learned model delta: {e}"))
 }

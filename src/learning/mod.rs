@@ -1,5 +1,5 @@
-//! Online learning: each site's spam model learns from its own moderators' decisions (DESIGN §5, "feedback loop
-//! without coupling").
+//! Online learning: each site's spam and abuse models learn from its own moderators' decisions (DESIGN §5,
+//! "feedback loop without coupling").
 //!
 //! ```text
 //! Decide ─► cg:{site}:feedback ─► learner (any replica) ─► delta v+1 in the store ─► every replica reloads
@@ -9,24 +9,31 @@
 //! * **Learner** ([`learner::learn`]): every `spam.learn_interval_ms`, for each site that learns, claims a batch of
 //!   feedback through the store's consumer group, folds the approved (ham) and rejected-as-spam comments into the
 //!   site's delta — featurised exactly as scoring does (`fit::counts_of_bodies`) — and commits the new delta with
-//!   the acknowledgement of that batch. Plain rejections (abuse, off-topic) teach nothing about spam and are only
-//!   acknowledged. Any replica may learn any site: the store makes each entry count once.
+//!   the acknowledgement of that batch. Approvals and abuse rejections (`abuse:<category>`) are folded into the
+//!   abuse counts of the same delta (`analysis::abuse::learned`; one blob, [`delta`], so one version, snapshot and
+//!   revert cover both models). Plain rejections (off-topic) teach nothing and are only acknowledged. Any replica
+//!   may learn any site: the store makes each entry count once.
 //! * **Reloader** ([`learner::reload`]): every `spam.reload_interval_ms`, each replica compares each site's delta
-//!   version with the one it holds and, when it changed, builds base + delta and swaps it into [`Models`]. Scoring
-//!   reads the swapped-in model: no store round trip per comment, let alone per token.
+//!   version with the one it holds and, when it changed, builds base + delta (and the abuse adjustment) and swaps
+//!   them into [`Models`]. Scoring reads the swapped-in models: no store round trip per comment, let alone per
+//!   token.
 //!
 //! Invariants:
 //! * **Tenancy.** A site's delta holds only its own feedback; its model is its base plus its own delta.
 //! * **The base is never changed.** The calibration stays the base model's; a delta only adds counts, so a revert
-//!   (to a snapshot, or to version 0: the base alone) restores exactly the earlier scores.
+//!   (to a snapshot, or to version 0: the base alone) restores exactly the earlier scores — abuse scores included
+//!   (empty abuse counts score exactly as the base detector).
 //! * **Bounded.** A delta past `spam.max_delta_features` drops the features it saw only once.
 
+pub mod delta;
 pub mod learner;
 
+use crate::analysis::abuse::learned::Learned as LearnedAbuse;
 use crate::analysis::spam::SpamModel;
-use crate::api::App;
 use crate::config::SpamConfig;
+use crate::store::ModelStore;
 use crate::tenants::Site;
+use crate::tenants::Tenants;
 use arc_swap::ArcSwap;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -40,6 +47,26 @@ pub struct Learned {
     /// The base it was built on: a reload of the configuration may bring another.
     pub base: Arc<SpamModel>,
     pub model: Arc<SpamModel>,
+    /// The abuse adjustment of the same version (independent of the spam base).
+    pub abuse: Arc<LearnedAbuse>,
+}
+
+/// The abuse adjustment of a site that learned nothing yet: shared, so the hot path allocates nothing for it.
+static NOTHING_LEARNED: std::sync::LazyLock<Arc<LearnedAbuse>> = std::sync::LazyLock::new(Arc::default);
+
+/// What a site's comments are scored with.
+#[derive(Debug, Clone)]
+pub struct SiteModels {
+    pub spam: Arc<SpamModel>,
+    pub abuse: Arc<LearnedAbuse>,
+}
+
+impl SiteModels {
+    /// The site's configured spam model and no learned abuse adjustment (`commentguard check`: no store to learn
+    /// from).
+    pub fn base(site: &Site) -> SiteModels {
+        SiteModels { spam: site.rules.spam_model.clone(), abuse: NOTHING_LEARNED.clone() }
+    }
 }
 
 /// The learned models of this process's sites, swapped whole per site; reads never block.
@@ -49,12 +76,19 @@ pub struct Models {
 }
 
 impl Models {
-    /// The model to score a site's comments with: its learned model when one was built on the site's current base,
-    /// else the base.
-    pub fn for_site(&self, site: &Site) -> Arc<SpamModel> {
+    /// The models to score a site's comments with: its learned spam model when one was built on the site's current
+    /// base, else the base; its learned abuse adjustment, if any.
+    pub fn for_site(&self, site: &Site) -> SiteModels {
         match self.by_site.load().get(&site.id) {
-            Some(l) if Arc::ptr_eq(&l.base, &site.rules.spam_model) => l.model.clone(),
-            _ => site.rules.spam_model.clone(),
+            Some(l) => SiteModels {
+                spam: if Arc::ptr_eq(&l.base, &site.rules.spam_model) {
+                    l.model.clone()
+                } else {
+                    site.rules.spam_model.clone()
+                },
+                abuse: l.abuse.clone(),
+            },
+            None => SiteModels::base(site),
         }
     }
 
@@ -101,7 +135,12 @@ impl Settings {
 
 /// Runs the learner and the reloader until aborted. Store errors are logged and retried at the next tick: learning
 /// is never on a request's path.
-pub fn spawn(app: Arc<App>, settings: Settings) -> tokio::task::JoinHandle<()> {
+pub fn spawn(
+    tenants: Arc<ArcSwap<Tenants>>,
+    store: Arc<dyn ModelStore>,
+    models: Arc<Models>,
+    settings: Settings,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let consumer = learner::consumer_name();
         let mut learn_tick = tokio::time::interval(settings.learn_interval);
@@ -115,18 +154,19 @@ pub fn spawn(app: Arc<App>, settings: Settings) -> tokio::task::JoinHandle<()> {
             let mut errors = Vec::new();
             tokio::select! {
                 _ = learn_tick.tick(), if settings.learn => {
-                    let sites = app.tenants.load().sites.clone();
-                    for site in sites.iter().filter(|s| s.spam_learning) {
-                        if let Err(e) = learner::learn(app.store.as_ref(), &site.id, &consumer, &settings).await {
+                    let sites = tenants.load().sites.clone();
+                    for site in sites.iter().filter(|s| s.spam_learning || s.abuse_learning) {
+                        let learns = learner::Learns::of(site);
+                        if let Err(e) = learner::learn(store.as_ref(), &site.id, learns, &consumer, &settings).await {
                             errors.push((site.id.clone(), "learning from moderator feedback failed", e));
                         }
                     }
                 }
                 _ = reload_tick.tick() => {
-                    let sites = app.tenants.load().sites.clone();
+                    let sites = tenants.load().sites.clone();
                     for site in sites.iter() {
-                        if let Err(e) = learner::reload(app.store.as_ref(), site, &app.models).await {
-                            errors.push((site.id.clone(), "reloading the learned spam model failed", e));
+                        if let Err(e) = learner::reload(store.as_ref(), site, &models).await {
+                            errors.push((site.id.clone(), "reloading the learned models failed", e));
                         }
                     }
                 }

@@ -4,9 +4,9 @@
 //! without being stored (DESIGN §5), so a banned flood costs one hash lookup per request and no writes.
 //!
 //! Invariant: addresses are compared in canonical form — an IPv4-mapped IPv6 address (`::ffff:203.0.113.7`) is the
-//! IPv4 address it carries, on both the list side ([`super::config::parse_net`]) and the request side.
+//! IPv4 address it carries, on both the list side ([`crate::config::ratelimit::parse_net`]) and the request side.
 
-use super::config::parse_net;
+use crate::config::ratelimit::parse_net;
 use ipnet::IpNet;
 use std::collections::HashSet;
 use std::net::IpAddr;

@@ -21,7 +21,6 @@
 
 pub mod bans;
 pub mod clock;
-pub mod config;
 pub mod global;
 pub mod local;
 pub mod settings;
@@ -31,19 +30,43 @@ pub mod subject;
 pub use clock::{FakeRelativeClock, RateClock};
 pub use subject::Subject;
 
-use crate::config::Config;
+use crate::config::ratelimit::RedisFailure;
+use crate::config::{Config, PolicyConfig};
 use crate::error::Error;
-use crate::intake::Pseudonymizer;
-use arc_swap::ArcSwap;
-use config::RedisFailure;
+use crate::pseudonym::Pseudonymizer;
 use global::{Cell, Global, Outcome, SurgeCell};
 use local::{Keyed, Surge};
 use settings::{Kind, SiteSettings, Spec};
-use std::collections::HashMap;
 use std::hash::RandomState;
-use std::sync::{Arc, Weak};
+use std::sync::Arc;
 use std::time::Duration;
 use subject::{Identity, LocalKeys};
+
+/// Drops fully refilled keys of `sites`, gives memory back and publishes the number of keys per limit.
+pub fn housekeeping(sites: &[Arc<SiteLimits>]) {
+    let mut keys = [0usize; 6];
+    for s in sites {
+        for (i, limit) in s.local.iter().enumerate() {
+            keys[i] += limit.as_ref().map_or(0, |l| l.housekeeping());
+        }
+        keys[5] += s.surge.as_ref().map_or(0, |g| g.housekeeping());
+    }
+    for (kind, n) in Kind::ORDER.iter().map(|k| k.name()).chain(["surge"]).zip(keys) {
+        metrics::gauge!("commentguard_ratelimit_keys", "limit" => kind).set(n as f64);
+    }
+}
+
+impl SiteLimits {
+    /// Keys held per limit (flood, author, ip, thread, site, surge), for tests and benches.
+    pub fn key_counts(&self) -> [usize; 6] {
+        let mut keys = [0usize; 6];
+        for (i, limit) in self.local.iter().enumerate() {
+            keys[i] = limit.as_ref().map_or(0, |l| l.key_count());
+        }
+        keys[5] = self.surge.as_ref().map_or(0, |g| g.key_count());
+        keys
+    }
+}
 
 /// What a submission may do next.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,9 +77,10 @@ pub enum Admission {
     Banned,
 }
 
-/// One site's compiled settings and its limiters in this process.
+/// One site's compiled settings and its limiters' state in this process. It lives in the site's
+/// [`crate::tenants::Site`], so a reload swaps a site's limits together with everything else about it.
 #[derive(Debug)]
-struct SiteLimiter {
+pub struct SiteLimits {
     settings: SiteSettings,
     /// Indexed by [`Kind::index`]; present for every limit that is on, whatever its mode (a `redis` limit falls back
     /// to its local twin when the site fails open).
@@ -64,9 +88,9 @@ struct SiteLimiter {
     surge: Option<Arc<Surge>>,
 }
 
-/// Bans, limits, flood and surge control for every site; see the module docs.
+/// The process's limiting engine, shared by every site and never swapped: the clock, the cluster-wide Redis, the
+/// pseudonyms of Redis keys. Each site's limits and their state are [`SiteLimits`]; see the module docs.
 pub struct Limiter {
-    sites: ArcSwap<HashMap<String, Arc<SiteLimiter>>>,
     clock: RateClock,
     hasher: RandomState,
     keys: Pseudonymizer,
@@ -76,10 +100,7 @@ pub struct Limiter {
 
 impl std::fmt::Debug for Limiter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Limiter")
-            .field("sites", &self.sites.load().len())
-            .field("redis", &self.global.is_some())
-            .finish()
+        f.debug_struct("Limiter").field("redis", &self.global.is_some()).finish()
     }
 }
 
@@ -97,59 +118,34 @@ impl Limiter {
                 })?),
                 None => None,
             };
-        let limiter = Limiter {
-            sites: ArcSwap::from_pointee(HashMap::new()),
-            clock,
-            hasher: RandomState::new(),
-            keys,
-            global,
-            max_keys: config.ratelimit.max_keys_per_limiter,
-        };
-        limiter.reload(config);
-        Ok(limiter)
+        Ok(Limiter { clock, hasher: RandomState::new(), keys, global, max_keys: config.ratelimit.max_keys_per_limiter })
     }
 
-    /// Applies a (validated) config's bans and limits. A limit whose quota did not change keeps its state, so a
-    /// reload never hands flooders a fresh burst; a changed limit starts empty.
-    pub fn reload(&self, config: &Config) {
-        let old = self.sites.load();
-        let sites = config
-            .sites
-            .iter()
-            .map(|site| {
-                let settings = SiteSettings::compile(&site.policy);
-                let previous = old.get(&site.id);
-                let local =
-                    Kind::ORDER.map(|kind| {
-                        let spec = *settings.limit(kind)?;
-                        let kept = previous.and_then(|p| p.local[kind.index()].clone()).filter(|k| *k.spec() == spec);
-                        Some(kept.unwrap_or_else(|| {
-                            Arc::new(Keyed::new(spec, self.clock.clone(), self.max_keys, kind.name()))
-                        }))
-                    });
-                let surge = settings.surge.map(|spec| {
-                    let kept = previous
-                        .and_then(|p| p.surge.clone())
-                        .filter(|s| *s.spec() == spec && s.cooldown() == settings.surge_cooldown);
-                    kept.unwrap_or_else(|| {
-                        Arc::new(Surge::new(spec, settings.surge_cooldown, self.clock.clone(), self.max_keys))
-                    })
-                });
-                (site.id.clone(), Arc::new(SiteLimiter { settings, local, surge }))
+    /// Compiles a (validated) site policy's bans and limits. Limits whose quota did not change keep `previous`'s
+    /// state, so a reload never hands flooders a fresh burst; a changed limit starts empty.
+    pub fn compile(&self, policy: &PolicyConfig, previous: Option<&SiteLimits>) -> Arc<SiteLimits> {
+        let settings = SiteSettings::compile(policy);
+        let local = Kind::ORDER.map(|kind| {
+            let spec = *settings.limit(kind)?;
+            let kept = previous.and_then(|p| p.local[kind.index()].clone()).filter(|k| *k.spec() == spec);
+            Some(kept.unwrap_or_else(|| Arc::new(Keyed::new(spec, self.clock.clone(), self.max_keys, kind.name()))))
+        });
+        let surge = settings.surge.map(|spec| {
+            let kept = previous
+                .and_then(|p| p.surge.clone())
+                .filter(|s| *s.spec() == spec && s.cooldown() == settings.surge_cooldown);
+            kept.unwrap_or_else(|| {
+                Arc::new(Surge::new(spec, settings.surge_cooldown, self.clock.clone(), self.max_keys))
             })
-            .collect();
-        self.sites.store(Arc::new(sites));
+        });
+        Arc::new(SiteLimits { settings, local, surge })
     }
 
-    /// Bans, then limits, then surge control for one submission of `site`.
+    /// Bans, then limits, then surge control for one submission of site `site` (whose limits are `s`).
     ///
     /// Errors: `ResourceExhausted` (a limit refused), `Unavailable` (the limiter's Redis is down and the site fails
     /// closed). Either way nothing was stored.
-    pub async fn check(&self, site: &str, who: &Subject<'_>) -> Result<Admission, Error> {
-        // An owned Arc: the site's limiters stay valid across the await even if a reload swaps the map.
-        let Some(s) = self.sites.load().get(site).cloned() else {
-            return Ok(Admission::Admit { surge: false });
-        };
+    pub async fn check(&self, site: &str, s: &SiteLimits, who: &Subject<'_>) -> Result<Admission, Error> {
         let settings = &s.settings;
         let id = Identity::resolve(who, settings.ipv6_prefix);
         if settings.bans.matches(id.ip, who.account_id, who.email) {
@@ -162,14 +158,14 @@ impl Limiter {
         let keys = id.local_keys(&self.hasher);
         for kind in Kind::ORDER {
             if let Some(limit) = &s.local[kind.index()]
-                && !matches!(limit.spec().mode, config::LimitMode::Redis)
+                && !matches!(limit.spec().mode, crate::config::ratelimit::LimitMode::Redis)
             {
                 check_local(limit, kind, &keys)?;
             }
         }
         let mut surge_local = s.surge.as_ref().filter(|g| !g.spec().mode.uses_redis());
         if settings.uses_redis() {
-            match self.check_redis(site, &s, &id).await {
+            match self.check_redis(site, s, &id).await {
                 Ok(surge) => {
                     if s.surge.as_ref().is_some_and(|g| g.spec().mode.uses_redis()) {
                         return Ok(Admission::Admit { surge });
@@ -179,14 +175,16 @@ impl Limiter {
                 Err(RedisCheck::Down(e)) => match settings.on_redis_error {
                     RedisFailure::Closed => {
                         metrics::counter!("commentguard_ratelimit_fail_closed_total").increment(1);
-                        return Err(Error::Unavailable(format!("rate limits cannot be checked: {e}")));
+                        // The cause (Redis' text) is logged, never sent: the client learns only that nothing was stored.
+                        tracing::warn!(site, cause = %e, "rate limits cannot be checked: failing closed");
+                        return Err(Error::Unavailable("rate limits cannot be checked; nothing was stored".into()));
                     }
                     RedisFailure::Open => {
                         metrics::counter!("commentguard_ratelimit_fail_open_total").increment(1);
                         // `both` limits already ran locally; the `redis` ones fall back to their local twins.
                         for kind in Kind::ORDER {
                             if let Some(limit) = &s.local[kind.index()]
-                                && matches!(limit.spec().mode, config::LimitMode::Redis)
+                                && matches!(limit.spec().mode, crate::config::ratelimit::LimitMode::Redis)
                             {
                                 check_local(limit, kind, &keys)?;
                             }
@@ -207,7 +205,7 @@ impl Limiter {
 
     /// One script call for every Redis limit of the request (and surge control, if it runs in Redis); `Ok(surge)`
     /// when every limit passed.
-    async fn check_redis(&self, site: &str, s: &SiteLimiter, id: &Identity<'_>) -> Result<bool, RedisCheck> {
+    async fn check_redis(&self, site: &str, s: &SiteLimits, id: &Identity<'_>) -> Result<bool, RedisCheck> {
         let global = self.global.as_ref().ok_or_else(|| RedisCheck::Down("no limiter redis configured".into()))?;
         let mut kinds = Vec::with_capacity(Kind::ORDER.len());
         let mut cells = Vec::with_capacity(Kind::ORDER.len());
@@ -243,44 +241,20 @@ impl Limiter {
         }
     }
 
-    /// Drops fully refilled keys, gives memory back and publishes the number of keys per limit.
-    pub fn housekeeping(&self) {
-        let mut keys = [0usize; 6];
-        for s in self.sites.load().values() {
-            for (i, limit) in s.local.iter().enumerate() {
-                keys[i] += limit.as_ref().map_or(0, |l| l.housekeeping());
-            }
-            keys[5] += s.surge.as_ref().map_or(0, |g| g.housekeeping());
-        }
-        for (kind, n) in Kind::ORDER.iter().map(|k| k.name()).chain(["surge"]).zip(keys) {
-            metrics::gauge!("commentguard_ratelimit_keys", "limit" => kind).set(n as f64);
-        }
-    }
-
-    /// Keys held per limit across all sites (flood, author, ip, thread, site, surge), for tests and benches.
-    pub fn key_counts(&self) -> [usize; 6] {
-        let mut keys = [0usize; 6];
-        for s in self.sites.load().values() {
-            for (i, limit) in s.local.iter().enumerate() {
-                keys[i] += limit.as_ref().map_or(0, |l| l.key_count());
-            }
-            keys[5] += s.surge.as_ref().map_or(0, |g| g.key_count());
-        }
-        keys
-    }
-
-    /// Runs [`Limiter::housekeeping`] every `every` until the limiter is dropped.
-    pub fn spawn_housekeeping(limiter: &Arc<Limiter>, every: Duration) -> tokio::task::JoinHandle<()> {
-        let weak: Weak<Limiter> = Arc::downgrade(limiter);
+    /// Runs [`housekeeping`] over the sites `sites()` returns every `every` until the task is aborted.
+    pub fn spawn_housekeeping<F>(sites: F, every: Duration) -> tokio::task::JoinHandle<()>
+    where
+        F: Fn() -> Vec<Arc<SiteLimits>> + Send + 'static,
+    {
         tokio::spawn(async move {
             let mut ticker = tokio::time::interval(every);
             ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             ticker.tick().await;
             loop {
                 ticker.tick().await;
-                let Some(limiter) = weak.upgrade() else { return };
+                let sites = sites();
                 // Retaining walks every shard of every limiter: off the async workers.
-                if tokio::task::spawn_blocking(move || limiter.housekeeping()).await.is_err() {
+                if tokio::task::spawn_blocking(move || housekeeping(&sites)).await.is_err() {
                     return;
                 }
             }

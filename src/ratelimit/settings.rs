@@ -3,8 +3,8 @@
 //! `config::validate` already checked every entry (an entry that still does not parse is skipped).
 
 use super::bans::{Bans, NetSet};
-use super::config::{LimitMode, RateLimitPolicy, RedisFailure};
 use crate::config::PolicyConfig;
+use crate::config::ratelimit::{LimitMode, RateLimitPolicy, RedisFailure};
 use governor::Quota;
 use std::collections::HashSet;
 use std::num::NonZeroU32;

@@ -3,11 +3,11 @@
 //!
 //! Local keys are `u64`s from a hasher with random per-process keys: cheap (no allocation on the hot path) and not
 //! predictable from outside, so nobody can aim requests at one shard. Redis keys must agree across replicas, so they
-//! are HMAC pseudonyms (`intake::Pseudonymizer`, keyed by `store.pseudonym_secret`): a copy of Redis names no
+//! are HMAC pseudonyms (`pseudonym::Pseudonymizer`, keyed by `store.pseudonym_secret`): a copy of Redis names no
 //! address or author.
 
 use super::settings::Kind;
-use crate::intake::Pseudonymizer;
+use crate::pseudonym::Pseudonymizer;
 use std::hash::{BuildHasher, Hash, Hasher, RandomState};
 use std::net::IpAddr;
 

@@ -62,7 +62,8 @@ pub fn model_meta(site: &str) -> String {
     format!("cg:{{{site}}}:model:meta")
 }
 
-/// Sorted set of snapshots, scored by version, members `SnapshotInfo::encode`. Each snapshot's delta is a string
+/// Sorted set of snapshots, scored by version; members are written by the model scripts and read by
+/// `store::redis::learning::snapshot_info`. Each snapshot's delta is a string
 /// that Lua derives as `site_prefix .. "model:snap:" .. version`, like [`model_snapshot`].
 pub fn model_snapshots(site: &str) -> String {
     format!("cg:{{{site}}}:model:snapshots")
@@ -76,7 +77,7 @@ pub fn decisions(site: &str) -> String {
     format!("cg:{{{site}}}:decisions")
 }
 
-/// Reputation of an author (key = HMAC pseudonym from `intake::Pseudonymizer`).
+/// Reputation of an author (key = HMAC pseudonym from `pseudonym::Pseudonymizer`).
 pub fn author_reputation(site: &str, author_key: &str) -> String {
     format!("cg:{{{site}}}:a:{author_key}")
 }
@@ -86,15 +87,26 @@ pub fn ip_reputation(site: &str, ip_key: &str) -> String {
     format!("cg:{{{site}}}:ip:{ip_key}")
 }
 
-/// The near-copy window of one LSH band value: a string of fixed-width records (`store::near`).
-pub fn near_copies(site: &str, band: usize, value: u64) -> String {
-    format!("cg:{{{site}}}:nd:{band}:{value:016x}")
+/// The near-copy window of one LSH band value in one generation (a window-long span of time): a string of
+/// fixed-width records (`store::near`).
+pub fn near_copies(site: &str, generation: u64, band: usize, value: u64) -> String {
+    format!("cg:{{{site}}}:nd:{generation}:{band}:{value:016x}")
 }
 
 /// Cluster-wide rate-limit state of one limit (`ip`, `author`, `surge`, …) and subject (an HMAC pseudonym, or `all`
 /// for the site-wide limit). Written only by `ratelimit/gcra.lua`; every key expires when its bucket is full again.
 pub fn rate_limit(site: &str, limit: &str, subject: &str) -> String {
     format!("cg:{{{site}}}:rl:{limit}:{subject}")
+}
+
+/// The last stream id the site's webhook delivered (a plain string; `store::webhooks`).
+pub fn webhook_cursor(site: &str) -> String {
+    format!("cg:{{{site}}}:webhook:cursor")
+}
+
+/// The id of the process delivering the site's webhook, with a TTL (`SET NX PX`, renewed while it delivers).
+pub fn webhook_lease(site: &str) -> String {
+    format!("cg:{{{site}}}:webhook:lease")
 }
 
 #[cfg(test)]
@@ -112,12 +124,14 @@ mod tests {
             super::audit("news"),
             super::feedback("news"),
             super::open_reports("news"),
-            super::near_copies("news", 3, u64::MAX),
+            super::near_copies("news", 480_000, 3, u64::MAX),
             super::model_delta("news"),
             super::model_meta("news"),
             super::model_snapshots("news"),
             super::model_snapshot("news", 7),
             super::queue("news", crate::store::review::QueueKind::Reported),
+            super::webhook_cursor("news"),
+            super::webhook_lease("news"),
         ] {
             // Redis hashes the text between the FIRST '{' and the next '}'.
             let tag = k.split_once('{').and_then(|(_, rest)| rest.split_once('}')).map(|(t, _)| t);

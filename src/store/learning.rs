@@ -14,7 +14,38 @@
 //!   revert; the newest `keep` are kept. Reverting installs a snapshot's delta as a new version, so a revert can
 //!   itself be reverted.
 
+use super::StoreError;
 use super::review::Feedback;
+use async_trait::async_trait;
+
+/// A site's learned model: the feedback the learner claims, the versioned delta, its snapshots.
+#[async_trait]
+pub trait ModelStore: Send + Sync + 'static {
+    /// Hands up to `limit` feedback entries to learner `consumer`: entries no learner has seen, after entries another
+    /// learner claimed and left idle for `min_idle_ms`.
+    async fn claim_feedback(
+        &self,
+        site: &str,
+        consumer: &str,
+        limit: usize,
+        min_idle_ms: u64,
+    ) -> Result<Vec<FeedbackEntry>, StoreError>;
+
+    /// The version of the site's learned delta (cheap: replicas poll it).
+    async fn model_version(&self, site: &str) -> Result<u64, StoreError>;
+
+    /// The site's learned delta and its version, read together.
+    async fn model_delta(&self, site: &str) -> Result<ModelDelta, StoreError>;
+
+    /// Installs a new delta and acknowledges the feedback it learned, atomically.
+    async fn commit_model(&self, site: &str, commit: ModelCommit) -> Result<CommitOutcome, StoreError>;
+
+    /// The snapshots a site may revert to, oldest first.
+    async fn model_snapshots(&self, site: &str) -> Result<Vec<SnapshotInfo>, StoreError>;
+
+    /// Installs snapshot `version`'s delta (0: the empty delta) as a new version, itself snapshotted.
+    async fn revert_model(&self, site: &str, version: u64, keep_snapshots: usize) -> Result<RevertOutcome, StoreError>;
+}
 
 /// The learner's consumer group on a site's feedback stream.
 pub const LEARNER_GROUP: &str = "learner";

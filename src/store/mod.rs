@@ -11,68 +11,78 @@ pub mod memory;
 pub mod near;
 pub mod redis;
 pub mod review;
+pub mod webhooks;
 
-use crate::domain::{Context, DecisionSource, Finding, Verdict};
+use crate::domain::{Answer, Comment, CommentRecord, Context, Decision, DecisionEvent};
 use async_trait::async_trait;
-use learning::{CommitOutcome, FeedbackEntry, ModelCommit, ModelDelta, RevertOutcome, SnapshotInfo};
+pub use learning::ModelStore;
 pub use near::NearProbe;
-use review::{
-    AuditEntry, ClaimRequest, DecideOutcome, DecideRequest, QueueKind, QueuePage, QueueStats, ReleaseOutcome,
-    ReportOutcome, ReportRequest, ReviewEntry,
-};
-use serde::{Deserialize, Serialize};
+pub use review::ReviewQueue;
 use std::fmt;
+use std::sync::Arc;
+pub use webhooks::WebhookState;
 
-/// The store could not answer. The comment was NOT accepted; the caller may retry with the same comment id.
-#[derive(Debug, thiserror::Error)]
-#[error("store unavailable: {0}")]
-pub struct StoreError(pub String);
-
-/// The author as the host site described them. Personal data: stored for moderators, never logged.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AuthorRecord {
-    pub account_id: String,
-    pub display_name: String,
-    pub email: String,
-    pub website_url: String,
-    pub ip: String,
-    pub user_agent: String,
+/// Whether a failed store call may have changed anything. Reads never do; a write sent to Redis that timed out or
+/// whose connection dropped afterwards may have been applied (Redis runs what reached it, answered or not).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Certainly nothing was written: the call was never sent (not connected, connection refused, failure before
+    /// the write was written out), Redis refused it before running it (`READONLY`, `OOM`, `LOADING`, …), or it was
+    /// a read.
+    NotApplied,
+    /// The write was sent and may or may not have been applied. Every write is idempotent, so the caller resolves it
+    /// by retrying the same request: a submission with the same comment id returns the stored answer
+    /// (`replayed = true`) or stores it now.
+    Unknown,
 }
 
-/// The answer a submission got, kept so a replay returns it unchanged (DESIGN §4: idempotent).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Answer {
-    pub verdict: Verdict,
-    pub findings: Vec<Finding>,
-    pub spam_score: f64,
-    pub redacted_body: String,
-    /// Set when the comment was held.
-    pub review_id: Option<String>,
-    /// Position of the verdict in the site's decision stream.
-    pub decision_cursor: String,
+/// The store could not answer. `outcome` says whether the write may have been applied. `Display` is for server
+/// logs (outcome and cause, no personal data); what a client sees is [`StoreError::summary`] and `error.rs`'s text.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{}: {cause}", self.summary())]
+pub struct StoreError {
+    pub outcome: Outcome,
+    cause: String,
 }
 
-/// A comment ready for the atomic write: analysed and decided, not yet stored.
+impl StoreError {
+    /// Nothing was written. `cause` goes to logs only and must carry no personal data.
+    pub fn not_applied(cause: impl Into<String>) -> StoreError {
+        StoreError { outcome: Outcome::NotApplied, cause: cause.into() }
+    }
+
+    /// The write may have been applied. `cause` goes to logs only and must carry no personal data.
+    pub fn unknown(cause: impl Into<String>) -> StoreError {
+        StoreError { outcome: Outcome::Unknown, cause: cause.into() }
+    }
+
+    /// The same failure, after a write was sent: whatever went wrong next, the write may have been applied.
+    pub fn after_write(self) -> StoreError {
+        StoreError { outcome: Outcome::Unknown, ..self }
+    }
+
+    /// The outcome in words, safe for clients (no cause).
+    pub fn summary(&self) -> &'static str {
+        match self.outcome {
+            Outcome::NotApplied => "store unavailable: nothing was stored or changed",
+            Outcome::Unknown => "store unavailable: the outcome is unknown (the write may have been applied)",
+        }
+    }
+}
+
+/// The atomic write's input: a comment analysed and decided, not yet stored. It stays with the store (unlike the
+/// records in `domain`) because it carries what only storage needs: the reputation keys, the retention and the
+/// near-copy window's probe.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewComment {
-    pub comment_id: String,
-    pub thread_id: String,
-    pub parent_comment_id: String,
-    pub permalink: String,
-    pub language: String,
-    pub author: AuthorRecord,
+    pub comment: Comment,
     /// Reputation keys (hashes, never the raw identifiers); see `intake::reputation_keys`.
     pub author_key: Option<String>,
     pub ip_key: String,
-    pub body: String,
     /// Hex SHA-256 of the body: a replay must carry the same body.
     pub body_sha256: String,
-    pub submitted_at_ms: u64,
-    pub verdict: Verdict,
-    pub findings: Vec<Finding>,
-    pub spam_score: f64,
-    pub redacted_body: String,
-    pub reason_codes: Vec<String>,
+    /// What policy decided; the answer is built from it.
+    pub decision: Decision,
     /// How long the record, its queue entry and its decision event are kept.
     pub retention_ms: u64,
     /// Entered into the site's near-copy window when stored (absent: too short, or the site does not look).
@@ -96,47 +106,6 @@ pub enum SubmitOutcome {
     Stored(Answer),
     Replayed(Answer),
     Conflict,
-}
-
-/// A stored comment: its first answer and its current state.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CommentRecord {
-    pub comment_id: String,
-    pub thread_id: String,
-    pub parent_comment_id: String,
-    pub permalink: String,
-    pub language: String,
-    pub author: AuthorRecord,
-    /// Reputation keys, so a moderator's decision can update the author's and the address's history.
-    pub author_key: Option<String>,
-    pub ip_key: String,
-    pub body: String,
-    pub body_sha256: String,
-    pub submitted_at_ms: u64,
-    /// The answer to the first submission (what replays return).
-    pub answer: Answer,
-    /// Current state: changes when a moderator decides.
-    pub verdict: Verdict,
-    pub source: DecisionSource,
-    pub moderator_id: String,
-    pub decided_at_ms: u64,
-    pub publish_original: bool,
-    pub expires_at_ms: u64,
-}
-
-/// One verdict in a site's decision stream.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DecisionEvent {
-    pub cursor: String,
-    pub comment_id: String,
-    pub verdict: Verdict,
-    pub source: DecisionSource,
-    pub moderator_id: String,
-    pub reason_codes: Vec<String>,
-    pub decided_at_ms: u64,
-    pub redacted_body: String,
-    pub publish_original: bool,
-    pub thread_id: String,
 }
 
 /// Where a read of the decision stream starts.
@@ -185,56 +154,48 @@ pub enum ReadError {
 }
 
 impl From<StoreError> for ReadError {
-    fn from(e: StoreError) -> Self {
-        ReadError::Store(e.0)
+    /// A read changes nothing; `ReadError::Store`'s text reaches clients, so it never carries the cause.
+    fn from(_: StoreError) -> Self {
+        ReadError::Store("the decision stream could not be read".into())
     }
 }
 
+/// What the submit flow reads before deciding: whether the comment id was seen, and the context analysis needs.
+#[derive(Debug, Clone, Copy)]
+pub struct Probe<'a> {
+    pub comment_id: &'a str,
+    pub body_sha256: &'a str,
+    pub author_key: Option<&'a str>,
+    pub ip_key: &'a str,
+    /// Also count the recent near copies of the comment (see [`near`]).
+    pub near: Option<&'a NearProbe>,
+}
+
+/// Comments: the submit flow's one read and its one atomic write, the record they leave, and health.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait CommentStore: Send + Sync + 'static {
     /// Human name for logs and the start-up banner.
     fn name(&self) -> &'static str;
 
-    /// Replay lookup: has this comment id been accepted before, and with which body?
-    async fn lookup(&self, site: &str, comment_id: &str, body_sha256: &str) -> Result<Lookup, StoreError>;
+    /// Whether the store answers now (health checks).
+    async fn ping(&self) -> Result<(), StoreError>;
 
-    /// Everything analysis and policy need from the store, in one round trip.
-    /// `near`: also count the recent near copies of the comment (see [`near`]).
-    async fn context(
-        &self,
-        site: &str,
-        author_key: Option<&str>,
-        ip_key: &str,
-        near: Option<&NearProbe>,
-    ) -> Result<Context, StoreError>;
-
-    /// `lookup` and `context` together: the submit flow needs both, and a store can fetch them in one round trip.
-    /// The context is read speculatively (it is wasted on a replay or a refused request, which is cheap).
-    async fn lookup_with_context(
-        &self,
-        site: &str,
-        comment_id: &str,
-        body_sha256: &str,
-        author_key: Option<&str>,
-        ip_key: &str,
-        near: Option<&NearProbe>,
-    ) -> Result<(Lookup, Context), StoreError> {
-        let lookup = self.lookup(site, comment_id, body_sha256).await?;
-        let context = self.context(site, author_key, ip_key, near).await?;
-        Ok((lookup, context))
-    }
+    /// The replay lookup and everything analysis and policy need, in one round trip. The context is read
+    /// speculatively (it is wasted on a replay or a refused request, which is cheap).
+    async fn prepare(&self, site: &str, probe: Probe<'_>) -> Result<(Lookup, Context), StoreError>;
 
     /// The one atomic step: record + queue entry (if held) + decision event + reputation counters, all or nothing.
     async fn submit(&self, site: &str, comment: NewComment) -> Result<SubmitOutcome, StoreError>;
 
     /// The comment's current state; `None` when unknown or expired.
     async fn get(&self, site: &str, comment_id: &str) -> Result<Option<CommentRecord>, StoreError>;
+}
 
+/// A site's decision stream, read by watchers and `ListDecisions`.
+#[async_trait]
+pub trait DecisionLog: Send + Sync + 'static {
     /// Up to `limit` decision events after `after`, oldest first.
     async fn read_decisions(&self, site: &str, after: After, limit: usize) -> Result<Vec<DecisionEvent>, ReadError>;
-
-    /// Whether the store answers now (health checks).
-    async fn ping(&self) -> Result<(), StoreError>;
 
     /// The newest decision event's position, if any (a watcher asking for "from now on" starts after it).
     async fn latest_decision(&self, site: &str) -> Result<Option<StreamId>, StoreError>;
@@ -248,60 +209,49 @@ pub trait Store: Send + Sync + 'static {
         limit: usize,
         block: std::time::Duration,
     ) -> Result<Vec<DecisionEvent>, ReadError>;
-
-    /// Hands up to `tokens.len()` undecided items, oldest first, to a moderator with fresh leases.
-    async fn claim(&self, site: &str, req: ClaimRequest) -> Result<Vec<ReviewEntry>, StoreError>;
-
-    /// Decides one claimed item: verdict, queue removal, decision event, audit entry, reputation and feedback in one
-    /// atomic step.
-    async fn decide(&self, site: &str, req: DecideRequest) -> Result<DecideOutcome, StoreError>;
-
-    /// Gives a claimed item back before its lease expires.
-    async fn release(&self, site: &str, review_id: &str, claim_token: &str) -> Result<ReleaseOutcome, StoreError>;
-
-    /// Undecided items after `page_token`, oldest first (claimed ones included, with their claimer).
-    async fn list_queue(
-        &self,
-        site: &str,
-        queue: QueueKind,
-        page_token: Option<&str>,
-        page_size: usize,
-        thread_id: Option<&str>,
-    ) -> Result<QueuePage, StoreError>;
-
-    async fn queue_stats(&self, site: &str) -> Result<QueueStats, StoreError>;
-
-    /// A reader flags a comment: into the reported queue, counted once per reporter.
-    async fn report(&self, site: &str, req: ReportRequest) -> Result<ReportOutcome, StoreError>;
-
-    /// The newest audit entries, newest last.
-    async fn audit_log(&self, site: &str, limit: usize) -> Result<Vec<AuditEntry>, StoreError>;
-
-    /// Hands up to `limit` feedback entries to learner `consumer`: entries no learner has seen, after entries another
-    /// learner claimed and left idle for `min_idle_ms` (see [`learning`]).
-    async fn claim_feedback(
-        &self,
-        site: &str,
-        consumer: &str,
-        limit: usize,
-        min_idle_ms: u64,
-    ) -> Result<Vec<FeedbackEntry>, StoreError>;
-
-    /// The version of the site's learned delta (cheap: replicas poll it).
-    async fn model_version(&self, site: &str) -> Result<u64, StoreError>;
-
-    /// The site's learned delta and its version, read together.
-    async fn model_delta(&self, site: &str) -> Result<ModelDelta, StoreError>;
-
-    /// Installs a new delta and acknowledges the feedback it learned, atomically (see [`learning`]).
-    async fn commit_model(&self, site: &str, commit: ModelCommit) -> Result<CommitOutcome, StoreError>;
-
-    /// The snapshots a site may revert to, oldest first.
-    async fn model_snapshots(&self, site: &str) -> Result<Vec<SnapshotInfo>, StoreError>;
-
-    /// Installs snapshot `version`'s delta (0: the empty delta) as a new version, itself snapshotted.
-    async fn revert_model(&self, site: &str, version: u64, keep_snapshots: usize) -> Result<RevertOutcome, StoreError>;
 }
+
+/// A whole backend: every role. Consumers hold the one role they use (see [`Stores`]).
+pub trait Store: CommentStore + DecisionLog + ReviewQueue + ModelStore + WebhookState {}
+
+impl<T: CommentStore + DecisionLog + ReviewQueue + ModelStore + WebhookState> Store for T {}
+
+/// One backend's roles as separate handles, so each consumer holds only the role it uses and a test can replace
+/// one role (e.g. hold submissions in flight) without re-implementing the others.
+#[derive(Debug, Clone)]
+pub struct Stores {
+    pub comments: Arc<dyn CommentStore>,
+    pub decisions: Arc<dyn DecisionLog>,
+    pub review: Arc<dyn ReviewQueue>,
+    pub models: Arc<dyn ModelStore>,
+    /// Webhook delivery cursors and leases (`crate::webhooks`).
+    pub webhooks: Arc<dyn WebhookState>,
+}
+
+impl Stores {
+    /// Every role served by one backend.
+    pub fn of(store: Arc<dyn Store>) -> Stores {
+        Stores {
+            comments: store.clone(),
+            decisions: store.clone(),
+            review: store.clone(),
+            models: store.clone(),
+            webhooks: store,
+        }
+    }
+}
+
+/// Role handles show in `Debug` output (of `App`, of handlers) by role name only: a store has nothing else to show.
+macro_rules! debug_by_role_name {
+    ($($role:ident),*) => {$(
+        impl fmt::Debug for dyn $role {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(stringify!($role))
+            }
+        }
+    )*};
+}
+debug_by_role_name!(CommentStore, DecisionLog, ReviewQueue, ModelStore, WebhookState, Store);
 
 #[cfg(test)]
 mod tests {

@@ -8,12 +8,23 @@
 //!
 //! # Layout on Redis
 //!
-//! One string per band value, `cg:{site}:nd:<band>:<value>`: its members as fixed-width [records](record) appended
-//! in time order (`APPEND`, cut back to the newest [`PER_BAND`] when twice as long), expiring a window after its
-//! last write. A read is one `MGET` of the comment's eight keys in the context pipeline, keeping records within the
-//! window. Measured alternatives: a sorted set per band value cost about twice the Redis time (8 reads, 24 writes
-//! per comment), and one hash per window generation wrote each band value's whole record list to the AOF on every
-//! comment (~6 KB per comment); an append logs only the new record.
+//! One string per band value and generation, `cg:{site}:nd:<generation>:<band>:<value>`: its members as fixed-width
+//! [records](record) appended in time order (`APPEND`, cut back to the newest [`PER_BAND`] when twice as long). A
+//! generation is a window-long span of time ([`generation`]); a comment is appended to its generation's string, and
+//! the string is given its expiry once, when the append creates it: the end of the next generation, when none of
+//! its records can be within the window any more. So a write to a band value is one `APPEND` (the first of a
+//! generation adds one `PEXPIREAT`). A read is one `MGET` of the comment's eight keys in this generation and the
+//! previous one (which together hold everything within the window) in the context pipeline, keeping the newest
+//! [`PER_BAND`] records within the window; since each generation's string keeps at least its newest [`PER_BAND`],
+//! that is exactly the newest [`PER_BAND`] within the window, as with one string per band value.
+//!
+//! A reload that changes a site's window changes its generations: near copies stored before it are not counted
+//! after it (they expire as planned).
+//!
+//! Measured alternatives: a sorted set per band value cost about twice the Redis time (8 reads, 24 writes per
+//! comment); one hash per window generation wrote each band value's whole record list to the AOF on every comment
+//! (~6 KB per comment); one string per band value expiring a window after its last write cost a `PEXPIRE` per band
+//! value and comment (8 of the submit script's ~27 Redis calls).
 
 use crate::analysis::spam::duplicates::{MIN_SHARED_BANDS, Sketch};
 use crate::domain::Duplicates;
@@ -35,16 +46,23 @@ pub struct NearProbe {
 }
 
 impl NearProbe {
-    /// `author_key` and `ip_key` are the reputation pseudonyms (`intake::Pseudonymizer`).
+    /// `author_key` and `ip_key` are the reputation pseudonyms (`pseudonym::Pseudonymizer`).
     pub fn new(sketch: Sketch, author_key: Option<&str>, ip_key: &str, comment_id: &str, window_ms: u64) -> Self {
         let short = |s: &str| hex::encode(&Sha256::digest(s.as_bytes())[..8]);
         let member = format!("{}:{}", short(author_key.unwrap_or(ip_key)), short(comment_id));
         NearProbe { sketch, member, window_ms }
     }
+}
 
-    fn source(&self) -> &str {
-        source_of(&self.member)
-    }
+/// The generation `now_ms` falls in for a window of `window_ms` (> 0): records of generation `g` are stamped in
+/// `[g·window, (g+1)·window)`, so the window before `now_ms` lies within generations `g-1` and `g`.
+pub fn generation(now_ms: u64, window_ms: u64) -> u64 {
+    now_ms / window_ms.max(1)
+}
+
+/// When a generation's strings expire (ms since the epoch): a window after its last possible record.
+pub fn generation_expiry(generation: u64, window_ms: u64) -> u64 {
+    generation.saturating_add(2).saturating_mul(window_ms.max(1))
 }
 
 /// Bytes of a member.
@@ -58,54 +76,68 @@ pub fn record(at_ms: u64, member: &str) -> String {
     format!("{at_ms:013}{member}")
 }
 
-/// The members of a band value's records stamped after `since_ms`; malformed records are skipped.
+/// The members of a band value's records stamped after `since_ms`; malformed records are skipped. Runs on every
+/// submission over up to 2 × 8 × 2 × [`PER_BAND`] records, so it parses by hand.
 pub fn members_since(records: &str, since_ms: u64) -> impl Iterator<Item = &str> {
-    records.as_bytes().chunks(RECORD_LEN).filter_map(move |r| {
-        let r = std::str::from_utf8(r).ok().filter(|r| r.len() == RECORD_LEN)?;
-        let at: u64 = r[..13].parse().ok()?;
-        (at > since_ms).then(|| &r[13..])
+    records.as_bytes().chunks_exact(RECORD_LEN).filter_map(move |r| {
+        let (at, member) = r.split_at(13);
+        let at = at.iter().try_fold(0u64, |n, &d| d.is_ascii_digit().then(|| n * 10 + u64::from(d - b'0')))?;
+        (at > since_ms).then(|| std::str::from_utf8(member).ok()).flatten()
     })
 }
 
-fn source_of(member: &str) -> &str {
-    member.split_once(':').map_or(member, |(s, _)| s)
+/// A member as a sortable key: its two 16-character halves (source, comment) as raw bytes, so equal members have
+/// equal keys and the first half is the source. `None` when malformed. Summaries sort these instead of strings.
+fn member_key(member: &str) -> Option<(u128, u128)> {
+    let bytes: &[u8; MEMBER_LEN] = member.as_bytes().try_into().ok()?;
+    let (source, rest) = bytes.split_at(16);
+    let (colon, comment) = rest.split_at(1);
+    let half = |h: &[u8]| <[u8; 16]>::try_from(h).ok().map(u128::from_be_bytes);
+    (colon == b":").then_some(())?;
+    Some((half(source)?, half(comment)?))
 }
 
 /// Summarises the members found under each of the probe's band values (one list per band, any order): a member
-/// found under at least `MIN_SHARED_BANDS` bands is a near copy.
+/// found under at least `MIN_SHARED_BANDS` bands is a near copy. Malformed members (never written by this code) are
+/// skipped.
 pub fn summarize<'a, B>(probe: &NearProbe, bands: B) -> Duplicates
 where
     B: IntoIterator,
     B::Item: IntoIterator<Item = &'a str>,
 {
-    // At most BANDS × PER_BAND members: sorting and counting runs beats hashing them.
-    let mut hits: Vec<(&str, usize)> = Vec::with_capacity(8 * PER_BAND);
+    let mut d = Duplicates::default();
+    let Some(own) = member_key(&probe.member) else { return d };
+    // At most BANDS × PER_BAND members, so sorting and counting runs beats hashing them. The band goes in the low
+    // bits of a member's entry: one sort orders by member, then band.
+    let mut hits: Vec<((u128, u128), u8)> = Vec::with_capacity(8 * PER_BAND);
     for (band, members) in bands.into_iter().enumerate() {
-        hits.extend(members.into_iter().map(|m| (m, band)));
+        let band = u8::try_from(band).unwrap_or(u8::MAX);
+        for member in members {
+            if let Some(key) = member_key(member) {
+                hits.push((key, band));
+            }
+        }
     }
     hits.sort_unstable();
     // A member counts once per band even if a list repeats it.
     hits.dedup();
-    let mut copies: Vec<&str> = Vec::new();
+    let mut other_sources: Vec<u128> = Vec::new();
     for run in hits.chunk_by(|a, b| a.0 == b.0) {
-        if run.len() >= MIN_SHARED_BANDS && run[0].0 != probe.member {
-            copies.push(run[0].0);
+        let member = run[0].0;
+        if run.len() < MIN_SHARED_BANDS || member == own {
+            continue;
         }
-    }
-    let mut d = Duplicates::default();
-    let mut others: Vec<&str> = Vec::new();
-    for member in copies {
-        let source = source_of(member);
-        if source == probe.source() {
+        let source = member.0;
+        if source == own.0 {
             d.own += 1;
         } else {
             d.copies += 1;
-            others.push(source);
+            other_sources.push(source);
         }
     }
-    others.sort_unstable();
-    others.dedup();
-    d.sources = others.len() as u32;
+    other_sources.sort_unstable();
+    other_sources.dedup();
+    d.sources = other_sources.len() as u32;
     d
 }
 
@@ -114,17 +146,43 @@ mod tests {
     use super::*;
     use crate::analysis::spam::duplicates::BANDS;
 
+    fn source_of(member: &str) -> &str {
+        member.split_once(':').map_or(member, |(s, _)| s)
+    }
+
     #[test]
     fn counts_near_copies_by_source() {
         let probe = NearProbe::new(Sketch([1; BANDS]), Some("author-a"), "ip", "c-new", 1000);
         assert_eq!(probe.member.len(), MEMBER_LEN);
         let own = NearProbe::new(Sketch([1; BANDS]), None, "ip", "c-old", 1000).member;
-        let own = own.replace(source_of(&own), probe.source());
-        let (b1, b2, b3) = ("bbbbbbbbbbbbbbbb:0000000000000001", "bbbbbbbbbbbbbbbb:0000000000000002", "cccc:1");
+        let own = own.replace(source_of(&own), source_of(&probe.member));
+        let (b1, b2, b3) = (
+            "bbbbbbbbbbbbbbbb:0000000000000001",
+            "bbbbbbbbbbbbbbbb:0000000000000002",
+            "cccccccccccccccc:0000000000000001",
+        );
         let lone = "dddddddddddddddd:0000000000000003";
-        let bands = [vec![own.as_str(), b1, b2, b3, lone], vec![own.as_str(), b1, b2, b3], vec![b1, b1]];
+        let bad = "cccc:1";
+        let bands = [vec![own.as_str(), b1, b2, b3, lone, bad], vec![own.as_str(), b1, b2, b3, bad], vec![b1, b1]];
         let d = summarize(&probe, bands.iter().map(|b| b.iter().copied()));
-        assert_eq!(d, Duplicates { copies: 3, sources: 2, own: 1 }, "one band only is not a copy; b1 counts once");
+        assert_eq!(
+            d,
+            Duplicates { copies: 3, sources: 2, own: 1 },
+            "one band only is not a copy; b1 counts once; malformed members are skipped"
+        );
+    }
+
+    #[test]
+    fn two_generations_cover_the_window_and_expire_after_it() {
+        let w = 1000;
+        for now in [0, 1, 999, 1000, 1500, 1999, 123_456_789] {
+            let g = generation(now, w);
+            let oldest = now.saturating_sub(w);
+            assert!(generation(oldest, w) + 1 >= g, "the window's oldest record is in g-1 or g ({now})");
+            // A record stamped now lives until it leaves the window.
+            assert!(generation_expiry(g, w) >= now + w, "{now}");
+            assert!(generation_expiry(g, w) <= now + 2 * w, "and not much longer ({now})");
+        }
     }
 
     #[test]

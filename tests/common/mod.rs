@@ -3,19 +3,22 @@
 
 #![allow(dead_code)] // each test binary uses a different part of the harness
 
+pub mod data;
+pub mod http;
 pub mod redis;
+pub mod serve;
 pub mod stores;
 
-use arc_swap::ArcSwap;
-use commentguard::api::App;
-use commentguard::clock::{Clock, SystemClock};
+use commentguard::app::App;
+use commentguard::clock::SystemClock;
 use commentguard::config::{Config, sha256_hex};
-use commentguard::intake::Pseudonymizer;
+use commentguard::domain::{CommentRecord, Context};
 use commentguard::pb::moderation_service_client::ModerationServiceClient;
 use commentguard::pb::{self, review_service_client::ReviewServiceClient};
-use commentguard::ratelimit::{Limiter, RateClock};
-use commentguard::store::{Store, memory::MemoryStore};
-use commentguard::tenants::Tenants;
+use commentguard::ratelimit::RateClock;
+use commentguard::store::{
+    CommentStore, Lookup, NewComment, Probe, Store, StoreError, Stores, SubmitOutcome, memory::MemoryStore,
+};
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -75,28 +78,24 @@ impl TestServer {
     }
 
     /// Rate limits, flood and surge control are off (bans apply): suites submit dozens of comments from one address
-    /// within a second, which the default limits refuse. Tests of limits pass their own limiter to `start_limited`.
+    /// within a second, which the default limits refuse. Tests of limits use `start_limited`.
     pub async fn start_with_store(config: Config, store: Arc<dyn Store>) -> TestServer {
-        let mut unlimited = config.clone();
-        for site in &mut unlimited.sites {
-            site.policy.rate_limits.enabled = false;
-        }
-        let keys = Pseudonymizer::new(b"test-secret");
-        let limiter = Limiter::new(&unlimited, keys, RateClock::monotonic()).expect("limiter for a valid config");
-        Self::start_limited(config, store, Arc::new(limiter)).await
+        Self::start_with_stores(config, Stores::of(store)).await
     }
 
-    /// A server with the test's own limiter (e.g. on governor's `FakeRelativeClock`).
-    pub async fn start_limited(config: Config, store: Arc<dyn Store>, limiter: Arc<Limiter>) -> TestServer {
-        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-        let app = Arc::new(App {
-            tenants: ArcSwap::from_pointee(Tenants::from_config(&config)),
-            store,
-            keys: Pseudonymizer::new(b"test-secret"),
-            clock,
-            limiter,
-            models: Default::default(),
-        });
+    /// As `start_with_store`, with each role given (a test may put something in front of one).
+    pub async fn start_with_stores(mut config: Config, store: Stores) -> TestServer {
+        for site in &mut config.sites {
+            site.policy.rate_limits.enabled = false;
+        }
+        Self::start_limited(config, store, RateClock::monotonic()).await
+    }
+
+    /// A server whose rate limits run as configured, on `rate_clock` (e.g. governor's `FakeRelativeClock`).
+    pub async fn start_limited(config: Config, store: Stores, rate_clock: RateClock) -> TestServer {
+        let app = App::assemble(&config, store, b"test-secret", Arc::new(SystemClock), rate_clock)
+            .expect("an app for a valid config");
+        let app = Arc::new(app);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let metrics = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind metrics");
         let addr = listener.local_addr().expect("addr");
@@ -198,116 +197,43 @@ pub fn violated_fields(status: &tonic::Status) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// A memory store that pauses every submit until released, to hold a request in flight. Everything else is
-/// delegated unchanged.
+/// The comment role of a memory store, pausing every submit until released, to hold a request in flight. The other
+/// roles are the memory store's own (see `TestServer::start_with_stores`).
 pub struct GatedStore {
-    pub inner: MemoryStore,
+    pub inner: Arc<MemoryStore>,
     pub entered: tokio::sync::Notify,
     pub release: tokio::sync::Notify,
 }
 
 impl GatedStore {
-    pub fn new(inner: MemoryStore) -> Self {
+    pub fn new(inner: Arc<MemoryStore>) -> Self {
         GatedStore { inner, entered: tokio::sync::Notify::new(), release: tokio::sync::Notify::new() }
+    }
+
+    /// The memory store's roles with this gate in front of its comments.
+    pub fn stores(self: &Arc<Self>) -> Stores {
+        Stores { comments: self.clone(), ..Stores::of(self.inner.clone()) }
     }
 }
 
-mod gated {
-    use super::GatedStore;
-    use commentguard::domain::Context;
-    use commentguard::store::learning::*;
-    use commentguard::store::review::*;
-    use commentguard::store::*;
-
-    #[tonic::async_trait]
-    impl Store for GatedStore {
-        fn name(&self) -> &'static str {
-            "gated"
-        }
-        async fn lookup(&self, s: &str, c: &str, b: &str) -> Result<Lookup, StoreError> {
-            self.inner.lookup(s, c, b).await
-        }
-        async fn context(
-            &self,
-            s: &str,
-            a: Option<&str>,
-            i: &str,
-            n: Option<&NearProbe>,
-        ) -> Result<Context, StoreError> {
-            self.inner.context(s, a, i, n).await
-        }
-        async fn submit(&self, s: &str, c: NewComment) -> Result<SubmitOutcome, StoreError> {
-            self.entered.notify_one();
-            self.release.notified().await;
-            self.inner.submit(s, c).await
-        }
-        async fn get(&self, s: &str, c: &str) -> Result<Option<CommentRecord>, StoreError> {
-            self.inner.get(s, c).await
-        }
-        async fn read_decisions(&self, s: &str, a: After, l: usize) -> Result<Vec<DecisionEvent>, ReadError> {
-            self.inner.read_decisions(s, a, l).await
-        }
-        async fn ping(&self) -> Result<(), StoreError> {
-            Ok(())
-        }
-        async fn latest_decision(&self, s: &str) -> Result<Option<StreamId>, StoreError> {
-            self.inner.latest_decision(s).await
-        }
-        async fn wait_decisions(
-            &self,
-            s: &str,
-            a: After,
-            l: usize,
-            b: std::time::Duration,
-        ) -> Result<Vec<DecisionEvent>, ReadError> {
-            self.inner.wait_decisions(s, a, l, b).await
-        }
-        async fn claim(&self, s: &str, r: ClaimRequest) -> Result<Vec<ReviewEntry>, StoreError> {
-            self.inner.claim(s, r).await
-        }
-        async fn decide(&self, s: &str, r: DecideRequest) -> Result<DecideOutcome, StoreError> {
-            self.inner.decide(s, r).await
-        }
-        async fn release(&self, s: &str, r: &str, t: &str) -> Result<ReleaseOutcome, StoreError> {
-            self.inner.release(s, r, t).await
-        }
-        async fn list_queue(
-            &self,
-            s: &str,
-            q: QueueKind,
-            p: Option<&str>,
-            n: usize,
-            t: Option<&str>,
-        ) -> Result<QueuePage, StoreError> {
-            self.inner.list_queue(s, q, p, n, t).await
-        }
-        async fn queue_stats(&self, s: &str) -> Result<QueueStats, StoreError> {
-            self.inner.queue_stats(s).await
-        }
-        async fn report(&self, s: &str, r: ReportRequest) -> Result<ReportOutcome, StoreError> {
-            self.inner.report(s, r).await
-        }
-        async fn audit_log(&self, s: &str, l: usize) -> Result<Vec<AuditEntry>, StoreError> {
-            self.inner.audit_log(s, l).await
-        }
-        async fn claim_feedback(&self, s: &str, c: &str, l: usize, i: u64) -> Result<Vec<FeedbackEntry>, StoreError> {
-            self.inner.claim_feedback(s, c, l, i).await
-        }
-        async fn model_version(&self, s: &str) -> Result<u64, StoreError> {
-            self.inner.model_version(s).await
-        }
-        async fn model_delta(&self, s: &str) -> Result<ModelDelta, StoreError> {
-            self.inner.model_delta(s).await
-        }
-        async fn commit_model(&self, s: &str, c: ModelCommit) -> Result<CommitOutcome, StoreError> {
-            self.inner.commit_model(s, c).await
-        }
-        async fn model_snapshots(&self, s: &str) -> Result<Vec<SnapshotInfo>, StoreError> {
-            self.inner.model_snapshots(s).await
-        }
-        async fn revert_model(&self, s: &str, v: u64, k: usize) -> Result<RevertOutcome, StoreError> {
-            self.inner.revert_model(s, v, k).await
-        }
+#[tonic::async_trait]
+impl CommentStore for GatedStore {
+    fn name(&self) -> &'static str {
+        "gated"
+    }
+    async fn ping(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+    async fn prepare(&self, site: &str, probe: Probe<'_>) -> Result<(Lookup, Context), StoreError> {
+        self.inner.prepare(site, probe).await
+    }
+    async fn submit(&self, site: &str, comment: NewComment) -> Result<SubmitOutcome, StoreError> {
+        self.entered.notify_one();
+        self.release.notified().await;
+        self.inner.submit(site, comment).await
+    }
+    async fn get(&self, site: &str, comment_id: &str) -> Result<Option<CommentRecord>, StoreError> {
+        self.inner.get(site, comment_id).await
     }
 }
 

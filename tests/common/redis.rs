@@ -64,6 +64,23 @@ impl TestRedis {
         assert!(self.wait_until(false, Duration::from_secs(10)), "redis still answers after kill -9");
     }
 
+    /// Freezes the server (SIGSTOP): connections stay open and the kernel still accepts bytes, but nothing is
+    /// answered until [`TestRedis::resume`] — then Redis runs everything that reached it meanwhile.
+    pub fn pause(&self) {
+        self.signal("-STOP");
+    }
+
+    /// Thaws a paused server (SIGCONT).
+    pub fn resume(&self) {
+        self.signal("-CONT");
+    }
+
+    fn signal(&self, signal: &str) {
+        let pid = self.child.as_ref().expect("redis-server is running").id().to_string();
+        let status = Command::new("kill").args([signal, &pid]).status().expect("kill(1) runs");
+        assert!(status.success(), "kill {signal} {pid} failed");
+    }
+
     /// Starts the server again on the same port and directory (it replays its AOF).
     pub fn restart(&mut self) {
         self.spawn();

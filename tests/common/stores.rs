@@ -3,8 +3,9 @@
 
 use super::redis::TestRedis;
 use commentguard::clock::{Clock, ManualClock, SystemClock};
+use commentguard::domain::Context;
 use commentguard::store::redis::{Durability, RedisOptions, RedisStore};
-use commentguard::store::{Store, memory::MemoryStore};
+use commentguard::store::{Lookup, NearProbe, Probe, Store, memory::MemoryStore};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -45,24 +46,48 @@ fn connect(redis: &TestRedis, clock: Arc<dyn Clock>) -> Arc<dyn Store> {
 /// A held comment with id `id` in thread `thread`, as the review and learning contracts submit them.
 pub fn held(id: &str, thread: &str) -> commentguard::store::NewComment {
     let body = format!("body of {id}");
+    let body_sha256 = commentguard::intake::body_fingerprint(&body);
     commentguard::store::NewComment {
-        comment_id: id.into(),
-        thread_id: thread.into(),
-        parent_comment_id: String::new(),
-        permalink: String::new(),
-        language: String::new(),
-        author: Default::default(),
+        comment: commentguard::domain::Comment {
+            comment_id: id.into(),
+            thread_id: thread.into(),
+            parent_comment_id: String::new(),
+            permalink: String::new(),
+            language: String::new(),
+            author: Default::default(),
+            body,
+            submitted_at_ms: 0,
+        },
         author_key: Some(format!("author-of-{id}")),
         ip_key: "ip".into(),
-        body_sha256: commentguard::intake::body_fingerprint(&body),
-        body,
-        submitted_at_ms: 0,
-        verdict: commentguard::domain::Verdict::PendingReview,
-        findings: Vec::new(),
-        spam_score: 0.6,
-        redacted_body: format!("redacted {id}"),
-        reason_codes: vec!["spam.links".into()],
+        body_sha256,
+        decision: commentguard::domain::Decision {
+            verdict: commentguard::domain::Verdict::PendingReview,
+            findings: Vec::new(),
+            spam_score: 0.6,
+            abuse: Default::default(),
+            redacted_body: format!("redacted {id}"),
+            reason_codes: vec!["spam.links".into()],
+        },
         retention_ms: 30 * 86_400_000,
         near: None,
     }
+}
+
+/// The replay lookup alone (`prepare` with a context nobody reads).
+pub async fn lookup(store: &dyn Store, site: &str, comment_id: &str, body_sha256: &str) -> Lookup {
+    let probe = Probe { comment_id, body_sha256, author_key: None, ip_key: "-", near: None };
+    store.prepare(site, probe).await.expect("prepare").0
+}
+
+/// The context alone (`prepare` for a comment id nobody uses).
+pub async fn context(
+    store: &dyn Store,
+    site: &str,
+    author_key: Option<&str>,
+    ip_key: &str,
+    near: Option<&NearProbe>,
+) -> Context {
+    let probe = Probe { comment_id: "-", body_sha256: "-", author_key, ip_key, near };
+    store.prepare(site, probe).await.expect("prepare").1
 }

@@ -1,5 +1,5 @@
-//! Payment card numbers: 12–19 digits, written unbroken or in groups joined by one consistent separator (space or
-//! hyphen), passing Luhn and falling in a known issuer's range with a length that issuer uses.
+//! Payment card numbers: 12–19 digits, written unbroken or in groups joined by one consistent separator (space,
+//! hyphen, dot or slash: `4111.1111.1111.1111` and `4111/1111/1111/1111` are cards to any reader), passing Luhn and falling in a known issuer's range with a length that issuer uses.
 
 use super::{Scan, Space, boost, context, scan};
 use crate::findings::PII_CREDIT_CARD;
@@ -104,7 +104,8 @@ pub fn detect(s: &mut Scan<'_>) {
 }
 
 /// How card numbers are printed: unbroken, groups of four (the last may be shorter), or 4-6-4/4-6-5 (Amex, Diners),
-/// joined by one separator kind, a single space or hyphen each time.
+/// joined by one separator kind, a single space, hyphen, dot or slash each time. Luhn, the issuer table and the
+/// group shape together keep dotted version strings and slashed dates out (neither has four groups of four digits).
 fn card_groups(text: &[u8], groups: &[Range<usize>]) -> bool {
     let lens: Vec<usize> = groups.iter().map(Range::len).collect();
     let shape = match lens.as_slice() {
@@ -115,7 +116,7 @@ fn card_groups(text: &[u8], groups: &[Range<usize>]) -> bool {
     let mut kind = None;
     shape
         && (1..groups.len()).all(|k| match scan::sep(text, groups, k) {
-            [c @ (b' ' | b'-')] => *kind.get_or_insert(*c) == *c,
+            [c @ (b' ' | b'-' | b'.' | b'/')] => *kind.get_or_insert(*c) == *c,
             _ => false,
         })
 }

@@ -4,7 +4,7 @@
 //!
 //! | kind | words (normalised; English, Roman Urdu, Urdu, Arabic, French, German, Hindi) |
 //! | --- | --- |
-//! | `PHONE` | call, call me, phone, tel, telephone, dial, mobile, mob, cell, contact, whatsapp, sms, text me, ring, number, num, no., ph, helpline, hotline, customer care/service(s), custcare, freefone, mera/mere/my number, rabta, raabta, numbr, nmbr, فون, نمبر, رابطہ, موبائل, کال, واٹس ایپ, رقم, هاتف, جوال, اتصل, واتساب, téléphone, tél, portable, appelez, telefon, handy, anrufen, nummer, फोन, नंबर |
+//! | `PHONE` | call, call me, phone, tel, telephone, dial, mobile, mob, cell, contact, whatsapp, sms, text me, ring, number, num, no., ph, helpline, hotline, customer care/service(s), custcare, freefone, landline, land line, ptcl, fixed line, festnetz, rufnummer, telefonnummer, numéro, fixe, ٹیلیفون, لینڈ لائن, mera/mere/my number, rabta, raabta, numbr, nmbr, فون, نمبر, رابطہ, موبائل, کال, واٹس ایپ, رقم, هاتف, جوال, اتصل, واتساب, téléphone, tél, portable, appelez, telefon, handy, anrufen, nummer, फोन, नंबर |
 //! | `EMAIL` | email, e-mail, mail, mail me, inbox, courriel, ای میل, ایمیل, البريد |
 //! | `CARD` | card, credit card, debit card, visa, mastercard, amex, cvv, expiry, کارڈ, carte, karte, kreditkarte, بطاقة |
 //! | `BANK` | iban, account, acc, a/c, bank, transfer, send money, paisay, اکاؤنٹ, بینک, compte, konto, überweisung, حساب, بنك |
@@ -53,7 +53,8 @@ const WORDS: &[(u16, &[&str])] = &[
         "موبائل", "کال", "واٹس ایپ", "رقم", "هاتف", "جوال", "اتصل", "واتساب", "téléphone", "tél", "portable",
         "appelez", "appelle", "telefon", "handy", "anrufen", "nummer", "फोन", "नंबर", "मोबाइल", "telephone", "dial",
         "helpline", "hotline", "customer care", "customer service", "customer services", "custcare", "freefone",
-        "freephone",
+        "freephone", "landline", "land line", "ptcl", "fixed line", "festnetz", "rufnummer", "telefonnummer",
+        "numéro", "fixe", "ٹیلیفون", "لینڈ لائن",
     ]),
     (EMAIL, &["email", "e-mail", "mail", "mail me", "inbox", "courriel", "ای میل", "ایمیل", "البريد", "ईमेल"]),
     (CARD, &[

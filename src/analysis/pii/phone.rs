@@ -12,10 +12,11 @@
 //! | national fixed line with separators and trunk prefix (`042-35761234`) | valid in the region | 0.85 |
 //! | national, unbroken, any other type (`02134567890`, toll-free, premium) | trunk prefix and at least 10 digits | 0.80 |
 //! | anything else valid in the region (a mobile without its `0`, an unbroken fixed line) | a phone context word is near | 0.74–0.78 |
+//! | national, not valid in the site's region, valid in one of [`CONTEXT_REGIONS`] (`210-440-3063`, `(0191) 496 0538`) | a phone context word is near; ≥ 9 digits; in groups, or unbroken with that region's trunk prefix and ≥ 10 digits | 0.74–0.78 |
 //!
 //! # What never counts
 //! Dates (`12/03/2024`, `2024-03-12`), decimals (`33.6844`), two-group dotted numbers, year ranges, ISBN-10/13
-//! with a valid check digit, numbers glued to letters (`v2`, `12kg`; but `call09050000327` counts) or followed by `%`, numbers after `#` or a
+//! with a valid check digit (unless a phone word is near: one ten-digit phone in eleven passes ISBN-10), numbers glued to letters (`v2`, `12kg`; but `call09050000327` counts) or followed by `%`, numbers after `#` or a
 //! currency sign, and national numbers with a *negative* context word right before them (`rs.`, `order`, `isbn`,
 //! `price`…) unless a phone word is near too. Numbers claimed by a stronger detector (card, IBAN, IDs, IP) are
 //! skipped.
@@ -46,8 +47,8 @@ static WA_FINDERS: LazyLock<Vec<Finder<'static>>> =
 
 pub fn warm_up() {
     LazyLock::force(&WA_FINDERS);
-    for region in ["PK", "GB", "US", "IN", "AE", "SA"] {
-        phone_meta::warm_up(region);
+    for region in CONTEXT_REGIONS {
+        phone_meta::warm_up(region.as_ref());
     }
     let _ = phonenumber::parse(Some(Id::PK), "+923001234567").map(|p| p.is_valid());
 }
@@ -96,11 +97,19 @@ pub fn detect(s: &mut Scan<'_>) {
                 if !(7..=15).contains(&d.len()) || (!intl && rejected_shape(s, gs, &span, d)) {
                     return false;
                 }
-                if !precheck(intl, d, region) {
+                let local = precheck(intl, d, region);
+                // A national number that is not the site region's may be another region's, when a phone word says
+                // it is a phone (see `CONTEXT_REGIONS`).
+                let near = s.context().near(&span, context::PHONE);
+                if !local && (intl || !near) {
                     return false;
                 }
                 budget -= 1;
-                match judge(s, intl, d, gs.len() > 1, &span, region) {
+                let mut verdict = if local { judge(intl, d, gs.len() > 1, near, region) } else { None };
+                if verdict.is_none() && near && !intl {
+                    verdict = judge_elsewhere(d, gs.len() > 1, region, &mut budget);
+                }
+                match verdict {
                     Some((score, detail)) => {
                         found.push(Found { span, score, detail });
                         true
@@ -117,10 +126,9 @@ pub fn detect(s: &mut Scan<'_>) {
 }
 
 /// Decides a candidate that passed the shape and length checks: (score, detail) when it counts.
-fn judge(s: &Scan<'_>, intl: bool, d: &str, formatted: bool, span: &Range<usize>, region: Id) -> Option<(f64, String)> {
+fn judge(intl: bool, d: &str, formatted: bool, near: bool, region: Id) -> Option<(f64, String)> {
     let (country, ty) = classify(intl, d, region)?;
     let mobile = matches!(ty, Type::Mobile | Type::FixedLineOrMobile);
-    let near = s.context().near(span, context::PHONE);
     let meta = DATABASE.by_id(region.as_ref())?;
     let trunk = meta.national_prefix().is_some_and(|p| d.starts_with(p)) || d.starts_with(&code_of(meta));
     let score = match (intl, mobile, formatted, trunk) {
@@ -136,6 +144,55 @@ fn judge(s: &Scan<'_>, intl: bool, d: &str, formatted: bool, span: &Range<usize>
     };
     let detail = format!("phone number valid in {country} ({})", type_name(ty));
     Some((boost(score, near), detail))
+}
+
+/// Regions a national number may belong to when the site's region does not explain it and a phone context word is
+/// near ("call me at 210-440-3063" on a Pakistani site): the home regions of the diasporas and neighbours a site
+/// hears from (Pakistan, India, Bangladesh, the Gulf, the UK and Ireland, North America, Australia, and the large
+/// European countries), in the order that names the region in the finding's detail.
+pub const CONTEXT_REGIONS: &[Id] = &[
+    Id::PK,
+    Id::IN,
+    Id::BD,
+    Id::AE,
+    Id::SA,
+    Id::QA,
+    Id::KW,
+    Id::OM,
+    Id::BH,
+    Id::GB,
+    Id::IE,
+    Id::US,
+    Id::CA,
+    Id::AU,
+    Id::FR,
+    Id::DE,
+    Id::NL,
+    Id::BE,
+    Id::IT,
+    Id::ES,
+];
+
+/// [`judge`] for a national number near a phone word that the site's region does not explain: valid in one of
+/// [`CONTEXT_REGIONS`], at least 9 digits ("room no. 0300 1234" is a room), and written like a phone there — in
+/// groups, or unbroken with that region's trunk prefix and at least 10 digits. Each region tried spends one parse of the budget.
+fn judge_elsewhere(d: &str, formatted: bool, site: Id, budget: &mut u32) -> Option<(f64, String)> {
+    for &region in CONTEXT_REGIONS.iter().filter(|&&r| r != site) {
+        let trunk =
+            DATABASE.by_id(region.as_ref()).and_then(Metadata::national_prefix).is_some_and(|p| d.starts_with(p));
+        if d.len() < 9 || !(formatted || (trunk && d.len() >= 10)) || !precheck(false, d, region) {
+            continue;
+        }
+        if *budget == 0 {
+            return None;
+        }
+        *budget -= 1;
+        if let Some((country, ty)) = classify(false, d, region) {
+            let score = if matches!(ty, Type::Mobile | Type::FixedLineOrMobile) { 0.78 } else { 0.74 };
+            return Some((boost(score, true), format!("phone number valid in {country} ({})", type_name(ty))));
+        }
+    }
+    None
 }
 
 /// Validates and classifies a candidate: (region id, type) when valid. Uses the compiled metadata of `phone_meta`,
@@ -234,11 +291,12 @@ fn rejected_shape(s: &Scan<'_>, gs: &[Range<usize>], span: &Range<usize>, d: &st
         && lens == [4, 4]
         && d.starts_with(['1', '2'])
         && d.get(4..5).is_some_and(|c| c == "1" || c == "2");
-    if date || decimal || years || isbn(d) {
+    if date || decimal || years {
         return true;
     }
+    // One ten-digit number in eleven passes the ISBN-10 check ("landline 051-2345678" does): a phone word decides.
     let ctx = s.context();
-    ctx.near_within(span, context::NEGATIVE, 16, 8) && !ctx.near(span, context::PHONE)
+    (isbn(d) || ctx.near_within(span, context::NEGATIVE, 16, 8)) && !ctx.near(span, context::PHONE)
 }
 
 /// Words people glue to a number in SMS style ("call09050000327", "tel:" without the colon).

@@ -55,6 +55,11 @@ fn emails() {
 fn cards_ibans_ids() {
     check("card 4111 1111 1111 1111 exp", &[("pii.credit_card", "4111 1111 1111 1111")]);
     check("bad 4111 1111 1111 1112", &[]);
+    // Dots and slashes read as card groups too (issue 11); one separator kind throughout, four-digit groups.
+    check("pay 4111.1111.1111.1111 ok", &[("pii.credit_card", "4111.1111.1111.1111")]);
+    check("pay 4111/1111/1111/1111 ok", &[("pii.credit_card", "4111/1111/1111/1111")]);
+    check("bad 4111.1111.1111.1112", &[]);
+    check("mixed 4111.1111/1111-1111", &[]);
     check("iban PK36SCBL0000001123456702please", &[("pii.iban", "PK36SCBL0000001123456702")]);
     check("DE89 3704 0044 0532 0130 00", &[("pii.iban", "DE89 3704 0044 0532 0130 00")]);
     check("ssn 123-45-6789", &[("pii.us_ssn", "123-45-6789")]);
@@ -75,6 +80,11 @@ fn network_wallets_secrets() {
         &[("pii.crypto_wallet", "0x52908400098527886E0F7030069857D2E4169EE7")],
     );
     check("key AKIAIOSFODNN7EXAMPLE", &[("pii.secret", "AKIAIOSFODNN7EXAMPLE")]);
+    // A bare AWS secret access key (issue 11): no prefix, found by shape and randomness.
+    check(
+        "use wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY ok",
+        &[("pii.secret", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")],
+    );
     check("db postgres://admin:hunter2@db.example.com/x", &[("pii.secret", "admin:hunter2")]);
 }
 
@@ -99,8 +109,32 @@ fn default_region_reads_national_numbers() {
     assert_eq!(found.len(), 1);
     assert_eq!(&text[found[0].spans[0].clone()], "07911 123456");
     assert!(found[0].detail.contains("(mobile)"), "{}", found[0].detail);
-    // The same digits mean nothing in Pakistan.
-    check(text, &[]);
+    // In Pakistan the same digits need a phone word ("ring" is one), and then read as British.
+    check(text, &[("pii.phone", "07911 123456")]);
+    check("see 07911 123456 tonight", &[]);
+}
+
+#[test]
+fn other_regions_count_next_to_a_phone_word() {
+    // (text, the number) on a Pakistani site: valid elsewhere in `phone::CONTEXT_REGIONS`, with a phone word.
+    let cases = [
+        ("call me at 210-440-3063", "210-440-3063"),
+        ("ring (0191) 496 0538 after six", "(0191) 496 0538"),
+        ("appelez le 03 26 93 97 66", "03 26 93 97 66"),
+        ("whatsapp 058 950 7672", "058 950 7672"),
+        ("landline 051-2345678", "051-2345678"),
+        ("festnetz 089 12345678", "089 12345678"),
+    ];
+    for (text, number) in cases {
+        check(text, &[("pii.phone", number)]);
+        // Without the word, today's precision: none of them counts.
+        let bare = text.replace(number, "").trim().to_string() + " ok";
+        check(&bare, &[]);
+        check(&format!("see {number} later"), &[]);
+    }
+    // A phone word does not make any digits a phone: still a valid number, written like one.
+    check("call 2104403063x", &[]);
+    check("phone 1234567890123", &[]);
 }
 
 #[test]

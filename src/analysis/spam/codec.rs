@@ -175,7 +175,9 @@ impl SpamModel {
     }
 }
 
-fn put_varint(out: &mut Vec<u8>, mut v: u64) {
+// The blob primitives below are shared with the learned delta's container (`learning/delta.rs`).
+
+pub(crate) fn put_varint(out: &mut Vec<u8>, mut v: u64) {
     while v >= 0x80 {
         out.push((v as u8) | 0x80);
         v >>= 7;
@@ -183,23 +185,25 @@ fn put_varint(out: &mut Vec<u8>, mut v: u64) {
     out.push(v as u8);
 }
 
-fn fnv(bytes: &[u8]) -> u64 {
+/// FNV-1a over a blob: the checksum stored with it (detects truncation and corruption, not tampering).
+pub(crate) fn fnv(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3))
 }
 
-struct Reader<'a> {
-    bytes: &'a [u8],
-    pos: usize,
+/// Reads a blob front to back; every read past the end or malformed is `ModelError::Corrupt`, never a panic.
+pub(crate) struct Reader<'a> {
+    pub(crate) bytes: &'a [u8],
+    pub(crate) pos: usize,
 }
 
-impl Reader<'_> {
-    fn byte(&mut self) -> Result<u8, ModelError> {
+impl<'a> Reader<'a> {
+    pub(crate) fn byte(&mut self) -> Result<u8, ModelError> {
         let b = *self.bytes.get(self.pos).ok_or(ModelError::Corrupt("truncated"))?;
         self.pos += 1;
         Ok(b)
     }
 
-    fn varint(&mut self) -> Result<u64, ModelError> {
+    pub(crate) fn varint(&mut self) -> Result<u64, ModelError> {
         let mut v = 0u64;
         for shift in (0..64).step_by(7) {
             let b = self.byte()?;
@@ -209,6 +213,15 @@ impl Reader<'_> {
             }
         }
         Err(ModelError::Corrupt("varint too long"))
+    }
+
+    /// A length-prefixed section.
+    pub(crate) fn section(&mut self) -> Result<&'a [u8], ModelError> {
+        let len = usize::try_from(self.varint()?).map_err(|_| ModelError::Corrupt("section length"))?;
+        let end = self.pos.checked_add(len).ok_or(ModelError::Corrupt("section length"))?;
+        let s = self.bytes.get(self.pos..end).ok_or(ModelError::Corrupt("truncated"))?;
+        self.pos = end;
+        Ok(s)
     }
 
     fn f64(&mut self) -> Result<f64, ModelError> {

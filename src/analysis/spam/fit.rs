@@ -1,5 +1,5 @@
 //! Training: counts from labelled comments, and a calibration fitted on out-of-fold scores. Pure: the caller
-//! reads files (`crate::train`, `tests/spam_eval.rs`).
+//! reads files (`crate::commands::train`, `tests/spam_eval.rs`).
 //!
 //! # Procedure
 //!

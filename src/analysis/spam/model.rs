@@ -183,6 +183,14 @@ impl SpamModel {
         &self.calibration
     }
 
+    /// This model with a site's learned counts added; the calibration stays this model's, so reverting the delta
+    /// restores exactly the earlier scores.
+    pub fn with_delta(&self, delta: &Counts) -> SpamModel {
+        let mut counts = self.counts.clone();
+        counts.add(delta);
+        SpamModel::new(counts, self.calibration)
+    }
+
     /// The model's evidence for a set of distinct feature keys.
     pub fn evidence(&self, features: &[u64]) -> Evidence {
         let mut ev = Evidence::default();

@@ -1,56 +1,84 @@
--- The atomic submit step (DESIGN §4): idempotency check, record, queue entry (if held), decision event and
--- reputation counters, all or nothing. MULTI cannot read-then-write, so this is one script.
+-- The atomic submit step (DESIGN §4) for a batch of one site's submissions (group commit, `store/redis/batch.rs`).
+-- Each comment gets, in order and on its own: the idempotency check, then record, queue entry (if held), decision
+-- event, reputation counters and near-copy window, all or nothing. MULTI cannot read-then-write, so this is one
+-- script. The comments of one batch are independent: a later one sees what an earlier one wrote, so the same
+-- comment id twice in one batch is stored once and the second copy gets the replay of the first.
 --
--- KEYS: 1 record hash, 2 pending stream, 3 decision stream, 4 ip reputation, 5 author reputation (may be unused),
---       6.. near-copy record strings, one per band value (none when the comment has no sketch)
--- ARGV: 1 body sha256, 2 answer json (without review id and cursor), 3 record json, 4 verdict, 5 retention ms,
---       6 now ms, 7 held "1"/"0", 8 reason codes json, 9 has author "1"/"0", 10 comment id, 11 thread id,
---       12 redacted body, 13 author key, 14 ip key, 15 near-copy window ms, 16 near-copy record,
---       17 bytes of records kept per band value
--- Returns {"replay", answer, review_id, cursor} | {"conflict"} | {"stored", review_id, cursor}
-local existing = redis.call('HMGET', KEYS[1], 'sha', 'answer', 'review', 'cursor')
-if existing[1] then
-  if existing[1] == ARGV[1] then
-    return {'replay', existing[2], existing[3], existing[4]}
+-- Numbers travel as strings and are passed to redis.call as such: a Lua number would be formatted with "%.17g" on
+-- every call.
+--
+-- KEYS: 1 pending stream, 2 decision stream, then per comment: record hash, ip reputation, author reputation (may be
+--       unused), then its near-copy record strings (one per band value; none when the comment has no sketch)
+-- ARGV: 1 bytes of near-copy records kept per band value, then per comment WIDTH values:
+--        1 number of near-copy keys, 2 body sha256, 3 answer json (without review id and cursor), 4 record json,
+--        5 verdict, 6 retention ms, 7 now ms, 8 expires at ms (now + retention), 9 oldest stream id kept
+--        (now - retention), 10 held "1"/"0", 11 reason codes json, 12 has author "1"/"0", 13 comment id,
+--        14 thread id, 15 redacted body, 16 author key, 17 ip key, 18 when this generation's near-copy strings
+--        expire (ms since the epoch), 19 near-copy record
+-- Returns one reply per comment, in order: {"replay", answer, review_id, cursor} | {"conflict"} |
+--         {"stored", review_id, cursor}
+local WIDTH = 19
+local cut_at = 2 * tonumber(ARGV[1])
+local newest = '-' .. ARGV[1]
+local replies = {}
+local k = 3
+local a = 2
+
+while a + WIDTH - 1 <= #ARGV do
+  local rec, ipk, ak = KEYS[k], KEYS[k + 1], KEYS[k + 2]
+  local nnear = tonumber(ARGV[a])
+  local near_from = k + 3
+  k = near_from + nnear
+
+  local existing = redis.call('HMGET', rec, 'sha', 'answer', 'review', 'cursor')
+  if existing[1] then
+    if existing[1] == ARGV[a + 1] then
+      replies[#replies + 1] = {'replay', existing[2], existing[3], existing[4]}
+    else
+      replies[#replies + 1] = {'conflict'}
+    end
+  else
+    local verdict, retention, now, minid = ARGV[a + 4], ARGV[a + 5], ARGV[a + 6], ARGV[a + 8]
+    local id, thread, redacted = ARGV[a + 12], ARGV[a + 13], ARGV[a + 14]
+    -- Entries older than the retention window are trimmed as new ones arrive ('~': at node granularity, cheap).
+    local review = ''
+    if ARGV[a + 9] == '1' then
+      local qid = redis.call('XADD', KEYS[1], 'MINID', '~', minid, '*', 'comment_id', id, 'thread_id', thread)
+      review = 'p-' .. qid
+    end
+    local cursor = redis.call('XADD', KEYS[2], 'MINID', '~', minid, '*',
+      'c', id, 'v', verdict, 's', 'AUTOMATIC', 'm', '', 'r', ARGV[a + 10], 't', now, 'b', redacted, 'o', '0',
+      'th', thread)
+
+    redis.call('HSET', rec,
+      'sha', ARGV[a + 1], 'answer', ARGV[a + 2], 'rec', ARGV[a + 3], 'review', review, 'cursor', cursor,
+      'verdict', verdict, 'source', 'AUTOMATIC', 'moderator', '', 'decided_at', now, 'publish_original', '0',
+      'expires_at', ARGV[a + 7], 'thread', thread, 'redacted', redacted, 'ak', ARGV[a + 15], 'ik', ARGV[a + 16])
+    redis.call('PEXPIRE', rec, retention)
+
+    local reps = {ipk}
+    if ARGV[a + 11] == '1' then reps[2] = ak end
+    for _, key in ipairs(reps) do
+      redis.call('HINCRBY', key, 'submitted', '1')
+      if verdict == 'APPROVED' then redis.call('HINCRBY', key, 'approved', '1') end
+      if verdict == 'REJECTED' then redis.call('HINCRBY', key, 'rejected', '1') end
+      redis.call('PEXPIRE', key, retention)
+    end
+    -- Near-copy window (store::near): append this comment's record to each band value's string of this
+    -- generation (only the record reaches the AOF); the append that creates a string sets its expiry, the end of
+    -- the next generation; a string twice as long as kept is cut back to its newest records, keeping its expiry.
+    local expire_at, record = ARGV[a + 17], ARGV[a + 18]
+    local created = #record
+    for i = near_from, k - 1 do
+      local len = redis.call('APPEND', KEYS[i], record)
+      if len == created then
+        redis.call('PEXPIREAT', KEYS[i], expire_at)
+      elseif len > cut_at then
+        redis.call('SET', KEYS[i], redis.call('GETRANGE', KEYS[i], newest, '-1'), 'KEEPTTL')
+      end
+    end
+    replies[#replies + 1] = {'stored', review, cursor}
   end
-  return {'conflict'}
+  a = a + WIDTH
 end
-
-local retention = tonumber(ARGV[5])
-local now = tonumber(ARGV[6])
--- Entries older than the retention window are trimmed as new ones arrive ('~': at node granularity, cheap).
-local minid = tostring(math.max(now - retention, 0))
-
-local review = ''
-if ARGV[7] == '1' then
-  local qid = redis.call('XADD', KEYS[2], 'MINID', '~', minid, '*', 'comment_id', ARGV[10], 'thread_id', ARGV[11])
-  review = 'p-' .. qid
-end
-local cursor = redis.call('XADD', KEYS[3], 'MINID', '~', minid, '*',
-  'c', ARGV[10], 'v', ARGV[4], 's', 'AUTOMATIC', 'm', '', 'r', ARGV[8], 't', ARGV[6], 'b', ARGV[12], 'o', '0',
-  'th', ARGV[11])
-
-redis.call('HSET', KEYS[1],
-  'sha', ARGV[1], 'answer', ARGV[2], 'rec', ARGV[3], 'review', review, 'cursor', cursor,
-  'verdict', ARGV[4], 'source', 'AUTOMATIC', 'moderator', '', 'decided_at', ARGV[6], 'publish_original', '0',
-  'expires_at', tostring(now + retention), 'thread', ARGV[11], 'redacted', ARGV[12], 'ak', ARGV[13], 'ik', ARGV[14])
-redis.call('PEXPIRE', KEYS[1], retention)
-
-local reps = {KEYS[4]}
-if ARGV[9] == '1' then reps[2] = KEYS[5] end
-for _, key in ipairs(reps) do
-  redis.call('HINCRBY', key, 'submitted', 1)
-  if ARGV[4] == 'APPROVED' then redis.call('HINCRBY', key, 'approved', 1) end
-  if ARGV[4] == 'REJECTED' then redis.call('HINCRBY', key, 'rejected', 1) end
-  redis.call('PEXPIRE', key, retention)
-end
--- Near-copy window (store::near): append this comment's record to each band value's string (only the record reaches
--- the AOF), cut it back to the newest records when twice as long, expire it a window after its last write.
-local keep = tonumber(ARGV[17])
-for i = 6, #KEYS do
-  if redis.call('APPEND', KEYS[i], ARGV[16]) > 2 * keep then
-    redis.call('SET', KEYS[i], redis.call('GETRANGE', KEYS[i], -keep, -1))
-  end
-  redis.call('PEXPIRE', KEYS[i], ARGV[15])
-end
-return {'stored', review, cursor}
+return replies

@@ -1,11 +1,12 @@
 //! The learned-model state of one site in the memory store, with the semantics of `store::learning` (the Redis
 //! store runs the same steps as Lua scripts). Every method runs under the site's lock.
 
-use super::SiteData;
-use crate::store::StreamId;
+use super::{MemoryStore, SiteData};
 use crate::store::learning::{
-    CommitOutcome, FeedbackEntry, ModelCommit, ModelDelta, RevertOutcome, SnapshotInfo, SnapshotKind,
+    CommitOutcome, FeedbackEntry, ModelCommit, ModelDelta, ModelStore, RevertOutcome, SnapshotInfo, SnapshotKind,
 };
+use crate::store::{StoreError, StreamId};
+use async_trait::async_trait;
 use std::collections::BTreeMap;
 
 #[derive(Debug, Default)]
@@ -116,5 +117,41 @@ impl Learned {
         while self.snapshots.len() > keep.max(1) {
             self.snapshots.pop_first();
         }
+    }
+}
+
+#[async_trait]
+impl ModelStore for MemoryStore {
+    async fn claim_feedback(
+        &self,
+        site: &str,
+        consumer: &str,
+        limit: usize,
+        min_idle_ms: u64,
+    ) -> Result<Vec<FeedbackEntry>, StoreError> {
+        let now = self.clock.now_ms();
+        Ok(self.locked(site, now).claim_feedback(consumer, limit, min_idle_ms, now))
+    }
+
+    async fn model_version(&self, site: &str) -> Result<u64, StoreError> {
+        Ok(self.site(site).lock().model_version())
+    }
+
+    async fn model_delta(&self, site: &str) -> Result<ModelDelta, StoreError> {
+        Ok(self.site(site).lock().model_delta())
+    }
+
+    async fn commit_model(&self, site: &str, commit: ModelCommit) -> Result<CommitOutcome, StoreError> {
+        let now = self.clock.now_ms();
+        Ok(self.locked(site, now).commit_model(commit, now))
+    }
+
+    async fn model_snapshots(&self, site: &str) -> Result<Vec<SnapshotInfo>, StoreError> {
+        Ok(self.site(site).lock().model_snapshots())
+    }
+
+    async fn revert_model(&self, site: &str, version: u64, keep: usize) -> Result<RevertOutcome, StoreError> {
+        let now = self.clock.now_ms();
+        Ok(self.locked(site, now).revert_model(version, keep, now))
     }
 }

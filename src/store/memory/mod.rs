@@ -5,20 +5,15 @@
 
 mod learning;
 mod review;
+mod webhooks;
 
-pub(crate) use review::feedback_label;
-
-use super::learning::{CommitOutcome, FeedbackEntry, ModelCommit, ModelDelta, RevertOutcome, SnapshotInfo};
-use super::review::{
-    AuditEntry, ClaimRequest, DecideOutcome, DecideRequest, Feedback, QueueKind, QueuePage, QueueStats, ReleaseOutcome,
-    ReportOutcome, ReportRequest, ReviewEntry,
-};
+use super::review::{AuditEntry, Feedback};
 use super::{
-    After, Answer, CommentRecord, DecisionEvent, Lookup, NearProbe, NewComment, ReadError, Store, StoreError, StreamId,
+    After, CommentStore, DecisionLog, Lookup, NearProbe, NewComment, Probe, ReadError, StoreError, StreamId,
     SubmitOutcome, near,
 };
 use crate::clock::{Clock, SystemClock};
-use crate::domain::{Context, DecisionSource, Duplicates, Reputation, Verdict};
+use crate::domain::{Answer, CommentRecord, Context, DecisionEvent, DecisionSource, Duplicates, Reputation, Verdict};
 use async_trait::async_trait;
 use parking_lot::Mutex;
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
@@ -158,6 +153,8 @@ pub struct MemoryStore {
     sites: Mutex<HashMap<String, Arc<Mutex<SiteData>>>>,
     /// Wakes blocked decision readers of a site when an event is appended.
     appended: Mutex<HashMap<String, Arc<tokio::sync::Notify>>>,
+    /// Webhook cursors and leases per site (`webhooks.rs`).
+    webhooks: Mutex<HashMap<String, webhooks::Delivery>>,
 }
 
 impl Default for MemoryStore {
@@ -168,7 +165,12 @@ impl Default for MemoryStore {
 
 impl MemoryStore {
     pub fn new(clock: Arc<dyn Clock>) -> MemoryStore {
-        MemoryStore { clock, sites: Mutex::new(HashMap::new()), appended: Mutex::new(HashMap::new()) }
+        MemoryStore {
+            clock,
+            sites: Mutex::new(HashMap::new()),
+            appended: Mutex::new(HashMap::new()),
+            webhooks: Mutex::new(HashMap::new()),
+        }
     }
 
     fn site(&self, site: &str) -> Arc<Mutex<SiteData>> {
@@ -201,31 +203,24 @@ fn answer_for(record: &CommentRecord, body_sha256: &str) -> Lookup {
 }
 
 #[async_trait]
-impl Store for MemoryStore {
+impl CommentStore for MemoryStore {
     fn name(&self) -> &'static str {
         "memory"
     }
 
-    async fn lookup(&self, site: &str, comment_id: &str, body_sha256: &str) -> Result<Lookup, StoreError> {
-        let now = self.clock.now_ms();
-        let site = self.site(site);
-        let data = site.lock();
-        Ok(data.live_comment(comment_id, now).map_or(Lookup::Missing, |r| answer_for(r, body_sha256)))
+    async fn ping(&self) -> Result<(), StoreError> {
+        Ok(())
     }
 
-    async fn context(
-        &self,
-        site: &str,
-        author_key: Option<&str>,
-        ip_key: &str,
-        near: Option<&NearProbe>,
-    ) -> Result<Context, StoreError> {
+    async fn prepare(&self, site: &str, probe: Probe<'_>) -> Result<(Lookup, Context), StoreError> {
         let now = self.clock.now_ms();
         let site = self.site(site);
         let data = site.lock();
+        let lookup =
+            data.live_comment(probe.comment_id, now).map_or(Lookup::Missing, |r| answer_for(r, probe.body_sha256));
         let rep = |k: &str| data.reputation.get(k).copied().unwrap_or_default();
-        let duplicates = near.map(|p| data.near_copies(p, now)).unwrap_or_default();
-        Ok(Context { author: author_key.map(rep), ip: rep(ip_key), duplicates })
+        let duplicates = probe.near.map(|p| data.near_copies(p, now)).unwrap_or_default();
+        Ok((lookup, Context { author: probe.author_key.map(rep), ip: rep(probe.ip_key), duplicates }))
     }
 
     async fn submit(&self, site_id: &str, c: NewComment) -> Result<SubmitOutcome, StoreError> {
@@ -235,19 +230,19 @@ impl Store for MemoryStore {
         data.expire(now);
         // The replay check is repeated inside the atomic step: a concurrent duplicate that passed the earlier
         // lookup resolves here to the winner's answer.
-        match data.live_comment(&c.comment_id, now).map(|r| answer_for(r, &c.body_sha256)) {
+        match data.live_comment(&c.comment.comment_id, now).map(|r| answer_for(r, &c.body_sha256)) {
             Some(Lookup::Replay(answer)) => return Ok(SubmitOutcome::Replayed(answer)),
             Some(_) => return Ok(SubmitOutcome::Conflict),
             None => {}
         }
         let expires_at_ms = now.saturating_add(c.retention_ms);
-        let review_id = (c.verdict == Verdict::PendingReview).then(|| {
+        let review_id = (c.decision.verdict == Verdict::PendingReview).then(|| {
             let id = data.next_id(now);
             let review_id = format!("p-{id}");
             let entry = QueueEntry {
                 review_id: review_id.clone(),
-                comment_id: c.comment_id.clone(),
-                thread_id: c.thread_id.clone(),
+                comment_id: c.comment.comment_id.clone(),
+                thread_id: c.comment.thread_id.clone(),
                 expires_at_ms,
             };
             data.pending.insert(id, entry);
@@ -256,43 +251,38 @@ impl Store for MemoryStore {
         });
         let cursor = data.next_id(now);
         let answer = Answer {
-            verdict: c.verdict,
-            findings: c.findings,
-            spam_score: c.spam_score,
-            redacted_body: c.redacted_body,
+            verdict: c.decision.verdict,
+            findings: c.decision.findings,
+            spam_score: c.decision.spam_score,
+            abuse: c.decision.abuse,
+            redacted_body: c.decision.redacted_body,
             review_id,
             decision_cursor: cursor.to_string(),
         };
         let event = DecisionEvent {
             cursor: cursor.to_string(),
-            comment_id: c.comment_id.clone(),
-            verdict: c.verdict,
+            comment_id: c.comment.comment_id.clone(),
+            verdict: c.decision.verdict,
             source: DecisionSource::Automatic,
             moderator_id: String::new(),
-            reason_codes: c.reason_codes,
+            reason_codes: c.decision.reason_codes,
             decided_at_ms: now,
             redacted_body: answer.redacted_body.clone(),
             publish_original: false,
-            thread_id: c.thread_id.clone(),
+            thread_id: c.comment.thread_id.clone(),
         };
         data.decisions.push_back((cursor, expires_at_ms, event));
         for key in c.author_key.iter().chain(std::iter::once(&c.ip_key)) {
             let rep = data.reputation.entry(key.clone()).or_default();
             rep.submitted += 1;
-            review::count_verdict(rep, c.verdict, false);
+            review::count_verdict(rep, c.decision.verdict, false);
         }
+        let comment_id = c.comment.comment_id.clone();
         let record = CommentRecord {
-            comment_id: c.comment_id.clone(),
-            thread_id: c.thread_id,
-            parent_comment_id: c.parent_comment_id,
-            permalink: c.permalink,
-            language: c.language,
-            author: c.author,
+            comment: c.comment,
             author_key: c.author_key,
             ip_key: c.ip_key,
-            body: c.body,
             body_sha256: c.body_sha256,
-            submitted_at_ms: c.submitted_at_ms,
             verdict: answer.verdict,
             answer: answer.clone(),
             source: DecisionSource::Automatic,
@@ -304,8 +294,8 @@ impl Store for MemoryStore {
         if let Some(probe) = &c.near {
             data.remember_near(probe, now);
         }
-        data.comment_expiry.insert((expires_at_ms, c.comment_id.clone()));
-        data.comments.insert(c.comment_id, record);
+        data.comment_expiry.insert((expires_at_ms, comment_id.clone()));
+        data.comments.insert(comment_id, record);
         drop(data);
         self.appended(site_id).notify_waiters();
         Ok(SubmitOutcome::Stored(answer))
@@ -317,7 +307,10 @@ impl Store for MemoryStore {
         let data = site.lock();
         Ok(data.live_comment(comment_id, now).cloned())
     }
+}
 
+#[async_trait]
+impl DecisionLog for MemoryStore {
     async fn read_decisions(&self, site: &str, after: After, limit: usize) -> Result<Vec<DecisionEvent>, ReadError> {
         let now = self.clock.now_ms();
         let site = self.site(site);
@@ -332,17 +325,9 @@ impl Store for MemoryStore {
                 Some(id)
             }
         };
-        Ok(data
-            .decisions
-            .iter()
-            .filter(|(id, _, _)| from.is_none_or(|f| *id > f))
-            .take(limit)
-            .map(|(_, _, e)| e.clone())
-            .collect())
-    }
-
-    async fn ping(&self) -> Result<(), StoreError> {
-        Ok(())
+        // Ids ascend: find the first one after `from` by bisection, so a read costs its page, not the stream.
+        let first = from.map_or(0, |f| data.decisions.partition_point(|(id, _, _)| *id <= f));
+        Ok(data.decisions.range(first..).take(limit).map(|(_, _, e)| e.clone()).collect())
     }
 
     async fn latest_decision(&self, site: &str) -> Result<Option<StreamId>, StoreError> {
@@ -368,86 +353,5 @@ impl Store for MemoryStore {
         }
         let _ = tokio::time::timeout(block, notified).await;
         self.read_decisions(site, after, limit).await
-    }
-
-    async fn claim(&self, site: &str, req: ClaimRequest) -> Result<Vec<ReviewEntry>, StoreError> {
-        let now = self.clock.now_ms();
-        Ok(self.locked(site, now).claim(req, now))
-    }
-
-    async fn decide(&self, site: &str, req: DecideRequest) -> Result<DecideOutcome, StoreError> {
-        let now = self.clock.now_ms();
-        let outcome = self.locked(site, now).decide(req, now);
-        self.appended(site).notify_waiters();
-        Ok(outcome)
-    }
-
-    async fn release(&self, site: &str, review_id: &str, claim_token: &str) -> Result<ReleaseOutcome, StoreError> {
-        let now = self.clock.now_ms();
-        Ok(self.locked(site, now).release(review_id, claim_token, now))
-    }
-
-    async fn list_queue(
-        &self,
-        site: &str,
-        queue: QueueKind,
-        page_token: Option<&str>,
-        page_size: usize,
-        thread_id: Option<&str>,
-    ) -> Result<QueuePage, StoreError> {
-        let now = self.clock.now_ms();
-        Ok(self.locked(site, now).list_queue(queue, page_token, page_size, thread_id, now))
-    }
-
-    async fn queue_stats(&self, site: &str) -> Result<QueueStats, StoreError> {
-        let now = self.clock.now_ms();
-        Ok(self.locked(site, now).queue_stats(now))
-    }
-
-    async fn report(&self, site: &str, req: ReportRequest) -> Result<ReportOutcome, StoreError> {
-        let now = self.clock.now_ms();
-        let outcome = self.locked(site, now).report(req, now);
-        self.appended(site).notify_waiters();
-        Ok(outcome)
-    }
-
-    async fn audit_log(&self, site: &str, limit: usize) -> Result<Vec<AuditEntry>, StoreError> {
-        let now = self.clock.now_ms();
-        let data = self.locked(site, now);
-        let skip = data.audit.len().saturating_sub(limit);
-        Ok(data.audit.iter().skip(skip).map(|(_, e)| e.clone()).collect())
-    }
-
-    async fn claim_feedback(
-        &self,
-        site: &str,
-        consumer: &str,
-        limit: usize,
-        min_idle_ms: u64,
-    ) -> Result<Vec<FeedbackEntry>, StoreError> {
-        let now = self.clock.now_ms();
-        Ok(self.locked(site, now).claim_feedback(consumer, limit, min_idle_ms, now))
-    }
-
-    async fn model_version(&self, site: &str) -> Result<u64, StoreError> {
-        Ok(self.site(site).lock().model_version())
-    }
-
-    async fn model_delta(&self, site: &str) -> Result<ModelDelta, StoreError> {
-        Ok(self.site(site).lock().model_delta())
-    }
-
-    async fn commit_model(&self, site: &str, commit: ModelCommit) -> Result<CommitOutcome, StoreError> {
-        let now = self.clock.now_ms();
-        Ok(self.locked(site, now).commit_model(commit, now))
-    }
-
-    async fn model_snapshots(&self, site: &str) -> Result<Vec<SnapshotInfo>, StoreError> {
-        Ok(self.site(site).lock().model_snapshots())
-    }
-
-    async fn revert_model(&self, site: &str, version: u64, keep: usize) -> Result<RevertOutcome, StoreError> {
-        let now = self.clock.now_ms();
-        Ok(self.locked(site, now).revert_model(version, keep, now))
     }
 }

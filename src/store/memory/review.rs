@@ -1,13 +1,15 @@
 //! The review workflow on the memory store: the same semantics as the Redis scripts, each operation under the site's
 //! one lock (see `store::review` for the lease model).
 
-use super::{QueueEntry, SiteData};
+use super::{MemoryStore, QueueEntry, SiteData};
+use crate::domain::DecisionEvent;
 use crate::domain::{DecisionSource, Reputation, Verdict};
 use crate::store::review::{
     AuditEntry, Claim, ClaimRequest, DecideOutcome, DecideRequest, Decided, Feedback, QueueKind, QueuePage, QueueStats,
-    ReleaseOutcome, ReportOutcome, ReportRequest, ReviewAction, ReviewEntry,
+    Refusal, ReleaseOutcome, ReportOutcome, ReportRequest, ReviewAction, ReviewEntry, ReviewQueue,
 };
-use crate::store::{DecisionEvent, StreamId};
+use crate::store::{StoreError, StreamId};
+use async_trait::async_trait;
 use std::collections::{BTreeMap, HashSet};
 
 /// Most report reasons kept per item; later ones only raise the count.
@@ -18,9 +20,18 @@ const MAX_REASONS: usize = 20;
 pub(super) struct Item {
     claim: Option<Claim>,
     delivery_count: u32,
-    decided: Option<(String, ReviewAction, Decided)>,
+    decided: Option<DecidedBy>,
     report_reasons: Vec<String>,
     reporters: HashSet<String>,
+}
+
+/// What a decide left on its item: who decided, with which token and action (a replay must match all three).
+#[derive(Debug, Clone)]
+struct DecidedBy {
+    token: String,
+    moderator: String,
+    action: ReviewAction,
+    decided: Decided,
 }
 
 impl Item {
@@ -112,17 +123,18 @@ impl SiteData {
     pub(super) fn decide(&mut self, req: DecideRequest, now_ms: u64) -> DecideOutcome {
         let Some((kind, qid)) = queue_id(&req.review_id) else { return DecideOutcome::NotFound };
         let Some(item) = self.items.get(&req.review_id) else { return DecideOutcome::NotFound };
-        if let Some((token, action, decided)) = &item.decided {
-            return if *token == req.claim_token && *action == req.action {
-                DecideOutcome::Decided(decided.clone())
+        if let Some(d) = &item.decided {
+            return if d.token == req.claim_token && d.moderator == req.moderator && d.action == req.action {
+                DecideOutcome::Decided(d.decided.clone())
             } else {
-                DecideOutcome::Refused("the item was already decided")
+                DecideOutcome::Refused(Refusal::AlreadyDecided)
             };
         }
         match &item.claim {
-            Some(c) if c.token != req.claim_token => return DecideOutcome::Refused("the claim token is stale"),
-            Some(c) if c.lease_expires_at_ms <= now_ms => return DecideOutcome::Refused("the lease has expired"),
-            None => return DecideOutcome::Refused("the item is not claimed"),
+            Some(c) if c.token != req.claim_token => return DecideOutcome::Refused(Refusal::StaleToken),
+            Some(c) if c.moderator != req.moderator => return DecideOutcome::Refused(Refusal::NotYours),
+            Some(c) if c.lease_expires_at_ms <= now_ms => return DecideOutcome::Refused(Refusal::LeaseExpired),
+            None => return DecideOutcome::Refused(Refusal::NotClaimed),
             Some(_) => {}
         }
         let Some(entry) = self.queue_mut(kind).remove(&qid) else { return DecideOutcome::NotFound };
@@ -133,7 +145,7 @@ impl SiteData {
         let cursor = self.next_id(now_ms);
         let event = DecisionEvent {
             cursor: cursor.to_string(),
-            comment_id: record.comment_id.clone(),
+            comment_id: record.comment.comment_id.clone(),
             verdict,
             source: DecisionSource::Moderator,
             moderator_id: req.moderator.clone(),
@@ -141,10 +153,10 @@ impl SiteData {
             decided_at_ms: now_ms,
             redacted_body: record.answer.redacted_body.clone(),
             publish_original,
-            thread_id: record.thread_id.clone(),
+            thread_id: record.comment.thread_id.clone(),
         };
         self.decisions.push_back((cursor, record.expires_at_ms, event));
-        if let Some(c) = self.comments.get_mut(&record.comment_id) {
+        if let Some(c) = self.comments.get_mut(&record.comment.comment_id) {
             c.verdict = verdict;
             c.source = DecisionSource::Moderator;
             c.moderator_id = req.moderator.clone();
@@ -164,25 +176,35 @@ impl SiteData {
             at_ms: now_ms,
             moderator: req.moderator.clone(),
             review_id: req.review_id.clone(),
-            comment_id: record.comment_id.clone(),
+            comment_id: record.comment.comment_id.clone(),
             action: req.action.as_str().into(),
             note: req.note,
+            reason_codes: req.reason_codes.clone(),
         };
         self.audit.push_back((record.expires_at_ms, audit));
         let feedback_id = self.next_id(now_ms);
         let feedback = Feedback {
-            comment_id: record.comment_id.clone(),
-            label: feedback_label(req.action).into(),
+            comment_id: record.comment.comment_id.clone(),
+            label: match req.action.feedback_label() {
+                crate::store::review::ABUSE_UNRESOLVED => crate::store::review::abuse_label(&record.answer.abuse),
+                label => label,
+            }
+            .into(),
             text: record.answer.redacted_body.clone(),
         };
         self.feedback.push_back((feedback_id, record.expires_at_ms, feedback));
         if kind == QueueKind::Reported {
-            self.open_reports.remove(&record.comment_id);
+            self.open_reports.remove(&record.comment.comment_id);
         }
-        let decided = Decided { comment_id: record.comment_id, verdict, cursor: cursor.to_string() };
+        let decided = Decided { comment_id: record.comment.comment_id, verdict, cursor: cursor.to_string() };
         if let Some(item) = self.items.get_mut(&req.review_id) {
             item.claim = None;
-            item.decided = Some((req.claim_token, req.action, decided.clone()));
+            item.decided = Some(DecidedBy {
+                token: req.claim_token,
+                moderator: req.moderator,
+                action: req.action,
+                decided: decided.clone(),
+            });
         }
         DecideOutcome::Decided(decided)
     }
@@ -190,14 +212,14 @@ impl SiteData {
     pub(super) fn release(&mut self, review_id: &str, token: &str, now_ms: u64) -> ReleaseOutcome {
         let Some(item) = self.items.get_mut(review_id) else { return ReleaseOutcome::NotFound };
         if item.decided.is_some() {
-            return ReleaseOutcome::Refused("the item was already decided");
+            return ReleaseOutcome::Refused(Refusal::AlreadyDecided);
         }
         match item.active_claim(now_ms) {
             Some(c) if c.token == token => {
                 item.claim = None;
                 ReleaseOutcome::Released
             }
-            _ => ReleaseOutcome::Refused("the claim token is stale or the lease has expired"),
+            _ => ReleaseOutcome::Refused(Refusal::StaleOrExpired),
         }
     }
 
@@ -260,13 +282,13 @@ impl SiteData {
                 let review_id = format!("r-{id}");
                 let entry = QueueEntry {
                     review_id: review_id.clone(),
-                    comment_id: record.comment_id.clone(),
-                    thread_id: record.thread_id.clone(),
+                    comment_id: record.comment.comment_id.clone(),
+                    thread_id: record.comment.thread_id.clone(),
                     expires_at_ms: record.expires_at_ms,
                 };
                 self.reported.insert(id, entry);
                 self.add_item(&review_id, record.expires_at_ms);
-                self.open_reports.insert(record.comment_id.clone(), review_id.clone());
+                self.open_reports.insert(record.comment.comment_id.clone(), review_id.clone());
                 review_id
             }
         };
@@ -281,7 +303,7 @@ impl SiteData {
             let cursor = self.next_id(now_ms);
             let event = DecisionEvent {
                 cursor: cursor.to_string(),
-                comment_id: record.comment_id.clone(),
+                comment_id: record.comment.comment_id.clone(),
                 verdict: Verdict::PendingReview,
                 source: DecisionSource::Automatic,
                 moderator_id: String::new(),
@@ -289,10 +311,10 @@ impl SiteData {
                 decided_at_ms: now_ms,
                 redacted_body: record.answer.redacted_body.clone(),
                 publish_original: false,
-                thread_id: record.thread_id.clone(),
+                thread_id: record.comment.thread_id.clone(),
             };
             self.decisions.push_back((cursor, record.expires_at_ms, event));
-            if let Some(c) = self.comments.get_mut(&record.comment_id) {
+            if let Some(c) = self.comments.get_mut(&record.comment.comment_id) {
                 c.verdict = Verdict::PendingReview;
                 c.source = DecisionSource::Automatic;
                 c.decided_at_ms = now_ms;
@@ -302,10 +324,53 @@ impl SiteData {
     }
 }
 
-pub(crate) fn feedback_label(action: ReviewAction) -> &'static str {
-    match action {
-        ReviewAction::Approve => "ham",
-        ReviewAction::RejectSpam => "spam",
-        ReviewAction::Reject => "rejected",
+#[async_trait]
+impl ReviewQueue for MemoryStore {
+    async fn claim(&self, site: &str, req: ClaimRequest) -> Result<Vec<ReviewEntry>, StoreError> {
+        let now = self.clock.now_ms();
+        Ok(self.locked(site, now).claim(req, now))
+    }
+
+    async fn decide(&self, site: &str, req: DecideRequest) -> Result<DecideOutcome, StoreError> {
+        let now = self.clock.now_ms();
+        let outcome = self.locked(site, now).decide(req, now);
+        self.appended(site).notify_waiters();
+        Ok(outcome)
+    }
+
+    async fn release(&self, site: &str, review_id: &str, claim_token: &str) -> Result<ReleaseOutcome, StoreError> {
+        let now = self.clock.now_ms();
+        Ok(self.locked(site, now).release(review_id, claim_token, now))
+    }
+
+    async fn list_queue(
+        &self,
+        site: &str,
+        queue: QueueKind,
+        page_token: Option<&str>,
+        page_size: usize,
+        thread_id: Option<&str>,
+    ) -> Result<QueuePage, StoreError> {
+        let now = self.clock.now_ms();
+        Ok(self.locked(site, now).list_queue(queue, page_token, page_size, thread_id, now))
+    }
+
+    async fn queue_stats(&self, site: &str) -> Result<QueueStats, StoreError> {
+        let now = self.clock.now_ms();
+        Ok(self.locked(site, now).queue_stats(now))
+    }
+
+    async fn report(&self, site: &str, req: ReportRequest) -> Result<ReportOutcome, StoreError> {
+        let now = self.clock.now_ms();
+        let outcome = self.locked(site, now).report(req, now);
+        self.appended(site).notify_waiters();
+        Ok(outcome)
+    }
+
+    async fn audit_log(&self, site: &str, limit: usize) -> Result<Vec<AuditEntry>, StoreError> {
+        let now = self.clock.now_ms();
+        let data = self.locked(site, now);
+        let skip = data.audit.len().saturating_sub(limit);
+        Ok(data.audit.iter().skip(skip).map(|(_, e)| e.clone()).collect())
     }
 }

@@ -1,23 +1,19 @@
 //! The learned spam model on Redis (`store::learning`): the learner's consumer group on the feedback stream, the
 //! delta, its version and its snapshots. Each step that must be atomic is one Lua script.
 
-use super::{RedisStore, StoreError, corrupt, err};
+use super::scripts::{CLAIM_FEEDBACK, COMMIT_MODEL, REVERT_MODEL};
+use super::{RedisStore, StoreError, corrupt, corrupt_after_write, err, read_err};
 use crate::store::keys;
 use crate::store::learning::{
-    CommitOutcome, FeedbackEntry, LEARNER_GROUP, ModelCommit, ModelDelta, RevertOutcome, SnapshotInfo, SnapshotKind,
+    CommitOutcome, FeedbackEntry, LEARNER_GROUP, ModelCommit, ModelDelta, ModelStore, RevertOutcome, SnapshotInfo,
+    SnapshotKind,
 };
 use crate::store::review::Feedback;
-use std::sync::LazyLock;
+use async_trait::async_trait;
 
-static CLAIM_FEEDBACK: LazyLock<redis::Script> =
-    LazyLock::new(|| redis::Script::new(include_str!("../lua/claim_feedback.lua")));
-static COMMIT_MODEL: LazyLock<redis::Script> =
-    LazyLock::new(|| redis::Script::new(include_str!("../lua/commit_model.lua")));
-static REVERT_MODEL: LazyLock<redis::Script> =
-    LazyLock::new(|| redis::Script::new(include_str!("../lua/revert_model.lua")));
-
-impl RedisStore {
-    pub(super) async fn claim_feedback_entries(
+#[async_trait]
+impl ModelStore for RedisStore {
+    async fn claim_feedback(
         &self,
         site: &str,
         consumer: &str,
@@ -35,7 +31,7 @@ impl RedisStore {
             .await
             .map_err(err("claim feedback"))?;
         if flat.len() % 4 != 0 {
-            return Err(corrupt("claim feedback"));
+            return Err(corrupt_after_write("claim feedback"));
         }
         Ok(flat
             .chunks(4)
@@ -43,18 +39,18 @@ impl RedisStore {
             .collect())
     }
 
-    pub(super) async fn read_model_version(&self, site: &str) -> Result<u64, StoreError> {
+    async fn model_version(&self, site: &str) -> Result<u64, StoreError> {
         let mut conn = self.conn.clone();
         let v: Option<u64> = redis::cmd("HGET")
             .arg(keys::model_meta(site))
             .arg("version")
             .query_async(&mut conn)
             .await
-            .map_err(err("model version"))?;
+            .map_err(read_err("model version"))?;
         Ok(v.unwrap_or(0))
     }
 
-    pub(super) async fn read_model_delta(&self, site: &str) -> Result<ModelDelta, StoreError> {
+    async fn model_delta(&self, site: &str) -> Result<ModelDelta, StoreError> {
         let mut conn = self.conn.clone();
         // MULTI: the version and the bytes from the same moment.
         let (version, bytes): (Option<u64>, Option<Vec<u8>>) = redis::pipe()
@@ -66,11 +62,11 @@ impl RedisStore {
             .arg(keys::model_delta(site))
             .query_async(&mut conn)
             .await
-            .map_err(err("model delta"))?;
+            .map_err(read_err("model delta"))?;
         Ok(ModelDelta { version: version.unwrap_or(0), bytes: bytes.unwrap_or_default() })
     }
 
-    pub(super) async fn commit_model_delta(&self, site: &str, c: ModelCommit) -> Result<CommitOutcome, StoreError> {
+    async fn commit_model(&self, site: &str, c: ModelCommit) -> Result<CommitOutcome, StoreError> {
         let mut conn = self.conn.clone();
         let mut script = COMMIT_MODEL.prepare_invoke();
         script
@@ -92,14 +88,16 @@ impl RedisStore {
         }
         let reply: Vec<String> = script.invoke_async(&mut conn).await.map_err(err("commit model"))?;
         match reply.as_slice() {
-            [ok, v] if ok == "ok" => v.parse().map(CommitOutcome::Committed).map_err(|_| corrupt("commit model")),
+            [ok, v] if ok == "ok" => {
+                v.parse().map(CommitOutcome::Committed).map_err(|_| corrupt_after_write("commit model"))
+            }
             [c] if c == "conflict" => Ok(CommitOutcome::Conflict),
             [s] if s == "stale" => Ok(CommitOutcome::Stale),
-            _ => Err(corrupt("commit model")),
+            _ => Err(corrupt_after_write("commit model")),
         }
     }
 
-    pub(super) async fn list_model_snapshots(&self, site: &str) -> Result<Vec<SnapshotInfo>, StoreError> {
+    async fn model_snapshots(&self, site: &str) -> Result<Vec<SnapshotInfo>, StoreError> {
         let mut conn = self.conn.clone();
         let members: Vec<String> = redis::cmd("ZRANGE")
             .arg(keys::model_snapshots(site))
@@ -107,16 +105,11 @@ impl RedisStore {
             .arg(-1)
             .query_async(&mut conn)
             .await
-            .map_err(err("model snapshots"))?;
+            .map_err(read_err("model snapshots"))?;
         members.iter().map(|m| snapshot_info(m).ok_or_else(|| corrupt("model snapshot"))).collect()
     }
 
-    pub(super) async fn revert_model_to(
-        &self,
-        site: &str,
-        version: u64,
-        keep: usize,
-    ) -> Result<RevertOutcome, StoreError> {
+    async fn revert_model(&self, site: &str, version: u64, keep: usize) -> Result<RevertOutcome, StoreError> {
         let mut conn = self.conn.clone();
         let reply: Vec<String> = REVERT_MODEL
             .key(keys::model_delta(site))
@@ -130,9 +123,11 @@ impl RedisStore {
             .await
             .map_err(err("revert model"))?;
         match reply.as_slice() {
-            [ok, v] if ok == "ok" => v.parse().map(RevertOutcome::Reverted).map_err(|_| corrupt("revert model")),
+            [ok, v] if ok == "ok" => {
+                v.parse().map(RevertOutcome::Reverted).map_err(|_| corrupt_after_write("revert model"))
+            }
             [u] if u == "unknown" => Ok(RevertOutcome::Unknown),
-            _ => Err(corrupt("revert model")),
+            _ => Err(corrupt_after_write("revert model")),
         }
     }
 }

@@ -3,34 +3,35 @@
 //! "replica"` to also wait for a replica with `WAIT` before answering).
 //!
 //! Failure model: every command has a response timeout, so a dead Redis makes a request fail in bounded time with
-//! `StoreError` (→ `UNAVAILABLE`: not acknowledged, retry with the same comment id) instead of hanging. The
-//! connection manager reconnects with backoff in the background; the service recovers by itself when Redis returns.
-//! A timeout on the submit script leaves its outcome unknown to us — that is safe because a retry is idempotent.
+//! `StoreError` (→ `UNAVAILABLE`) instead of hanging. The connection manager reconnects with backoff in the
+//! background after a dropped connection; the service recovers by itself when Redis returns. A response timeout
+//! does NOT drop the connection: while Redis is paused, later commands queue on the same connection and Redis runs
+//! them all when it resumes — so a write that timed out is `Outcome::Unknown` (resolved by retrying it: every write
+//! is idempotent), and only failures that certainly wrote nothing are `NotApplied` (see [`outcome_of`]). Worst case
+//! for one request: lookup + script (+ `SCRIPT LOAD` and a second call after a Redis restart) + `WAIT`, each bounded
+//! by the timeout; a reconnect adds up to three connection attempts.
 //! The review workflow's scripts and their callers live in `review.rs`.
 
+mod batch;
 mod learning;
 mod review;
+mod scripts;
+mod webhooks;
 
-use super::learning::{CommitOutcome, FeedbackEntry, ModelCommit, ModelDelta, RevertOutcome, SnapshotInfo};
-use super::review::{
-    AuditEntry, ClaimRequest, DecideOutcome, DecideRequest, QueueKind, QueuePage, QueueStats, ReleaseOutcome,
-    ReportOutcome, ReportRequest, ReviewEntry,
-};
 use super::{
-    After, Answer, AuthorRecord, CommentRecord, DecisionEvent, Lookup, NearProbe, NewComment, ReadError, Store,
-    StoreError, StreamId, SubmitOutcome, keys, near,
+    After, CommentStore, DecisionLog, Lookup, NearProbe, NewComment, Outcome, Probe, ReadError, StoreError, StreamId,
+    SubmitOutcome, keys, near,
 };
 use crate::clock::Clock;
-use crate::domain::{Context, DecisionSource, Duplicates, Reputation, Verdict};
+use crate::domain::{
+    Answer, Comment, CommentRecord, Context, DecisionEvent, DecisionSource, Duplicates, Reputation, Verdict,
+};
 use async_trait::async_trait;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use scripts::READ_DECISIONS;
 use serde::{Deserialize, Serialize};
-use std::sync::{Arc, LazyLock};
+use std::sync::Arc;
 use std::time::Duration;
-
-static SUBMIT: LazyLock<redis::Script> = LazyLock::new(|| redis::Script::new(include_str!("../lua/submit.lua")));
-static READ_DECISIONS: LazyLock<redis::Script> =
-    LazyLock::new(|| redis::Script::new(include_str!("../lua/read_decisions.lua")));
 
 /// How long an acknowledged write must be durable for before the answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,17 +51,18 @@ pub struct RedisOptions {
     pub durability: Durability,
 }
 
-/// The immutable part of a comment, stored as one JSON field.
-#[derive(Debug, Serialize, Deserialize)]
-struct StoredComment {
-    comment_id: String,
-    thread_id: String,
-    parent_comment_id: String,
-    permalink: String,
-    language: String,
-    author: AuthorRecord,
-    body: String,
-    submitted_at_ms: u64,
+impl RedisOptions {
+    /// The store's Redis settings from the config (`serve`, `model`).
+    pub fn from_config(url: &str, config: &crate::config::Config) -> RedisOptions {
+        use crate::config::DurabilityConfig;
+        let durability = match config.store.durability {
+            DurabilityConfig::Primary => Durability::Primary,
+            DurabilityConfig::Replica => {
+                Durability::Replica { timeout: Duration::from_millis(config.store.replica_wait_ms) }
+            }
+        };
+        RedisOptions { url: url.to_string(), timeout: Duration::from_millis(config.store.timeout_ms), durability }
+    }
 }
 
 /// The answer without the ids the script mints (review id, cursor).
@@ -69,12 +71,18 @@ struct StoredAnswer {
     verdict: Verdict,
     findings: Vec<crate::domain::Finding>,
     spam_score: f64,
+    /// Absent in answers stored before abuse scores existed, and when all are 0.
+    #[serde(default, skip_serializing_if = "crate::domain::AbuseScores::is_zero")]
+    abuse: crate::domain::AbuseScores,
     redacted_body: String,
 }
 
 #[derive(Clone)]
 pub struct RedisStore {
     conn: ConnectionManager,
+    /// Decision-stream reads (watcher catch-up, `ListDecisions`, the site readers) on their own multiplexed
+    /// connection: their large replies never queue ahead of the writes and pings on `conn`.
+    reads: ConnectionManager,
     durability: Durability,
     clock: Arc<dyn Clock>,
     client: redis::Client,
@@ -82,6 +90,8 @@ pub struct RedisStore {
     /// Idle connections for blocking reads (XREAD BLOCK), one taken per waiting reader: a blocked command would
     /// stall every request multiplexed on the shared connection.
     blocking: Arc<parking_lot::Mutex<Vec<redis::aio::MultiplexedConnection>>>,
+    /// Submissions go through the group commit (`batch.rs`) on `conn`.
+    committer: Arc<batch::Committer>,
 }
 
 impl std::fmt::Debug for RedisStore {
@@ -90,32 +100,107 @@ impl std::fmt::Debug for RedisStore {
     }
 }
 
-fn err(context: &str) -> impl Fn(redis::RedisError) -> StoreError + '_ {
-    move |e| StoreError(format!("redis {context}: {e}"))
+/// A write's failure, classified by [`outcome_of`] and logged (op and cause, never Redis' free text).
+fn err(op: &'static str) -> impl Fn(redis::RedisError) -> StoreError {
+    move |e| failed(op, outcome_of(&e), &e)
+}
+
+/// A read's failure: whatever went wrong, nothing was written.
+fn read_err(op: &'static str) -> impl Fn(redis::RedisError) -> StoreError {
+    move |e| failed(op, Outcome::NotApplied, &e)
+}
+
+fn failed(op: &'static str, outcome: Outcome, e: &redis::RedisError) -> StoreError {
+    let cause = cause_of(e);
+    tracing::warn!(op, ?outcome, cause = %cause, "redis call failed");
+    match outcome {
+        Outcome::NotApplied => StoreError::not_applied(format!("redis {op}: {cause}")),
+        Outcome::Unknown => StoreError::unknown(format!("redis {op}: {cause}")),
+    }
+}
+
+/// Error codes with which Redis refuses a command (or a script's first write) before anything is written: a script
+/// answered with one of them wrote nothing. Not here: `ERR` and anything else a script may raise after writing, and
+/// `NOPERM` (an ACL may deny a command in the middle of a script).
+const REFUSED_BEFORE_WRITING: [&str; 13] = [
+    "READONLY",
+    "OOM",
+    "MISCONF",
+    "NOREPLICAS",
+    "LOADING",
+    "BUSY",
+    "NOSCRIPT",
+    "MASTERDOWN",
+    "CLUSTERDOWN",
+    "TRYAGAIN",
+    "MOVED",
+    "ASK",
+    "NOAUTH",
+];
+
+/// Whether a failed write may have been applied. Certainly not when the connection was refused (nothing was sent)
+/// or Redis refused it before writing; otherwise — a timeout (Redis runs what reached it even when the answer comes
+/// too late: a paused server runs its backlog when it resumes), a dropped connection, an unreadable reply — unknown.
+/// A timeout while (re)connecting looks like one after sending, so it is unknown too: erring towards "retry the
+/// same request" is always safe, since every write is idempotent.
+fn outcome_of(e: &redis::RedisError) -> Outcome {
+    if e.is_connection_refusal() || e.code().is_some_and(|code| REFUSED_BEFORE_WRITING.contains(&code)) {
+        Outcome::NotApplied
+    } else {
+        Outcome::Unknown
+    }
+}
+
+/// What to log about a Redis error: its code or I/O kind — closed sets, never the free text (a reply's text may
+/// echo arguments).
+fn cause_of(e: &redis::RedisError) -> String {
+    if let Some(code) = e.code() {
+        return format!("{code} reply");
+    }
+    let what = if e.is_timeout() {
+        "timed out"
+    } else if e.is_connection_refusal() {
+        "connection refused"
+    } else if e.is_connection_dropped() {
+        "connection dropped"
+    } else {
+        e.category()
+    };
+    what.to_string()
 }
 
 fn to_json<T: Serialize>(value: &T) -> Result<String, StoreError> {
-    serde_json::to_string(value).map_err(|e| StoreError(format!("encoding for redis: {e}")))
+    serde_json::to_string(value).map_err(|e| StoreError::not_applied(format!("encoding for redis: {e}")))
 }
 
-fn corrupt(context: &str) -> StoreError {
-    StoreError(format!("redis {context}: unexpected reply"))
+/// A read's reply did not parse: nothing was written.
+fn corrupt(op: &str) -> StoreError {
+    StoreError::not_applied(format!("redis {op}: unexpected reply"))
+}
+
+/// A write's reply did not parse: the script ran, what it did is unknown.
+fn corrupt_after_write(op: &str) -> StoreError {
+    StoreError::unknown(format!("redis {op}: unexpected reply"))
 }
 
 impl RedisStore {
     /// Prepares the connection without waiting for Redis: the service starts (NOT_SERVING) even while Redis is
     /// down and becomes ready when it answers.
     pub fn connect(options: &RedisOptions, clock: Arc<dyn Clock>) -> Result<RedisStore, StoreError> {
-        let client = redis::Client::open(options.url.as_str()).map_err(err("url"))?;
+        let client = redis::Client::open(options.url.as_str()).map_err(read_err("url"))?;
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(options.timeout))
             .set_response_timeout(Some(options.timeout))
             .set_number_of_retries(2)
             .set_min_delay(Duration::from_millis(50))
             .set_max_delay(Duration::from_secs(2));
-        let conn = ConnectionManager::new_lazy_with_config(client.clone(), config).map_err(err("connect"))?;
+        let conn =
+            ConnectionManager::new_lazy_with_config(client.clone(), config.clone()).map_err(read_err("connect"))?;
+        let reads = ConnectionManager::new_lazy_with_config(client.clone(), config).map_err(read_err("connect"))?;
         Ok(RedisStore {
+            committer: Arc::new(batch::Committer::new(conn.clone(), options.durability)),
             conn,
+            reads,
             durability: options.durability,
             clock,
             client,
@@ -124,20 +209,28 @@ impl RedisStore {
         })
     }
 
+    /// Waits for a replica after a write was applied on the primary (or found there by a replay), so its failure
+    /// is always "outcome unknown": the write is there, but not as durable as promised; a retry replays it.
     async fn wait_for_replica(&self) -> Result<(), StoreError> {
-        let Durability::Replica { timeout } = self.durability else { return Ok(()) };
-        let mut conn = self.conn.clone();
-        let acked: i64 = redis::cmd("WAIT")
-            .arg(1)
-            .arg(timeout.as_millis() as u64)
-            .query_async(&mut conn)
-            .await
-            .map_err(err("WAIT"))?;
-        if acked < 1 {
-            return Err(StoreError("no replica acknowledged the write in time".into()));
-        }
-        Ok(())
+        wait_for_replica(&self.conn, self.durability).await
     }
+}
+
+/// [`RedisStore::wait_for_replica`] for callers without the store (the group commit). `WAIT` covers every write
+/// sent on the connection before it, so one `WAIT` after a batch covers the whole batch.
+async fn wait_for_replica(conn: &ConnectionManager, durability: Durability) -> Result<(), StoreError> {
+    let Durability::Replica { timeout } = durability else { return Ok(()) };
+    let mut conn = conn.clone();
+    let acked: i64 = redis::cmd("WAIT")
+        .arg(1)
+        .arg(timeout.as_millis() as u64)
+        .query_async(&mut conn)
+        .await
+        .map_err(|e| err("WAIT")(e).after_write())?;
+    if acked < 1 {
+        return Err(StoreError::unknown("no replica acknowledged the write in time"));
+    }
+    Ok(())
 }
 
 fn parse_verdict(s: &str) -> Option<Verdict> {
@@ -179,6 +272,7 @@ impl StoredAnswer {
             verdict: self.verdict,
             findings: self.findings,
             spam_score: self.spam_score,
+            abuse: self.abuse,
             redacted_body: self.redacted_body,
             review_id: (!review_id.is_empty()).then(|| review_id.to_string()),
             decision_cursor: cursor.to_string(),
@@ -193,24 +287,32 @@ fn answer(json: &str, review_id: &str, cursor: &str) -> Result<Answer, StoreErro
 }
 
 /// Appends the context reads to a pipeline: the address's and the author's reputation, then, with a probe, the
-/// record strings of its band values. [`context_of`] reads the replies.
+/// record strings of its band values in the previous and the current generation. [`context_of`] reads the replies.
 fn push_context(
     pipe: &mut redis::Pipeline,
     site: &str,
     author_key: Option<&str>,
     ip_key: &str,
     near: Option<&NearProbe>,
+    now_ms: u64,
 ) {
     pipe.cmd("HMGET").arg(keys::ip_reputation(site, ip_key)).arg(&REPUTATION_FIELDS);
     pipe.cmd("HMGET").arg(keys::author_reputation(site, author_key.unwrap_or("-"))).arg(&REPUTATION_FIELDS);
     if let Some(probe) = near {
-        pipe.cmd("MGET").arg(near_keys(site, probe));
+        let current = near::generation(now_ms, probe.window_ms);
+        let mut read = pipe.cmd("MGET");
+        for (band, &value) in probe.sketch.0.iter().enumerate() {
+            for generation in [current.saturating_sub(1), current] {
+                read = read.arg(keys::near_copies(site, generation, band, value));
+            }
+        }
     }
 }
 
-/// The keys of a probe's band values, in band order.
-fn near_keys(site: &str, probe: &NearProbe) -> Vec<String> {
-    probe.sketch.0.iter().enumerate().map(|(band, &value)| keys::near_copies(site, band, value)).collect()
+/// The keys a probe's comment is appended to at `now_ms`, in band order.
+fn near_keys(site: &str, probe: &NearProbe, now_ms: u64) -> impl Iterator<Item = String> {
+    let generation = near::generation(now_ms, probe.window_ms);
+    probe.sketch.0.iter().enumerate().map(move |(band, &value)| keys::near_copies(site, generation, band, value))
 }
 
 /// The context from the replies of [`push_context`]'s commands.
@@ -231,12 +333,19 @@ fn context_of(
     let duplicates = match near {
         Some(probe) => {
             let v = replies.next().ok_or_else(|| corrupt("near copies"))?;
-            let bands: Vec<Option<String>> = redis::from_redis_value(v).map_err(|_| corrupt("near copies"))?;
+            // Per band: the previous generation's records, then the current one's (time order).
+            let strings: Vec<Option<String>> = redis::from_redis_value(v).map_err(|_| corrupt("near copies"))?;
+            if strings.len() != 2 * probe.sketch.0.len() {
+                return Err(corrupt("near copies"));
+            }
             let since = now_ms.saturating_sub(probe.window_ms);
-            let bands: Vec<Vec<&str>> = bands
-                .iter()
-                .map(|records| {
-                    let mut members: Vec<&str> = near::members_since(records.as_deref().unwrap_or(""), since).collect();
+            let bands: Vec<Vec<&str>> = strings
+                .chunks(2)
+                .map(|generations| {
+                    let mut members: Vec<&str> = generations
+                        .iter()
+                        .flat_map(|records| near::members_since(records.as_deref().unwrap_or(""), since))
+                        .collect();
                     members.drain(..members.len().saturating_sub(near::PER_BAND));
                     members
                 })
@@ -281,20 +390,14 @@ fn record_from_fields(f: &[String]) -> Result<Option<CommentRecord>, StoreError>
     if rec.is_empty() {
         return Ok(None);
     }
-    let rec: StoredComment = serde_json::from_str(rec).map_err(|_| corrupt("record"))?;
+    // The immutable part of a comment is one JSON field (`domain::Comment`'s serde shape).
+    let comment: Comment = serde_json::from_str(rec).map_err(|_| corrupt("record"))?;
     let answer = answer(answer_json, review, cursor)?;
     Ok(Some(CommentRecord {
-        comment_id: rec.comment_id,
-        thread_id: rec.thread_id,
-        parent_comment_id: rec.parent_comment_id,
-        permalink: rec.permalink,
-        language: rec.language,
-        author: rec.author,
+        comment,
         author_key: (!ak.is_empty()).then(|| ak.clone()),
         ip_key: ik.clone(),
-        body: rec.body,
         body_sha256: sha.clone(),
-        submitted_at_ms: rec.submitted_at_ms,
         verdict: parse_verdict(verdict).unwrap_or(answer.verdict),
         source: parse_source(source),
         moderator_id: moderator.clone(),
@@ -327,122 +430,82 @@ fn event_from_fields(f: &[String]) -> Option<DecisionEvent> {
 }
 
 #[async_trait]
-impl Store for RedisStore {
+impl CommentStore for RedisStore {
     fn name(&self) -> &'static str {
         "redis"
     }
 
-    async fn lookup(&self, site: &str, comment_id: &str, body_sha256: &str) -> Result<Lookup, StoreError> {
+    async fn ping(&self) -> Result<(), StoreError> {
         let mut conn = self.conn.clone();
-        let fields: Vec<Option<String>> = redis::cmd("HMGET")
-            .arg(keys::comment(site, comment_id))
-            .arg(&LOOKUP_FIELDS)
-            .query_async(&mut conn)
-            .await
-            .map_err(err("lookup"))?;
-        self.replay_of(fields, body_sha256).await
+        let _: String = redis::cmd("PING").query_async(&mut conn).await.map_err(read_err("ping"))?;
+        Ok(())
     }
 
-    async fn lookup_with_context(
-        &self,
-        site: &str,
-        comment_id: &str,
-        body_sha256: &str,
-        author_key: Option<&str>,
-        ip_key: &str,
-        near: Option<&NearProbe>,
-    ) -> Result<(Lookup, Context), StoreError> {
+    async fn prepare(&self, site: &str, probe: Probe<'_>) -> Result<(Lookup, Context), StoreError> {
+        let Probe { comment_id, body_sha256, author_key, ip_key, near } = probe;
         let mut conn = self.conn.clone();
+        let now = self.clock.now_ms();
         let mut pipe = redis::pipe();
         pipe.cmd("HMGET").arg(keys::comment(site, comment_id)).arg(&LOOKUP_FIELDS);
-        push_context(&mut pipe, site, author_key, ip_key, near);
-        let mut replies: Vec<redis::Value> = pipe.query_async(&mut conn).await.map_err(err("lookup"))?;
+        push_context(&mut pipe, site, author_key, ip_key, near, now);
+        let mut replies: Vec<redis::Value> = pipe.query_async(&mut conn).await.map_err(read_err("lookup"))?;
         if replies.is_empty() {
             return Err(corrupt("lookup"));
         }
         let fields: Vec<Option<String>> = redis::from_redis_value(replies.remove(0)).map_err(|_| corrupt("lookup"))?;
-        let context = context_of(replies, author_key, near, self.clock.now_ms())?;
+        let context = context_of(replies, author_key, near, now)?;
         Ok((self.replay_of(fields, body_sha256).await?, context))
     }
 
-    async fn context(
-        &self,
-        site: &str,
-        author_key: Option<&str>,
-        ip_key: &str,
-        near: Option<&NearProbe>,
-    ) -> Result<Context, StoreError> {
-        let mut conn = self.conn.clone();
-        let mut pipe = redis::pipe();
-        push_context(&mut pipe, site, author_key, ip_key, near);
-        let replies: Vec<redis::Value> = pipe.query_async(&mut conn).await.map_err(err("context"))?;
-        context_of(replies, author_key, near, self.clock.now_ms())
-    }
-
     async fn submit(&self, site: &str, c: NewComment) -> Result<SubmitOutcome, StoreError> {
-        let stored_answer = StoredAnswer {
-            verdict: c.verdict,
-            findings: c.findings,
-            spam_score: c.spam_score,
-            redacted_body: c.redacted_body,
-        };
-        let record = StoredComment {
-            comment_id: c.comment_id.clone(),
-            thread_id: c.thread_id,
-            parent_comment_id: c.parent_comment_id,
-            permalink: c.permalink,
-            language: c.language,
-            author: c.author,
-            body: c.body,
-            submitted_at_ms: c.submitted_at_ms,
-        };
         let now = self.clock.now_ms();
-        let answer_json = to_json(&stored_answer)?;
-        let author_key = c.author_key.as_deref().unwrap_or("-");
-        let mut conn = self.conn.clone();
-        let mut script = SUBMIT.prepare_invoke();
-        script
-            .key(keys::comment(site, &c.comment_id))
-            .key(keys::pending_queue(site))
-            .key(keys::decisions(site))
-            .key(keys::ip_reputation(site, &c.ip_key))
-            .key(keys::author_reputation(site, author_key));
+        let retention = c.retention_ms.max(1);
+        let mut keys = Vec::with_capacity(3 + c.near.as_ref().map_or(0, |p| p.sketch.0.len()));
+        keys.push(keys::comment(site, &c.comment.comment_id));
+        keys.push(keys::ip_reputation(site, &c.ip_key));
+        keys.push(keys::author_reputation(site, c.author_key.as_deref().unwrap_or("-")));
         if let Some(probe) = &c.near {
-            for key in near_keys(site, probe) {
-                script.key(key);
-            }
+            keys.extend(near_keys(site, probe, now));
         }
-        script
-            .arg(&c.body_sha256)
-            .arg(&answer_json)
-            .arg(to_json(&record)?)
-            .arg(c.verdict.as_str())
-            .arg(c.retention_ms.max(1))
-            .arg(now)
-            .arg(if c.verdict == Verdict::PendingReview { "1" } else { "0" })
-            .arg(to_json(&c.reason_codes)?)
-            .arg(if c.author_key.is_some() { "1" } else { "0" })
-            .arg(&c.comment_id)
-            .arg(&record.thread_id)
-            .arg(&stored_answer.redacted_body)
-            .arg(c.author_key.as_deref().unwrap_or(""))
-            .arg(&c.ip_key)
-            .arg(c.near.as_ref().map_or(0, |p| p.window_ms))
-            .arg(c.near.as_ref().map_or(String::new(), |p| near::record(now, &p.member)))
-            .arg(near::PER_BAND * near::RECORD_LEN);
-        let reply: Vec<String> = script.invoke_async(&mut conn).await.map_err(err("submit"))?;
-        let outcome = match reply.as_slice() {
-            [kind, review, cursor] if kind == "stored" => {
-                SubmitOutcome::Stored(stored_answer.into_answer(review, cursor))
-            }
-            [kind, stored, review, cursor] if kind == "replay" => {
-                SubmitOutcome::Replayed(answer(stored, review, cursor)?)
-            }
-            [kind] if kind == "conflict" => return Ok(SubmitOutcome::Conflict),
-            _ => return Err(corrupt("submit")),
+        let stored_answer = StoredAnswer {
+            verdict: c.decision.verdict,
+            findings: c.decision.findings,
+            spam_score: c.decision.spam_score,
+            abuse: c.decision.abuse,
+            redacted_body: c.decision.redacted_body,
         };
-        self.wait_for_replica().await?;
-        Ok(outcome)
+        let args = [
+            c.body_sha256,
+            to_json(&stored_answer)?,
+            to_json(&c.comment)?,
+            c.decision.verdict.as_str().to_string(),
+            retention.to_string(),
+            now.to_string(),
+            now.saturating_add(retention).to_string(),
+            now.saturating_sub(retention).to_string(),
+            if c.decision.verdict == Verdict::PendingReview { "1" } else { "0" }.to_string(),
+            to_json(&c.decision.reason_codes)?,
+            if c.author_key.is_some() { "1" } else { "0" }.to_string(),
+            c.comment.comment_id,
+            c.comment.thread_id,
+            stored_answer.redacted_body.clone(),
+            c.author_key.unwrap_or_default(),
+            c.ip_key,
+            c.near
+                .as_ref()
+                .map_or(0, |p| near::generation_expiry(near::generation(now, p.window_ms), p.window_ms))
+                .to_string(),
+            c.near.as_ref().map_or(String::new(), |p| near::record(now, &p.member)),
+        ];
+        Ok(match self.committer.submit(site, batch::Entry { keys, args }).await? {
+            batch::Reply::Stored { review, cursor } => {
+                SubmitOutcome::Stored(stored_answer.into_answer(&review, &cursor))
+            }
+            batch::Reply::Replay { answer_json, review, cursor } => {
+                SubmitOutcome::Replayed(answer(&answer_json, &review, &cursor).map_err(StoreError::after_write)?)
+            }
+            batch::Reply::Conflict => SubmitOutcome::Conflict,
+        })
     }
 
     async fn get(&self, site: &str, comment_id: &str) -> Result<Option<CommentRecord>, StoreError> {
@@ -452,24 +515,27 @@ impl Store for RedisStore {
             .arg(&RECORD_FIELDS)
             .query_async(&mut conn)
             .await
-            .map_err(err("get"))?;
+            .map_err(read_err("get"))?;
         let fields: Vec<String> = fields.into_iter().map(Option::unwrap_or_default).collect();
         record_from_fields(&fields)
     }
+}
 
+#[async_trait]
+impl DecisionLog for RedisStore {
     async fn read_decisions(&self, site: &str, after: After, limit: usize) -> Result<Vec<DecisionEvent>, ReadError> {
         let from = match after {
             After::Start => "-".to_string(),
             After::Id(id) => id.to_string(),
         };
-        let mut conn = self.conn.clone();
+        let mut conn = self.reads.clone();
         let reply: Vec<String> = READ_DECISIONS
             .key(keys::decisions(site))
             .arg(from)
             .arg(limit.max(1))
             .invoke_async(&mut conn)
             .await
-            .map_err(err("read decisions"))?;
+            .map_err(read_err("read decisions"))?;
         match reply.split_first() {
             Some((status, _)) if status == "expired" => Err(ReadError::Expired),
             Some((status, rest)) if status == "ok" && rest.len() % 10 == 0 => rest
@@ -479,12 +545,6 @@ impl Store for RedisStore {
                 .ok_or_else(|| ReadError::Store("corrupt decision event".into())),
             _ => Err(ReadError::Store("unexpected reply".into())),
         }
-    }
-
-    async fn ping(&self) -> Result<(), StoreError> {
-        let mut conn = self.conn.clone();
-        let _: String = redis::cmd("PING").query_async(&mut conn).await.map_err(err("ping"))?;
-        Ok(())
     }
 
     async fn latest_decision(&self, site: &str) -> Result<Option<StreamId>, StoreError> {
@@ -497,7 +557,7 @@ impl Store for RedisStore {
             .arg(1)
             .query_async(&mut conn)
             .await
-            .map_err(err("latest decision"))?;
+            .map_err(read_err("latest decision"))?;
         Ok(last.first().and_then(|(id, _)| StreamId::parse(id)))
     }
 
@@ -519,7 +579,7 @@ impl Store for RedisStore {
                 let config = redis::AsyncConnectionConfig::new()
                     .set_connection_timeout(Some(self.timeout))
                     .set_response_timeout(Some(block + self.timeout));
-                self.client.get_multiplexed_async_connection_with_config(&config).await.map_err(err("connect"))?
+                self.client.get_multiplexed_async_connection_with_config(&config).await.map_err(read_err("connect"))?
             }
         };
         let from = match after {
@@ -537,73 +597,84 @@ impl Store for RedisStore {
             .query_async(&mut conn)
             .await;
         // Only a connection that answered goes back to the pool; a broken one is dropped.
-        woke.map_err(err("wait decisions"))?;
+        woke.map_err(read_err("wait decisions"))?;
         self.blocking.lock().push(conn);
         self.read_decisions(site, after, limit).await
     }
+}
 
-    async fn claim(&self, site: &str, req: ClaimRequest) -> Result<Vec<ReviewEntry>, StoreError> {
-        self.claim_items(site, req).await
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn answers_stored_before_abuse_scores_still_load_and_clean_ones_stay_short() {
+        let old = r#"{"verdict":"Approved","findings":[],"spam_score":0.1,"redacted_body":"hi"}"#;
+        let a = answer(old, "", "1-0").expect("an old answer loads");
+        assert_eq!(a.abuse, crate::domain::AbuseScores::default());
+        let clean = StoredAnswer {
+            verdict: Verdict::Approved,
+            findings: Vec::new(),
+            spam_score: 0.1,
+            abuse: Default::default(),
+            redacted_body: "hi".into(),
+        };
+        assert_eq!(serde_json::to_string(&clean).expect("json"), old, "no abuse field when every score is 0");
+        let scored = StoredAnswer { abuse: crate::domain::AbuseScores { insult: 0.75, ..Default::default() }, ..clean };
+        let json = serde_json::to_string(&scored).expect("json");
+        assert!(json.contains(r#""abuse":{"threat":0.0,"identity_attack":0.0,"insult":0.75"#), "{json}");
+        assert_eq!(answer(&json, "", "1-0").expect("loads").abuse.insult, 0.75);
     }
 
-    async fn decide(&self, site: &str, req: DecideRequest) -> Result<DecideOutcome, StoreError> {
-        self.decide_item(site, req).await
+    /// A RedisError as the client builds it from an error reply (`-CODE text`).
+    fn reply_error(reply: &str) -> redis::RedisError {
+        let value = redis::parse_redis_value(format!("-{reply}\r\n").as_bytes()).expect("an error reply parses");
+        value.extract_error().expect_err("an error reply is an error")
     }
 
-    async fn release(&self, site: &str, review_id: &str, claim_token: &str) -> Result<ReleaseOutcome, StoreError> {
-        self.release_item(site, review_id, claim_token).await
+    fn io(kind: std::io::ErrorKind) -> redis::RedisError {
+        std::io::Error::from(kind).into()
     }
 
-    async fn list_queue(
-        &self,
-        site: &str,
-        queue: QueueKind,
-        page_token: Option<&str>,
-        page_size: usize,
-        thread_id: Option<&str>,
-    ) -> Result<QueuePage, StoreError> {
-        self.list_items(site, queue, page_token, page_size, thread_id).await
+    #[test]
+    fn only_failures_that_wrote_nothing_are_not_applied() {
+        for refused in [
+            reply_error("READONLY You can't write against a read only replica."),
+            reply_error("OOM command not allowed when used memory > 'maxmemory'."),
+            reply_error("MISCONF Redis is configured to save RDB snapshots"),
+            reply_error("LOADING Redis is loading the dataset in memory"),
+            reply_error("BUSY Redis is busy running a script."),
+            reply_error("NOSCRIPT No matching script."),
+            io(std::io::ErrorKind::ConnectionRefused),
+        ] {
+            assert_eq!(outcome_of(&refused), Outcome::NotApplied, "{refused:?}");
+        }
+        for unknown in [
+            io(std::io::ErrorKind::TimedOut),
+            io(std::io::ErrorKind::BrokenPipe),
+            io(std::io::ErrorKind::ConnectionReset),
+            io(std::io::ErrorKind::UnexpectedEof),
+            reply_error("ERR user_script:12: Script attempted to access nonexistent global variable"),
+            reply_error("NOPERM this user has no permissions to run the 'xadd' command"),
+            redis::RedisError::from((redis::ErrorKind::UnexpectedReturnType, "bad reply")),
+        ] {
+            assert_eq!(outcome_of(&unknown), Outcome::Unknown, "{unknown:?}");
+        }
     }
 
-    async fn queue_stats(&self, site: &str) -> Result<QueueStats, StoreError> {
-        self.stats(site).await
-    }
-
-    async fn report(&self, site: &str, req: ReportRequest) -> Result<ReportOutcome, StoreError> {
-        self.report_comment(site, req).await
-    }
-
-    async fn audit_log(&self, site: &str, limit: usize) -> Result<Vec<AuditEntry>, StoreError> {
-        self.audit_entries(site, limit).await
-    }
-
-    async fn claim_feedback(
-        &self,
-        site: &str,
-        consumer: &str,
-        limit: usize,
-        min_idle_ms: u64,
-    ) -> Result<Vec<FeedbackEntry>, StoreError> {
-        self.claim_feedback_entries(site, consumer, limit, min_idle_ms).await
-    }
-
-    async fn model_version(&self, site: &str) -> Result<u64, StoreError> {
-        self.read_model_version(site).await
-    }
-
-    async fn model_delta(&self, site: &str) -> Result<ModelDelta, StoreError> {
-        self.read_model_delta(site).await
-    }
-
-    async fn commit_model(&self, site: &str, commit: ModelCommit) -> Result<CommitOutcome, StoreError> {
-        self.commit_model_delta(site, commit).await
-    }
-
-    async fn model_snapshots(&self, site: &str) -> Result<Vec<SnapshotInfo>, StoreError> {
-        self.list_model_snapshots(site).await
-    }
-
-    async fn revert_model(&self, site: &str, version: u64, keep: usize) -> Result<RevertOutcome, StoreError> {
-        self.revert_model_to(site, version, keep).await
+    #[test]
+    fn logged_causes_carry_codes_and_kinds_never_reply_text() {
+        let secret = reply_error("ERR unknown command 'x', with args beginning with: 'alice@example.com'");
+        assert_eq!(cause_of(&secret), "ERR reply");
+        assert_eq!(cause_of(&io(std::io::ErrorKind::TimedOut)), "timed out");
+        assert_eq!(cause_of(&io(std::io::ErrorKind::BrokenPipe)), "connection dropped");
+        let e = err("submit")(io(std::io::ErrorKind::TimedOut));
+        assert_eq!(e.outcome, Outcome::Unknown);
+        assert!(!e.summary().contains("timed out"), "the client's text names the outcome only");
+        assert_eq!(
+            read_err("get")(io(std::io::ErrorKind::TimedOut)).outcome,
+            Outcome::NotApplied,
+            "reads write nothing"
+        );
     }
 }

@@ -5,27 +5,18 @@
 //! Scripts derive a few keys at run time (a comment's record from a queue entry, an author's reputation from a
 //! record) from the site prefix; all of them carry the site's hash tag, so they stay in one Cluster slot.
 
-use super::{RECORD_FIELDS, RedisStore, StoreError, corrupt, err, parse_verdict, record_from_fields};
+use super::scripts::{CLAIM, DECIDE, LIST_QUEUE, LOAD_ITEMS, RELEASE, REPORT, STATS};
+use super::{
+    RECORD_FIELDS, RedisStore, StoreError, corrupt, corrupt_after_write, err, parse_verdict, read_err,
+    record_from_fields,
+};
 use crate::domain::Reputation;
 use crate::store::review::{
-    AuditEntry, Claim, ClaimRequest, DecideOutcome, DecideRequest, Decided, QueueKind, QueuePage, QueueStats,
-    ReleaseOutcome, ReportOutcome, ReportRequest, ReviewAction, ReviewEntry,
+    AuditEntry, Claim, ClaimRequest, DecideOutcome, DecideRequest, Decided, QueueKind, QueuePage, QueueStats, Refusal,
+    ReleaseOutcome, ReportOutcome, ReportRequest, ReviewAction, ReviewEntry, ReviewQueue,
 };
 use crate::store::{StreamId, keys};
-use std::sync::LazyLock;
-
-macro_rules! script {
-    ($name:ident, $file:literal) => {
-        static $name: LazyLock<redis::Script> = LazyLock::new(|| redis::Script::new(include_str!($file)));
-    };
-}
-script!(CLAIM, "../lua/claim.lua");
-script!(LOAD_ITEMS, "../lua/load_items.lua");
-script!(DECIDE, "../lua/decide.lua");
-script!(RELEASE, "../lua/release.lua");
-script!(LIST_QUEUE, "../lua/list_queue.lua");
-script!(STATS, "../lua/stats.lua");
-script!(REPORT, "../lua/report.lua");
+use async_trait::async_trait;
 
 /// Values per item in `load_items.lua`'s reply.
 const ITEM_WIDTH: usize = 1 + RECORD_FIELDS.len() + 6 + 4;
@@ -50,7 +41,7 @@ impl RedisStore {
             inv.arg(rid).arg(cid);
         }
         let mut conn = self.conn.clone();
-        let reply: Vec<String> = inv.invoke_async(&mut conn).await.map_err(err("load items"))?;
+        let reply: Vec<String> = inv.invoke_async(&mut conn).await.map_err(read_err("load items"))?;
         if reply.len() % ITEM_WIDTH != 0 {
             return Err(corrupt("load items"));
         }
@@ -82,8 +73,11 @@ impl RedisStore {
         }
         Ok(out)
     }
+}
 
-    pub(super) async fn claim_items(&self, site: &str, req: ClaimRequest) -> Result<Vec<ReviewEntry>, StoreError> {
+#[async_trait]
+impl ReviewQueue for RedisStore {
+    async fn claim(&self, site: &str, req: ClaimRequest) -> Result<Vec<ReviewEntry>, StoreError> {
         let mut inv = CLAIM.prepare_invoke();
         inv.key(keys::queue(site, req.queue))
             .key(keys::leases(site, req.queue))
@@ -101,10 +95,11 @@ impl RedisStore {
         let reply: Vec<String> = inv.invoke_async(&mut conn).await.map_err(err("claim"))?;
         let pairs: Vec<(String, String)> =
             reply.chunks(2).filter_map(|p| Some((p.first()?.clone(), p.get(1)?.clone()))).collect();
-        self.load(site, &pairs, true).await
+        // The leases are taken: a failed read now leaves them held until they expire.
+        self.load(site, &pairs, true).await.map_err(StoreError::after_write)
     }
 
-    pub(super) async fn decide_item(&self, site: &str, req: DecideRequest) -> Result<DecideOutcome, StoreError> {
+    async fn decide(&self, site: &str, req: DecideRequest) -> Result<DecideOutcome, StoreError> {
         let Some(queue) = QueueKind::of_review_id(&req.review_id) else { return Ok(DecideOutcome::NotFound) };
         let Some(entry_id) = req.review_id.split_once('-').map(|(_, id)| id.to_string()) else {
             return Ok(DecideOutcome::NotFound);
@@ -134,28 +129,23 @@ impl RedisStore {
             .arg(if req.action == ReviewAction::RejectSpam { "1" } else { "0" })
             .arg(ITEM_TTL_MS)
             .arg(if queue == QueueKind::Reported { "1" } else { "0" })
-            .arg(crate::store::memory::feedback_label(req.action))
+            .arg(req.action.feedback_label())
             .invoke_async(&mut conn)
             .await
             .map_err(err("decide"))?;
         match reply.as_slice() {
             [k, comment_id, verdict, cursor] if k == "decided" => Ok(DecideOutcome::Decided(Decided {
                 comment_id: comment_id.clone(),
-                verdict: parse_verdict(verdict).ok_or_else(|| corrupt("decide"))?,
+                verdict: parse_verdict(verdict).ok_or_else(|| corrupt_after_write("decide"))?,
                 cursor: cursor.clone(),
             })),
-            [k, why] if k == "refused" => Ok(DecideOutcome::Refused(refusal(why))),
+            [k, why] if k == "refused" => Ok(DecideOutcome::Refused(refusal(why, "decide")?)),
             [k] if k == "notfound" => Ok(DecideOutcome::NotFound),
-            _ => Err(corrupt("decide")),
+            _ => Err(corrupt_after_write("decide")),
         }
     }
 
-    pub(super) async fn release_item(
-        &self,
-        site: &str,
-        review_id: &str,
-        token: &str,
-    ) -> Result<ReleaseOutcome, StoreError> {
+    async fn release(&self, site: &str, review_id: &str, token: &str) -> Result<ReleaseOutcome, StoreError> {
         let Some(queue) = QueueKind::of_review_id(review_id) else { return Ok(ReleaseOutcome::NotFound) };
         let mut conn = self.conn.clone();
         let reply: Vec<String> = RELEASE
@@ -169,13 +159,13 @@ impl RedisStore {
             .map_err(err("release"))?;
         match reply.as_slice() {
             [k] if k == "released" => Ok(ReleaseOutcome::Released),
-            [k, why] if k == "refused" => Ok(ReleaseOutcome::Refused(refusal(why))),
+            [k, why] if k == "refused" => Ok(ReleaseOutcome::Refused(refusal(why, "release")?)),
             [k] if k == "notfound" => Ok(ReleaseOutcome::NotFound),
-            _ => Err(corrupt("release")),
+            _ => Err(corrupt_after_write("release")),
         }
     }
 
-    pub(super) async fn list_items(
+    async fn list_queue(
         &self,
         site: &str,
         queue: QueueKind,
@@ -193,7 +183,7 @@ impl RedisStore {
             .arg(queue.prefix())
             .invoke_async(&mut conn)
             .await
-            .map_err(err("list queue"))?;
+            .map_err(read_err("list queue"))?;
         let Some((next, rest)) = reply.split_first() else { return Err(corrupt("list queue")) };
         let pairs: Vec<(String, String)> =
             rest.chunks(2).filter_map(|p| Some((p.first()?.clone(), p.get(1)?.clone()))).collect();
@@ -201,7 +191,7 @@ impl RedisStore {
         Ok(QueuePage { items, next_page_token: (!next.is_empty()).then(|| next.clone()) })
     }
 
-    pub(super) async fn stats(&self, site: &str) -> Result<QueueStats, StoreError> {
+    async fn queue_stats(&self, site: &str) -> Result<QueueStats, StoreError> {
         let now = self.clock.now_ms();
         let mut conn = self.conn.clone();
         let (pending, reported, claimed, oldest, decided): (u64, u64, u64, String, u64) = STATS
@@ -213,12 +203,12 @@ impl RedisStore {
             .arg(now)
             .invoke_async(&mut conn)
             .await
-            .map_err(err("queue stats"))?;
+            .map_err(read_err("queue stats"))?;
         let oldest_pending_age_ms = StreamId::parse(&oldest).map(|id| now.saturating_sub(id.ms));
         Ok(QueueStats { pending, reported, claimed, oldest_pending_age_ms, decided_last_hour: decided })
     }
 
-    pub(super) async fn report_comment(&self, site: &str, req: ReportRequest) -> Result<ReportOutcome, StoreError> {
+    async fn report(&self, site: &str, req: ReportRequest) -> Result<ReportOutcome, StoreError> {
         let reasons =
             serde_json::to_string(&[crate::findings::POLICY_REPORTED.code]).map_err(|_| corrupt("reasons"))?;
         let mut conn = self.conn.clone();
@@ -244,11 +234,11 @@ impl RedisStore {
                 hidden: hidden == "1",
             }),
             [k] if k == "notfound" => Ok(ReportOutcome::NotFound),
-            _ => Err(corrupt("report")),
+            _ => Err(corrupt_after_write("report")),
         }
     }
 
-    pub(super) async fn audit_entries(&self, site: &str, limit: usize) -> Result<Vec<AuditEntry>, StoreError> {
+    async fn audit_log(&self, site: &str, limit: usize) -> Result<Vec<AuditEntry>, StoreError> {
         let mut conn = self.conn.clone();
         let entries: Vec<(String, Vec<(String, String)>)> = redis::cmd("XREVRANGE")
             .arg(keys::audit(site))
@@ -258,7 +248,7 @@ impl RedisStore {
             .arg(limit.max(1))
             .query_async(&mut conn)
             .await
-            .map_err(err("audit"))?;
+            .map_err(read_err("audit"))?;
         let mut out: Vec<AuditEntry> = entries
             .into_iter()
             .map(|(_, fields)| {
@@ -270,6 +260,8 @@ impl RedisStore {
                     comment_id: get("comment_id"),
                     action: get("action"),
                     note: get("note"),
+                    // A JSON array (decide.lua); absent in entries written before reasons were kept.
+                    reason_codes: serde_json::from_str(&get("reasons")).unwrap_or_default(),
                 }
             })
             .collect();
@@ -283,13 +275,7 @@ fn entry_field(fields: &[(String, String)], name: &str) -> String {
     fields.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone()).unwrap_or_default()
 }
 
-/// The scripts' refusal reasons as static text (so `DecideOutcome` stays `'static` and free of Redis strings).
-fn refusal(why: &str) -> &'static str {
-    match why {
-        "the item was already decided" => "the item was already decided",
-        "the item is not claimed" => "the item is not claimed",
-        "the claim token is stale" => "the claim token is stale",
-        "the lease has expired" => "the lease has expired",
-        _ => "the claim token is stale or the lease has expired",
-    }
+/// A script's refusal code; an unknown one is a corrupt reply (the write may have happened).
+fn refusal(code: &str, what: &'static str) -> Result<Refusal, StoreError> {
+    Refusal::from_code(code).ok_or_else(|| corrupt_after_write(what))
 }

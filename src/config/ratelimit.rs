@@ -7,7 +7,8 @@
 //! Defaults are limits a person typing comments never meets but a script meets within seconds (DESIGN §7): see
 //! [`Default for RateLimitPolicy`](RateLimitPolicy) and [`LimitDefaults`].
 
-use crate::config::{ConfigError, PolicyConfig};
+use crate::config::PolicyConfig;
+use crate::config::error::Problems;
 use serde::{Deserialize, Serialize};
 
 /// `[ratelimit]`: settings shared by every site of the process.
@@ -40,23 +41,21 @@ impl Default for RateLimitConfig {
 }
 
 impl RateLimitConfig {
-    pub fn validate(&self) -> Result<(), ConfigError> {
-        let err = |m: &str| Err(ConfigError(m.to_string()));
+    pub fn validate(&self, p: &mut Problems) {
         if let Some(url) = &self.redis_url
             && !(url.starts_with("redis://") || url.starts_with("rediss://") || url.starts_with("unix://"))
         {
-            return err("ratelimit.redis_url: must start with redis://, rediss:// or unix://");
+            p.add("ratelimit.redis_url: must start with redis://, rediss:// or unix://");
         }
         if !(5..=10_000).contains(&self.timeout_ms) {
-            return err("ratelimit.timeout_ms: must be between 5 and 10000");
+            p.add("ratelimit.timeout_ms: must be between 5 and 10000");
         }
         if !(1_000..=100_000_000).contains(&self.max_keys_per_limiter) {
-            return err("ratelimit.max_keys_per_limiter: must be between 1000 and 100000000");
+            p.add("ratelimit.max_keys_per_limiter: must be between 1000 and 100000000");
         }
         if !(100..=3_600_000).contains(&self.housekeeping_interval_ms) {
-            return err("ratelimit.housekeeping_interval_ms: must be between 100 and 3600000");
+            p.add("ratelimit.housekeeping_interval_ms: must be between 100 and 3600000");
         }
-        Ok(())
     }
 }
 
@@ -218,65 +217,58 @@ pub fn parse_net(entry: &str) -> Option<ipnet::IpNet> {
 
 /// Checks a site's ban lists and rate-limit table. `redis_available`: a limiter Redis is configured
 /// (`ratelimit.redis_url` or `store.redis_url`).
-pub fn validate_site(policy: &PolicyConfig, at: &str, redis_available: bool) -> Result<(), ConfigError> {
-    let err = |m: String| Err(ConfigError(m));
+pub fn validate_site(policy: &PolicyConfig, at: &str, redis_available: bool, p: &mut Problems) {
     for (k, entry) in policy.banned_ips.iter().enumerate() {
         if parse_net(entry).is_none() {
-            return err(format!(
-                "{at}.banned_ips[{k}]: {entry:?} is not an IP address or CIDR range such as 203.0.113.0/24"
-            ));
+            p.add(format!("{at}.banned_ips[{k}]: {entry:?} is not an IP address or CIDR range such as 203.0.113.0/24"));
         }
     }
     for (k, entry) in policy.banned_authors.iter().enumerate() {
         if entry.trim().is_empty() {
-            return err(format!("{at}.banned_authors[{k}]: must not be blank"));
+            p.add(format!("{at}.banned_authors[{k}]: must not be blank"));
         }
     }
     let r = &policy.rate_limits;
     let at = format!("{at}.rate_limits");
-    let needs_redis = |mode: LimitMode, key: &str| {
+    let needs_redis = |mode: LimitMode, key: &str, p: &mut Problems| {
         if !redis_available && r.enabled && mode.uses_redis() {
-            return err(format!(
+            p.add(format!(
                 "{at}.{key}: {:?} needs a Redis: set ratelimit.redis_url or store.redis_url",
                 mode_name(mode)
             ));
         }
-        Ok(())
     };
-    needs_redis(r.mode, "mode")?;
+    needs_redis(r.mode, "mode", p);
     for (name, limit, _) in r.limits() {
-        if limit.per_minute.is_some_and(|p| p > 1_000_000) {
-            return err(format!("{at}.{name}.per_minute: must be at most 1000000 (0 switches the limit off)"));
+        if limit.per_minute.is_some_and(|n| n > 1_000_000) {
+            p.add(format!("{at}.{name}.per_minute: must be at most 1000000 (0 switches the limit off)"));
         }
         if limit.burst.is_some_and(|b| !(1..=1_000_000).contains(&b)) {
-            return err(format!("{at}.{name}.burst: must be between 1 and 1000000"));
+            p.add(format!("{at}.{name}.burst: must be between 1 and 1000000"));
         }
         if let Some(mode) = limit.mode {
-            needs_redis(mode, &format!("{name}.mode"))?;
+            needs_redis(mode, &format!("{name}.mode"), p);
         }
     }
     if r.flood_seconds > 86_400 {
-        return err(format!("{at}.flood_seconds: must be at most 86400 (0 switches flood control off)"));
+        p.add(format!("{at}.flood_seconds: must be at most 86400 (0 switches flood control off)"));
     }
     if !(1..=86_400).contains(&r.surge_cooldown_secs) {
-        return err(format!("{at}.surge_cooldown_secs: must be between 1 and 86400"));
+        p.add(format!("{at}.surge_cooldown_secs: must be between 1 and 86400"));
     }
     if !(16..=128).contains(&r.ipv6_prefix) {
-        return err(format!("{at}.ipv6_prefix: must be between 16 and 128"));
+        p.add(format!("{at}.ipv6_prefix: must be between 16 and 128"));
     }
     for (k, entry) in r.exempt_ips.iter().enumerate() {
         if parse_net(entry).is_none() {
-            return err(format!(
-                "{at}.exempt_ips[{k}]: {entry:?} is not an IP address or CIDR range such as 203.0.113.0/24"
-            ));
+            p.add(format!("{at}.exempt_ips[{k}]: {entry:?} is not an IP address or CIDR range such as 203.0.113.0/24"));
         }
     }
     for (k, entry) in r.exempt_accounts.iter().enumerate() {
         if entry.trim().is_empty() {
-            return err(format!("{at}.exempt_accounts[{k}]: must not be blank"));
+            p.add(format!("{at}.exempt_accounts[{k}]: must not be blank"));
         }
     }
-    Ok(())
 }
 
 fn mode_name(mode: LimitMode) -> &'static str {

@@ -4,6 +4,11 @@
 //! Invariant: a `Config` that passed `validate` can be compiled into a runtime without further checks, so a bad file
 //! given to SIGHUP is refused before anything is swapped.
 
+pub mod abuse;
+pub mod error;
+pub mod ratelimit;
+pub mod webhook;
+
 use figment::{
     Figment,
     providers::{Env, Format, Serialized, Toml},
@@ -21,7 +26,7 @@ pub struct Config {
     pub store: StoreConfig,
     pub spam: SpamConfig,
     /// `[ratelimit]`: the limiter's Redis and memory bounds (per-site limits live in `[sites.policy.rate_limits]`).
-    pub ratelimit: crate::ratelimit::config::RateLimitConfig,
+    pub ratelimit: crate::config::ratelimit::RateLimitConfig,
     pub sites: Vec<SiteConfig>,
     pub moderators: Vec<ModeratorConfig>,
 }
@@ -37,12 +42,42 @@ pub struct ServerConfig {
     pub log_format: LogFormat,
     /// Largest gRPC message the server decodes; bigger requests are refused before any handler runs.
     pub max_message_bytes: usize,
+    /// A gRPC connection with no open RPC for this long is closed (like gRPC's `MAX_CONNECTION_IDLE`): bytes alone
+    /// (pings, half a header) do not keep it open, so idle and stalled clients cannot hold sockets forever.
+    pub idle_timeout_ms: u64,
+    /// Open gRPC connections beyond this are accepted and closed at once (counted in
+    /// `commentguard_connections_refused_total`); a closed one frees its place.
+    pub max_connections: usize,
+    /// HTTP/2 PING every this often on each gRPC connection; a peer that does not answer within
+    /// `keepalive_timeout_ms` is dropped, so a vanished client does not hold an open stream. 0 turns pings off.
+    pub keepalive_interval_ms: u64,
+    pub keepalive_timeout_ms: u64,
+    /// A `/metrics` client must send its request headers within this long (also bounds an idle keep-alive
+    /// connection), so slow or stalled clients cannot pile up.
+    pub metrics_header_timeout_ms: u64,
+    /// A SIGHUP whose file has no sites (or no moderators) while some are running is refused unless this is true in
+    /// that file: an empty or truncated file would otherwise lock every tenant out while health says SERVING.
+    pub allow_empty_reload: bool,
     /// After SIGTERM, health says NOT_SERVING for this long before the listener closes, so load balancers move away.
     pub shutdown_grace_ms: u64,
     /// After the listener closes, in-flight requests get this long to finish; open streams are then cut.
     pub drain_timeout_ms: u64,
     /// An idle `WatchDecisions` stream gets a heartbeat this often, so proxies keep it open.
     pub heartbeat_ms: u64,
+    /// Open `WatchDecisions` streams per site; more are refused with RESOURCE_EXHAUSTED.
+    pub max_watchers_per_site: usize,
+    /// Decision-stream reads (watcher catch-up, `ListDecisions`) running at once in this process, all sites.
+    pub watch_catchup_concurrency: usize,
+    /// The same, per site: one site's readers never take every slot, so they cannot starve another site.
+    pub watch_catchup_concurrency_per_site: usize,
+    /// HTTP/JSON door for hosts that cannot speak gRPC (`crate::http_api`); empty (the default) leaves it off.
+    pub http_listen: String,
+    /// An HTTP/JSON client must send a request's headers within this long; `idle_timeout_ms` and `max_connections`
+    /// bound its connections as they bound gRPC's (each listener has its own `max_connections`).
+    pub http_header_timeout_ms: u64,
+    /// The moderator console (`crate::console`: the browser UI and its JSON review API); empty (the default) leaves
+    /// it off. Its connections are bounded as the HTTP/JSON door's are (`http_header_timeout_ms` included).
+    pub console_listen: String,
 }
 
 impl Default for ServerConfig {
@@ -52,9 +87,21 @@ impl Default for ServerConfig {
             metrics_listen: "127.0.0.1:9464".into(),
             log_format: LogFormat::Human,
             max_message_bytes: 1024 * 1024,
+            idle_timeout_ms: 300_000,
+            max_connections: 10_000,
+            keepalive_interval_ms: 30_000,
+            keepalive_timeout_ms: 10_000,
+            metrics_header_timeout_ms: 5_000,
+            allow_empty_reload: false,
             shutdown_grace_ms: 0,
             drain_timeout_ms: 10_000,
             heartbeat_ms: 15_000,
+            max_watchers_per_site: 100,
+            watch_catchup_concurrency: 4,
+            watch_catchup_concurrency_per_site: 2,
+            http_listen: String::new(),
+            http_header_timeout_ms: 5_000,
+            console_listen: String::new(),
         }
     }
 }
@@ -155,6 +202,9 @@ pub struct SiteConfig {
     pub default_region: String,
     #[serde(default)]
     pub policy: PolicyConfig,
+    /// `[sites.webhook]`: signed delivery of the site's decision events (absent: none).
+    #[serde(default)]
+    pub webhook: Option<crate::config::webhook::WebhookConfig>,
 }
 
 fn default_region() -> String {
@@ -222,8 +272,10 @@ pub struct PolicyConfig {
     pub banned_ips: Vec<String>,
     /// Account ids, or emails in any letter case, whose comments are REJECTED (`policy.banned`) without being stored.
     pub banned_authors: Vec<String>,
+    /// `[sites.policy.abuse]`: action and thresholds per abuse category, learning, the external classifier.
+    pub abuse: abuse::AbusePolicyConfig,
     /// `[sites.policy.rate_limits]`: rate limits, flood and surge control (see `ratelimit::config`).
-    pub rate_limits: crate::ratelimit::config::RateLimitPolicy,
+    pub rate_limits: crate::config::ratelimit::RateLimitPolicy,
 }
 
 impl Default for PolicyConfig {
@@ -249,6 +301,7 @@ impl Default for PolicyConfig {
             max_lease_secs: 3600,
             banned_ips: Vec::new(),
             banned_authors: Vec::new(),
+            abuse: Default::default(),
             rate_limits: Default::default(),
         }
     }
@@ -277,27 +330,34 @@ pub enum Role {
 pub struct Overrides {
     pub listen: Option<String>,
     pub redis_url: Option<String>,
+    pub log_format: Option<LogFormat>,
 }
 
-/// A configuration that could not be loaded or is invalid; the message names the key.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct ConfigError(pub String);
+pub use crate::config::error::ConfigError;
+use crate::config::error::Problems;
 
 impl Config {
     /// Loads defaults, then `file` (if any), then the environment, then `overrides`, and validates the result.
     pub fn load(file: Option<&std::path::Path>, overrides: &Overrides) -> Result<Config, ConfigError> {
-        Self::load_from(file, Env::prefixed(ENV_PREFIX).split("__"), overrides)
+        // Only `COMMENTGUARD_<SECTION>__<KEY>` names are configuration: every top-level key is a section, and the
+        // same prefix also names secrets read through `secret_env` (e.g. `COMMENTGUARD_WEBHOOK_SECRET_NEWS`) and test
+        // switches, which must not be refused as unknown keys.
+        let env = Env::prefixed(ENV_PREFIX).filter(|key| key.as_str().contains("__")).split("__");
+        Self::load_from(file, env, overrides)
     }
 
     /// As [`Config::load`] with an explicit environment provider (tests pass their own).
     pub fn load_from(file: Option<&std::path::Path>, env: Env, overrides: &Overrides) -> Result<Config, ConfigError> {
         let mut fig = Figment::from(Serialized::defaults(Config::default()));
         if let Some(path) = file {
-            if !path.exists() {
-                return Err(ConfigError(format!("config file {} does not exist", path.display())));
-            }
-            fig = fig.merge(Toml::file_exact(path));
+            let bytes = std::fs::read(path).map_err(|e| {
+                ConfigError::new(match e.kind() {
+                    std::io::ErrorKind::NotFound => format!("config file {} does not exist", path.display()),
+                    _ => format!("config file {}: cannot be read: {e}", path.display()),
+                })
+            })?;
+            let text = crate::config::error::toml_text(bytes, &format!("config file {}", path.display()))?;
+            fig = fig.merge(Toml::string(&text));
         }
         fig = fig.merge(env);
         if let Some(listen) = &overrides.listen {
@@ -306,56 +366,47 @@ impl Config {
         if let Some(url) = &overrides.redis_url {
             fig = fig.merge(("store.redis_url", url));
         }
-        let config: Config = fig.extract().map_err(|e| ConfigError(describe_figment_error(e)))?;
+        if let Some(format) = overrides.log_format {
+            fig = fig.merge(("server.log_format", format));
+        }
+        let config: Config = fig.extract().map_err(crate::config::error::from_figment)?;
         config.validate()?;
         Ok(config)
     }
 
     /// Parses a TOML string without environment or file (used by tests and `check`).
     pub fn from_toml(text: &str) -> Result<Config, ConfigError> {
+        let text = crate::config::error::toml_text(text.as_bytes().to_vec(), "configuration")?;
         let config: Config = Figment::from(Serialized::defaults(Config::default()))
-            .merge(Toml::string(text))
+            .merge(Toml::string(&text))
             .extract()
-            .map_err(|e| ConfigError(describe_figment_error(e)))?;
+            .map_err(crate::config::error::from_figment)?;
         config.validate()?;
         Ok(config)
     }
 
-    /// Checks everything serde cannot: formats, ranges, references between sections. Messages name the exact key.
+    /// Checks everything serde cannot: formats, ranges, references between sections. Every problem is reported,
+    /// each naming its exact key (`sites[1].api_key_sha256[0]: …`), so one edit fixes them all.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        let err = |m: String| Err(ConfigError(m));
-        if self.server.listen.parse::<SocketAddr>().is_err() {
-            return err(format!("server.listen: {:?} is not an address like 127.0.0.1:50051", self.server.listen));
-        }
-        if !self.server.metrics_listen.is_empty() && self.server.metrics_listen.parse::<SocketAddr>().is_err() {
-            return err(format!(
-                "server.metrics_listen: {:?} is not an address like 127.0.0.1:9464 (empty disables metrics)",
-                self.server.metrics_listen
-            ));
-        }
-        if !(10..=3_600_000).contains(&self.server.heartbeat_ms) {
-            return err("server.heartbeat_ms: must be between 10 and 3600000".into());
-        }
-        if !(1024..=64 * 1024 * 1024).contains(&self.server.max_message_bytes) {
-            return err("server.max_message_bytes: must be between 1024 and 67108864".into());
-        }
+        let mut p = Problems::default();
+        self.validate_server(&mut p);
         if let Some(url) = &self.store.redis_url
             && !(url.starts_with("redis://") || url.starts_with("rediss://") || url.starts_with("unix://"))
         {
-            return err("store.redis_url: must start with redis://, rediss:// or unix://".into());
+            p.add("store.redis_url: must start with redis://, rediss:// or unix://");
         }
         if !(10..=60_000).contains(&self.store.timeout_ms) {
-            return err("store.timeout_ms: must be between 10 and 60000".into());
+            p.add("store.timeout_ms: must be between 10 and 60000");
         }
         if !(10..=60_000).contains(&self.store.health_interval_ms) {
-            return err("store.health_interval_ms: must be between 10 and 60000".into());
+            p.add("store.health_interval_ms: must be between 10 and 60000");
         }
-        self.ratelimit.validate()?;
+        self.ratelimit.validate(&mut p);
         let limiter_redis = self.ratelimit.redis_url.is_some() || self.store.redis_url.is_some();
         if let Some(path) = &self.spam.model_path
             && let Err(e) = crate::analysis::spam::SpamModel::load(path)
         {
-            return err(format!("spam.model_path: cannot load {}: {e}", path.display()));
+            p.add(format!("spam.model_path: cannot load {}: {e}", path.display()));
         }
         let spam = &self.spam;
         for (key, value) in [
@@ -364,83 +415,125 @@ impl Config {
             ("feedback_claim_timeout_ms", spam.feedback_claim_timeout_ms),
         ] {
             if !(10..=3_600_000).contains(&value) {
-                return err(format!("spam.{key}: must be between 10 and 3600000"));
+                p.add(format!("spam.{key}: must be between 10 and 3600000"));
             }
         }
         if spam.keep_snapshots == 0 {
-            return err("spam.keep_snapshots: must be at least 1".into());
+            p.add("spam.keep_snapshots: must be at least 1");
         }
         if spam.max_delta_features < 1000 {
-            return err("spam.max_delta_features: must be at least 1000".into());
+            p.add("spam.max_delta_features: must be at least 1000");
         }
         let mut ids = std::collections::HashSet::new();
         let mut key_hashes = std::collections::HashMap::new();
         for (i, site) in self.sites.iter().enumerate() {
             if !is_identifier(&site.id) {
-                return err(format!(
-                    "sites[{i}].id: {:?} must be 1-64 characters of a-z, 0-9, '-', '_' or '.'",
-                    site.id
-                ));
+                p.add(format!("sites[{i}].id: {:?} must be 1-64 characters of a-z, 0-9, '-', '_' or '.'", site.id));
             }
             if !ids.insert(site.id.as_str()) {
-                return err(format!("sites[{i}].id: {:?} is listed twice", site.id));
+                p.add(format!("sites[{i}].id: {:?} is listed twice", site.id));
             }
             if site.api_key_sha256.is_empty() {
-                return err(format!("sites[{i}].api_key_sha256: at least one key hash is required"));
+                p.add(format!("sites[{i}].api_key_sha256: at least one key hash is required"));
             }
             for (k, h) in site.api_key_sha256.iter().enumerate() {
                 if !is_sha256_hex(h) {
-                    return err(format!("sites[{i}].api_key_sha256[{k}]: expected 64 hexadecimal characters"));
-                }
-                if let Some(other) = key_hashes.insert(h.to_ascii_lowercase(), site.id.as_str()) {
-                    return err(format!(
-                        "sites[{i}].api_key_sha256[{k}]: the same key is already used by site {other:?}"
-                    ));
+                    p.add(format!("sites[{i}].api_key_sha256[{k}]: expected 64 hexadecimal characters"));
+                } else if let Some(other) = key_hashes.insert(h.to_ascii_lowercase(), site.id.as_str()) {
+                    p.add(format!("sites[{i}].api_key_sha256[{k}]: the same key is already used by site {other:?}"));
                 }
             }
             if site.default_region.parse::<phonenumber::country::Id>().is_err() {
-                return err(format!(
+                p.add(format!(
                     "sites[{i}].default_region: {:?} is not an ISO 3166 region code such as \"PK\"",
                     site.default_region
                 ));
             }
-            site.policy.validate(&format!("sites[{i}].policy"))?;
-            crate::ratelimit::config::validate_site(&site.policy, &format!("sites[{i}].policy"), limiter_redis)?;
+            site.policy.validate(&format!("sites[{i}].policy"), &mut p);
+            crate::config::ratelimit::validate_site(&site.policy, &format!("sites[{i}].policy"), limiter_redis, &mut p);
+            if let Some(webhook) = &site.webhook {
+                webhook.validate(&format!("sites[{i}].webhook"), &mut p);
+            }
         }
         let mut mod_ids = std::collections::HashSet::new();
         for (i, m) in self.moderators.iter().enumerate() {
             if !is_identifier(&m.id) {
-                return err(format!(
-                    "moderators[{i}].id: {:?} must be 1-64 characters of a-z, 0-9, '-', '_' or '.'",
-                    m.id
-                ));
+                p.add(format!("moderators[{i}].id: {:?} must be 1-64 characters of a-z, 0-9, '-', '_' or '.'", m.id));
             }
             if !mod_ids.insert(m.id.as_str()) {
-                return err(format!("moderators[{i}].id: {:?} is listed twice", m.id));
+                p.add(format!("moderators[{i}].id: {:?} is listed twice", m.id));
             }
             if !is_sha256_hex(&m.token_sha256) {
-                return err(format!("moderators[{i}].token_sha256: expected 64 hexadecimal characters"));
+                p.add(format!("moderators[{i}].token_sha256: expected 64 hexadecimal characters"));
             }
             if m.sites.is_empty() {
-                return err(format!("moderators[{i}].sites: at least one site is required"));
+                p.add(format!("moderators[{i}].sites: at least one site is required"));
             }
             for (k, s) in m.sites.iter().enumerate() {
                 if !ids.contains(s.as_str()) {
-                    return err(format!("moderators[{i}].sites[{k}]: unknown site {s:?}"));
+                    p.add(format!("moderators[{i}].sites[{k}]: unknown site {s:?}"));
                 }
             }
         }
-        Ok(())
+        p.into_result()
+    }
+
+    fn validate_server(&self, p: &mut Problems) {
+        let s = &self.server;
+        if s.listen.parse::<SocketAddr>().is_err() {
+            p.add(format!("server.listen: {:?} is not an address like 127.0.0.1:50051", s.listen));
+        }
+        if !s.http_listen.is_empty() && s.http_listen.parse::<SocketAddr>().is_err() {
+            p.add(format!(
+                "server.http_listen: {:?} is not an address like 127.0.0.1:8080 (empty disables the HTTP/JSON door)",
+                s.http_listen
+            ));
+        }
+        if !s.console_listen.is_empty() && s.console_listen.parse::<SocketAddr>().is_err() {
+            p.add(format!(
+                "server.console_listen: {:?} is not an address like 127.0.0.1:8081 (empty disables the console)",
+                s.console_listen
+            ));
+        }
+        if !s.metrics_listen.is_empty() && s.metrics_listen.parse::<SocketAddr>().is_err() {
+            p.add(format!(
+                "server.metrics_listen: {:?} is not an address like 127.0.0.1:9464 (empty disables metrics)",
+                s.metrics_listen
+            ));
+        }
+        if !(10..=3_600_000).contains(&s.heartbeat_ms) {
+            p.add("server.heartbeat_ms: must be between 10 and 3600000");
+        }
+        if !(1024..=64 * 1024 * 1024).contains(&s.max_message_bytes) {
+            p.add("server.max_message_bytes: must be between 1024 and 67108864");
+        }
+        for (key, value, min, max) in [
+            ("idle_timeout_ms", s.idle_timeout_ms, 100, 86_400_000),
+            ("keepalive_timeout_ms", s.keepalive_timeout_ms, 100, 600_000),
+            ("metrics_header_timeout_ms", s.metrics_header_timeout_ms, 100, 600_000),
+            ("http_header_timeout_ms", s.http_header_timeout_ms, 100, 600_000),
+        ] {
+            if !(min..=max).contains(&value) {
+                p.add(format!("server.{key}: must be between {min} and {max}"));
+            }
+        }
+        if s.keepalive_interval_ms != 0 && !(100..=86_400_000).contains(&s.keepalive_interval_ms) {
+            p.add("server.keepalive_interval_ms: must be between 100 and 86400000 (0 turns pings off)");
+        }
+        if !(1..=1_000_000).contains(&s.max_connections) {
+            p.add("server.max_connections: must be between 1 and 1000000");
+        }
+        self.validate_watch_limits(p);
     }
 }
 
 impl PolicyConfig {
-    fn validate(&self, at: &str) -> Result<(), ConfigError> {
-        let err = |m: String| Err(ConfigError(m));
+    fn validate(&self, at: &str, p: &mut Problems) {
+        self.abuse.validate(&format!("{at}.abuse"), p);
         for (name, list) in [("blocked_words", &self.blocked_words), ("suspect_words", &self.suspect_words)] {
             for (k, w) in list.iter().enumerate() {
                 if w.trim().is_empty() {
-                    return err(format!("{at}.{name}[{k}]: must not be blank"));
+                    p.add(format!("{at}.{name}[{k}]: must not be blank"));
                 }
             }
         }
@@ -448,36 +541,40 @@ impl PolicyConfig {
         for (name, list) in [("blocked_domains", &self.blocked_domains), ("allowed_domains", &self.allowed_domains)] {
             for (k, d) in list.iter().enumerate() {
                 let Some(domain) = crate::analysis::domains::canonical(d) else {
-                    return err(format!("{at}.{name}[{k}]: {d:?} is not a domain name"));
+                    p.add(format!("{at}.{name}[{k}]: {d:?} is not a domain name"));
+                    continue;
                 };
                 if name == "blocked_domains" {
                     blocked.entry(domain).or_insert(k);
                 } else if let Some(b) = blocked.get(&domain) {
-                    return err(format!("{at}.{name}[{k}]: {d:?} is also listed in blocked_domains[{b}]"));
+                    p.add(format!("{at}.{name}[{k}]: {d:?} is also listed in blocked_domains[{b}]"));
                 }
             }
         }
+        let mut in_range = true;
         for (name, v) in
             [("spam_hold_threshold", self.spam_hold_threshold), ("spam_reject_threshold", self.spam_reject_threshold)]
         {
             if !(0.0..=1.0).contains(&v) {
-                return err(format!("{at}.{name}: must be between 0 and 1"));
+                p.add(format!("{at}.{name}: must be between 0 and 1"));
+                in_range = false;
             }
         }
-        if self.spam_hold_threshold > self.spam_reject_threshold {
-            return err(format!("{at}.spam_hold_threshold: must not be above spam_reject_threshold"));
+        // Compared only when both are valid: one wrong number is one problem.
+        if in_range && self.spam_hold_threshold > self.spam_reject_threshold {
+            p.add(format!("{at}.spam_hold_threshold: must not be above spam_reject_threshold"));
         }
         if !(64..=1024 * 1024).contains(&self.max_body_bytes) {
-            return err(format!("{at}.max_body_bytes: must be between 64 and 1048576"));
+            p.add(format!("{at}.max_body_bytes: must be between 64 and 1048576"));
         }
         if self.report_hide_threshold == 0 {
-            return err(format!("{at}.report_hide_threshold: must be at least 1"));
+            p.add(format!("{at}.report_hide_threshold: must be at least 1"));
         }
         if !(10..=86_400).contains(&self.max_lease_secs) {
-            return err(format!("{at}.max_lease_secs: must be between 10 and 86400"));
+            p.add(format!("{at}.max_lease_secs: must be between 10 and 86400"));
         }
         if !(1..=3650).contains(&self.retention_days) {
-            return err(format!("{at}.retention_days: must be between 1 and 3650"));
+            p.add(format!("{at}.retention_days: must be between 1 and 3650"));
         }
         for (name, codes) in [
             ("pii_actions", self.pii_actions.keys().collect::<Vec<_>>()),
@@ -486,11 +583,26 @@ impl PolicyConfig {
             for code in codes {
                 let known = crate::findings::lookup(code).is_some_and(|c| c.category == crate::domain::Category::Pii);
                 if !known {
-                    return err(format!("{at}.{name}: {code:?} is not a pii.* finding code"));
+                    p.add(format!("{at}.{name}: {code:?} is not a pii.* finding code"));
                 }
             }
         }
-        Ok(())
+    }
+}
+
+impl Config {
+    /// `[server]`'s decision-delivery bounds: each at least 1, and a site's share no more than the whole.
+    fn validate_watch_limits(&self, p: &mut Problems) {
+        let s = &self.server;
+        if !(1..=100_000).contains(&s.max_watchers_per_site) {
+            p.add("server.max_watchers_per_site: must be between 1 and 100000");
+        }
+        if !(1..=1024).contains(&s.watch_catchup_concurrency) {
+            p.add("server.watch_catchup_concurrency: must be between 1 and 1024");
+        }
+        if !(1..=s.watch_catchup_concurrency).contains(&s.watch_catchup_concurrency_per_site) {
+            p.add("server.watch_catchup_concurrency_per_site: must be between 1 and server.watch_catchup_concurrency");
+        }
     }
 }
 
@@ -501,18 +613,6 @@ fn is_identifier(s: &str) -> bool {
 
 fn is_sha256_hex(s: &str) -> bool {
     s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit())
-}
-
-/// Figment's errors carry the key path; say it first, the way `validate` does.
-fn describe_figment_error(e: figment::Error) -> String {
-    e.into_iter()
-        .map(|e| {
-            let path = e.path.join(".");
-            let kind = e.kind.to_string();
-            if path.is_empty() { kind } else { format!("{path}: {kind}") }
-        })
-        .collect::<Vec<_>>()
-        .join("; ")
 }
 
 /// Hex SHA-256 of a secret, as written in `api_key_sha256` / `token_sha256`.
@@ -535,6 +635,16 @@ mod tests {
         assert_eq!(c.server.listen, "127.0.0.1:50051");
         assert_eq!(c.server.metrics_listen, "127.0.0.1:9464");
         assert_eq!(c.store.redis_url, None);
+        assert_eq!((c.server.http_listen.as_str(), c.server.console_listen.as_str()), ("", ""), "both off");
+    }
+
+    #[test]
+    fn listen_addresses_are_checked() {
+        assert_eq!(
+            error_of("[server]\nconsole_listen = \"localhost\""),
+            "server.console_listen: \"localhost\" is not an address like 127.0.0.1:8081 (empty disables the console)"
+        );
+        assert!(Config::from_toml("[server]\nconsole_listen = \"127.0.0.1:8081\"").is_ok());
     }
 
     #[test]
@@ -554,14 +664,19 @@ mod tests {
     }
 
     fn error_of(text: &str) -> String {
-        Config::from_toml(text).expect_err("must be refused").0
+        Config::from_toml(text).expect_err("must be refused").to_string()
     }
 
     #[test]
     fn errors_name_the_exact_key() {
+        let both = Config::from_toml("[[sites]]\nid = \"News\"\napi_key_sha256 = []").expect_err("refused");
         assert_eq!(
-            error_of("[[sites]]\nid = \"News\"\napi_key_sha256 = []"),
-            "sites[0].id: \"News\" must be 1-64 characters of a-z, 0-9, '-', '_' or '.'"
+            both.problems(),
+            [
+                "sites[0].id: \"News\" must be 1-64 characters of a-z, 0-9, '-', '_' or '.'",
+                "sites[0].api_key_sha256: at least one key hash is required"
+            ],
+            "every problem, not just the first"
         );
         assert_eq!(
             error_of("[[sites]]\nid = \"n\"\napi_key_sha256 = [\"abc\"]"),
@@ -571,7 +686,11 @@ mod tests {
             error_of(&format!("{}[sites.policy]\nspam_hold_threshold = 1.5", site("n"))),
             "sites[0].policy.spam_hold_threshold: must be between 0 and 1"
         );
-        assert_eq!(error_of(&format!("{}{}", site("a"), site("a"))), "sites[1].id: \"a\" is listed twice");
+        assert_eq!(
+            error_of(&format!("{}{}", site("a"), site("a"))),
+            "2 problems in the configuration:\n  sites[1].id: \"a\" is listed twice\n  \
+             sites[1].api_key_sha256[0]: the same key is already used by site \"a\""
+        );
         assert_eq!(
             error_of(&format!(
                 "{}[[moderators]]\nid = \"m\"\ntoken_sha256 = \"{}\"\nsites = [\"zzz\"]",
@@ -631,15 +750,38 @@ mod tests {
         figment::Jail::expect_with(|jail| {
             jail.set_env("COMMENTGUARD_SERVER__LISTEN", "127.0.0.1:6000");
             jail.set_env("COMMENTGUARD_STORE__REDIS_URL", "redis://127.0.0.1:7000/0");
+            // Same prefix, not configuration: a secret named by `secret_env` and a test switch.
+            jail.set_env("COMMENTGUARD_WEBHOOK_SECRET_NEWS", "a-secret-of-sixteen-bytes");
+            jail.set_env("COMMENTGUARD_REQUIRE_DATA", "1");
             jail.create_file("c.toml", "[server]\nlisten = \"127.0.0.1:5000\"\n")?;
             let path = std::path::Path::new("c.toml");
-            let c = Config::load(Some(path), &Overrides::default()).map_err(|e| e.0)?;
+            let c = Config::load(Some(path), &Overrides::default()).map_err(|e| e.to_string())?;
             assert_eq!(c.server.listen, "127.0.0.1:6000");
             assert_eq!(c.store.redis_url.as_deref(), Some("redis://127.0.0.1:7000/0"));
-            let flags = Overrides { listen: Some("127.0.0.1:7001".into()), redis_url: None };
-            let c = Config::load(Some(path), &flags).map_err(|e| e.0)?;
+            let flags = Overrides { listen: Some("127.0.0.1:7001".into()), ..Default::default() };
+            let c = Config::load(Some(path), &flags).map_err(|e| e.to_string())?;
             assert_eq!(c.server.listen, "127.0.0.1:7001");
             Ok(())
         });
+    }
+
+    #[test]
+    fn watch_limits_are_checked() {
+        assert_eq!(
+            error_of("[server]\nmax_watchers_per_site = 0"),
+            "server.max_watchers_per_site: must be between 1 and 100000"
+        );
+        let zero = Config::from_toml("[server]\nwatch_catchup_concurrency = 0").expect_err("refused");
+        assert_eq!(
+            zero.problems(),
+            [
+                "server.watch_catchup_concurrency: must be between 1 and 1024",
+                "server.watch_catchup_concurrency_per_site: must be between 1 and server.watch_catchup_concurrency",
+            ]
+        );
+        assert_eq!(
+            error_of("[server]\nwatch_catchup_concurrency = 2\nwatch_catchup_concurrency_per_site = 3"),
+            "server.watch_catchup_concurrency_per_site: must be between 1 and server.watch_catchup_concurrency"
+        );
     }
 }

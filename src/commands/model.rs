@@ -4,8 +4,8 @@
 
 use crate::clock::SystemClock;
 use crate::config::{Config, Overrides};
-use crate::learning::learner::with_delta;
-use crate::store::Store;
+use crate::learning::delta::Delta;
+use crate::store::ModelStore;
 use crate::store::learning::{RevertOutcome, SnapshotKind};
 use crate::store::redis::RedisStore;
 use crate::tenants::Tenants;
@@ -50,25 +50,36 @@ pub fn run(args: ModelArgs) -> anyhow::Result<()> {
     let Some(url) = config.store.redis_url.clone() else {
         bail!("the learned models live in Redis: set store.redis_url (the embedded store lives and dies with `serve`)");
     };
-    let tenants = Tenants::from_config(&config);
+    let tenants = Tenants::offline(&config)?;
     let site = tenants.site(&args.site).with_context(|| format!("no site {:?} in the configuration", args.site))?;
-    let options = crate::cli::redis_options(&url, &config);
+    let options = crate::store::redis::RedisOptions::from_config(&url, &config);
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     runtime.block_on(async {
         // Inside the runtime: the connection manager spawns its reconnect task on it.
         let store = RedisStore::connect(&options, Arc::new(SystemClock))?;
         match args.action {
             ModelAction::Status => {
-                let delta = store.model_delta(&site.id).await?;
-                let counts = crate::analysis::spam::model::Counts::from_bytes_or_empty(&delta.bytes)?;
+                let stored = store.model_delta(&site.id).await?;
+                let delta = Delta::from_bytes(&stored.bytes)?;
                 println!(
                     "site {}: learned version {}, {} ham and {} spam comments, {} features, {} bytes",
                     site.id,
-                    delta.version,
-                    counts.docs[0],
-                    counts.docs[1],
-                    counts.entries.len(),
-                    delta.bytes.len()
+                    stored.version,
+                    delta.spam.docs[0],
+                    delta.spam.docs[1],
+                    delta.spam.entries.len(),
+                    stored.bytes.len()
+                );
+                let [approved, rejected @ ..] = delta.abuse.docs;
+                println!(
+                    "  abuse: {approved} approved; rejected as threat {}, identity attack {}, insult {}, sexual {}, \
+                     profanity {}; {} words",
+                    rejected[0],
+                    rejected[1],
+                    rejected[2],
+                    rejected[3],
+                    rejected[4],
+                    delta.abuse.entries.len()
                 );
                 println!("snapshots (revert with `--to VERSION`; 0 is the base model alone):");
                 for s in store.model_snapshots(&site.id).await? {
@@ -87,10 +98,11 @@ pub fn run(args: ModelArgs) -> anyhow::Result<()> {
                 RevertOutcome::Unknown => bail!("site {}: no snapshot of version {to} is kept", site.id),
             },
             ModelAction::Export { out } => {
-                let delta = store.model_delta(&site.id).await?;
-                let counts = crate::analysis::spam::model::Counts::from_bytes_or_empty(&delta.bytes)?;
-                with_delta(&site.rules.spam_model, &counts).save(&out)?;
-                println!("site {}: version {} written to {}", site.id, delta.version, out.display());
+                // The spam model only: `check --model` reads spam models (the abuse counts stay in Redis).
+                let stored = store.model_delta(&site.id).await?;
+                let delta = Delta::from_bytes(&stored.bytes)?;
+                site.rules.spam_model.with_delta(&delta.spam).save(&out)?;
+                println!("site {}: version {} (spam model) written to {}", site.id, stored.version, out.display());
             }
         }
         Ok(())

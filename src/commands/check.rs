@@ -5,9 +5,11 @@
 use crate::clock::SystemClock;
 use crate::config::{Config, SiteConfig};
 use crate::domain::Verdict;
-use crate::intake::{self, Pseudonymizer, Submission};
+use crate::domain::{AuthorRecord, Comment};
+use crate::intake::{self, Submission};
 use crate::offsets::{self, OffsetUnit};
-use crate::store::{AuthorRecord, memory::MemoryStore};
+use crate::pseudonym::Pseudonymizer;
+use crate::store::memory::MemoryStore;
 use crate::tenants::Tenants;
 use anyhow::{Context as _, bail};
 use serde::Deserialize;
@@ -87,9 +89,10 @@ pub fn run(args: CheckArgs) -> anyhow::Result<()> {
             api_key_sha256: Vec::new(),
             default_region: "PK".into(),
             policy: Default::default(),
+            webhook: None,
         },
     };
-    let tenants = Tenants::from_config(&Config { sites: vec![site_config], ..Default::default() });
+    let tenants = Tenants::offline(&Config { sites: vec![site_config], ..Default::default() })?;
     let mut site = tenants.sites.first().context("site")?.clone();
     drop(tenants);
     if let Some(model) = model {
@@ -124,11 +127,18 @@ pub fn run(args: CheckArgs) -> anyhow::Result<()> {
                 bytes += l.body.len() as u64;
                 let id = l.id.clone();
                 let sub = submission(l);
-                match runtime.block_on(intake::submit(&store, &keys, &site, sub.clone())) {
+                match runtime.block_on(intake::submit(
+                    &store,
+                    &keys,
+                    None,
+                    &site,
+                    &crate::learning::SiteModels::base(&site),
+                    sub.clone(),
+                )) {
                     Ok(accepted) => {
                         count += 1;
                         counts[accepted.answer.verdict as usize] += 1;
-                        verdict_line(&id, &sub.body, &accepted.answer, unit)
+                        verdict_line(&id, &sub.comment.body, &accepted.answer, unit)
                     }
                     Err(e) => json!({"id": id, "error": e.to_string()}),
                 }
@@ -159,16 +169,19 @@ fn submission(l: Line) -> Submission {
         }
     };
     Submission {
-        comment_id: l.id,
-        thread_id: l.thread_id,
-        language: l.language,
-        author,
-        body: l.body,
+        comment: Comment {
+            comment_id: l.id,
+            thread_id: l.thread_id,
+            language: l.language,
+            author,
+            body: l.body,
+            ..Default::default()
+        },
         ..Default::default()
     }
 }
 
-fn verdict_line(id: &str, body: &str, a: &crate::store::Answer, unit: OffsetUnit) -> Value {
+fn verdict_line(id: &str, body: &str, a: &crate::domain::Answer, unit: OffsetUnit) -> Value {
     let findings: Vec<Value> = a
         .findings
         .iter()
@@ -184,6 +197,7 @@ fn verdict_line(id: &str, body: &str, a: &crate::store::Answer, unit: OffsetUnit
         "id": id,
         "verdict": a.verdict.as_str(),
         "spam_score": a.spam_score,
+        "abuse_scores": a.abuse,
         "findings": findings,
         "redacted_body": a.redacted_body,
     })

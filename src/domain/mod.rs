@@ -1,6 +1,9 @@
 //! Plain domain types shared by analysis, policy, store and api. No proto, no Redis, no I/O: the api layer converts
 //! these to and from the wire types, the store serialises them with serde.
 
+mod records;
+
+pub use records::{Answer, AuthorRecord, Comment, CommentRecord, Decision, DecisionEvent};
 use serde::{Deserialize, Serialize};
 use std::ops::Range;
 
@@ -126,5 +129,58 @@ impl Context {
     /// site cannot tell, and holding every guest would be pre-moderation by another name.
     pub fn is_first_time_author(&self) -> bool {
         self.author.is_some_and(|a| a.submitted == 0)
+    }
+}
+
+/// One calibrated score per abuse category (`analysis::abuse`), each in 0..1; 0 where nothing of the category was
+/// seen. Part of the stored answer, so a replay returns the same scores.
+///
+/// Named fields rather than an array: the Redis store keeps answers as JSON and its `decide` script reads these
+/// names to find an item's highest-scoring category (`store/lua/decide.lua`). Serialised without the field when all
+/// are 0, so a clean comment's stored answer is no longer than before; records written before the field existed read
+/// as all 0 (`#[serde(default)]` where it is embedded).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AbuseScores {
+    pub threat: f64,
+    pub identity_attack: f64,
+    pub insult: f64,
+    pub sexual: f64,
+    pub profanity: f64,
+}
+
+impl AbuseScores {
+    /// The category names, in the order of [`AbuseScores::to_array`] (`analysis::abuse::Category::ALL`'s order).
+    pub const NAMES: [&'static str; 5] = ["threat", "identity_attack", "insult", "sexual", "profanity"];
+
+    pub fn from_array(a: [f64; 5]) -> AbuseScores {
+        AbuseScores { threat: a[0], identity_attack: a[1], insult: a[2], sexual: a[3], profanity: a[4] }
+    }
+
+    pub fn to_array(self) -> [f64; 5] {
+        [self.threat, self.identity_attack, self.insult, self.sexual, self.profanity]
+    }
+
+    pub fn is_zero(&self) -> bool {
+        self.to_array().iter().all(|&s| s == 0.0)
+    }
+
+    /// Per category the higher of the two (the built-in scores combined with an external classifier's).
+    pub fn max(self, other: AbuseScores) -> AbuseScores {
+        let (a, b) = (self.to_array(), other.to_array());
+        AbuseScores::from_array(std::array::from_fn(|i| a[i].max(b[i])))
+    }
+
+    /// The index (in [`AbuseScores::NAMES`] order) of the highest score; the first of equal ones; `None` when every
+    /// score is 0. `decide.lua` applies the same rule to the stored JSON.
+    pub fn top(&self) -> Option<usize> {
+        let a = self.to_array();
+        let mut best: Option<usize> = None;
+        for (i, &s) in a.iter().enumerate() {
+            if s > 0.0 && best.is_none_or(|b| s > a[b]) {
+                best = Some(i);
+            }
+        }
+        best
     }
 }

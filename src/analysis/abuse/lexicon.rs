@@ -1,0 +1,525 @@
+//! The abuse lexicons: data files in `lexicon/` (English, Roman Urdu, Urdu script, Hindi), compiled once into one
+//! Aho-Corasick automaton over the folded text ([`super::fold`]).
+//!
+//! # Format
+//!
+//! Each file is TOML: a `[meta]` table (language, source, licence) and `[[group]]` tables, each with a `role`, a
+//! `severity` (1 mild, 2 clear, 3 severe), optional `also` (more roles for the same terms, e.g. an insult that is
+//! also profanity), an optional `gate = "roman"` (the term counts only in a comment written in Roman Urdu/Hindi:
+//! `bc` is "because" in English texting) and `terms`. A term may hold alternatives, `{a|b}`, and optional groups,
+//! `{x}?`, expanded when the automaton is built — Roman Urdu has no standard spelling (`ullu ke {pathay|pattha|
+//! patthe}`).
+//!
+//! # Roles
+//!
+//! Content roles carry abuse on their own or with structure: `threat` (a complete threat: "wajib ul qatl", "we know
+//! where you live"), `menace` (a veiled menace that threatens only with personal details around it: "we will visit
+//! soon", "soch lo"), `violence` (a violent act: "kill", "goli maar"), `harm_call` (a call for harm: "should be
+//! hanged", "maar do"), `slur` (an identity slur), `dehumanize` ("animals", "vermin", "keeray"), `insult`,
+//! `sexual`, `profanity`. The other roles are what structure is built from: targets (`second`, `second_poss`,
+//! `person`, `group`, `object`, `vocative`), `detail` (someone's address, car, office hours, children's school), `intent` ("I will", "-unga"), `general` ("all", "sab"), `filler`
+//! (words that may stand between a target and a predicate: "are", "a", "ho", "hai"), `family` ("maa", "mother"),
+//! and context: `negation`, `mention` (reporting, quoting or condemning: "he said", "is wrong", "dhamki di"),
+//! `news` ("police", "attacker"), `idiom` (a phrase whose violent or insulting word is harmless: "killed it",
+//! "kutte ki tarah"), and `roman` (Roman Urdu/Hindi function words, for the gate).
+//!
+//! Invariant: every term compiles to a non-empty pattern; matching is whole-word in the folded text.
+
+use super::fold::{Folded, is_word};
+use crate::analysis::normalize::Normalized;
+use crate::analysis::patterns::expand;
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+use serde::Deserialize;
+use std::collections::HashMap;
+use std::ops::Range;
+use std::sync::LazyLock;
+
+/// The lexicon files, in the order they are compiled.
+pub const FILES: &[(&str, &str)] = &[
+    ("en.toml", include_str!("lexicon/en.toml")),
+    ("ur_latn.toml", include_str!("lexicon/ur_latn.toml")),
+    ("ur.toml", include_str!("lexicon/ur.toml")),
+    ("hi.toml", include_str!("lexicon/hi.toml")),
+];
+
+/// What a term does in a comment. See the module docs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Threat,
+    Violence,
+    HarmCall,
+    Slur,
+    Dehumanize,
+    Insult,
+    Sexual,
+    Profanity,
+    Second,
+    SecondPoss,
+    Person,
+    Group,
+    Object,
+    Vocative,
+    Intent,
+    General,
+    Filler,
+    Family,
+    Negation,
+    Mention,
+    News,
+    Idiom,
+    Roman,
+    Menace,
+    Detail,
+}
+
+impl Role {
+    /// Number of roles (the last variant's index + 1).
+    pub const COUNT: usize = Role::Detail as usize + 1;
+
+    /// The role's bit in a token's role mask.
+    pub const fn bit(self) -> u32 {
+        1 << self as u32
+    }
+
+    /// Roles that carry abuse (the others only give it structure or context).
+    pub const fn is_content(self) -> bool {
+        matches!(
+            self,
+            Role::Threat
+                | Role::Menace
+                | Role::Violence
+                | Role::HarmCall
+                | Role::Slur
+                | Role::Dehumanize
+                | Role::Insult
+                | Role::Sexual
+                | Role::Profanity
+        )
+    }
+}
+
+/// One meaning of a pattern.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Entry {
+    pub role: Role,
+    /// 1 (mild) to 3 (severe).
+    pub severity: u8,
+    /// Counts only when the comment reads as Roman Urdu/Hindi.
+    pub gated: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    meta: Meta,
+    group: Vec<Group>,
+}
+
+/// What a lexicon file says about itself.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Meta {
+    pub language: String,
+    pub source: String,
+    pub licence: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Group {
+    role: Role,
+    severity: u8,
+    #[serde(default)]
+    also: Vec<Role>,
+    #[serde(default)]
+    gate: Option<String>,
+    terms: Vec<String>,
+}
+
+/// The compiled lexicons.
+pub struct Lexicon {
+    pub matcher: Option<AhoCorasick>,
+    /// Meanings of each pattern, by pattern id; the spelling-key patterns of [`Lexicon::keyed`] follow the plain
+    /// ones (their ids are offset by [`Lexicon::keyed_base`]).
+    pub entries: Vec<Vec<Entry>>,
+    /// The Roman Urdu/Hindi patterns by their spelling key ([`roman_key`]), matched over the keyed text of a comment
+    /// that reads as Roman Urdu/Hindi: one entry covers `kuttay`/`kutte`/`kuttey`/`kuty`, `bewaqoof`/`bevakuf`,
+    /// `maarenge`/`marainge`. Roman Urdu has no standard spelling; listing every variant cannot keep up.
+    pub keyed: Option<AhoCorasick>,
+    /// Id in [`Lexicon::entries`] of the keyed automaton's pattern 0.
+    pub keyed_base: usize,
+    /// The one-word patterns of content roles, by length in chars, for masked words (`ch**t`, `bh*nch*d`).
+    pub words: HashMap<usize, Vec<(String, usize)>>,
+    /// Each file's name and header, in compile order.
+    pub files: Vec<(String, Meta)>,
+    /// Problems met while compiling (a file that does not parse, a term that folds to nothing); tests assert it is
+    /// empty, analysis goes on with what compiled.
+    pub problems: Vec<String>,
+}
+
+static LEXICON: LazyLock<Lexicon> = LazyLock::new(|| build(FILES));
+
+/// The shipped lexicons, compiled on first use.
+pub fn get() -> &'static Lexicon {
+    &LEXICON
+}
+
+/// The folded form of a term: normalised and folded exactly as comments are, spaces collapsed. A contraction
+/// written apart in a term (`{we|i} {will|ll}` gives `we ll`) is joined the way folding joins `we'll` (`well`).
+pub fn fold_term(term: &str) -> String {
+    let norm = Normalized::new(term.trim());
+    let folded = Folded::new(norm.as_str());
+    let mut out = String::with_capacity(folded.as_str().len());
+    for word in folded.as_str().split_whitespace() {
+        if !out.is_empty() && !matches!(word, "ll" | "re" | "ve" | "m" | "d") {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    out
+}
+
+/// Compiles `files` (name, TOML text).
+pub fn build(files: &[(&str, &str)]) -> Lexicon {
+    let mut ids: HashMap<String, usize> = HashMap::new();
+    let mut patterns: Vec<String> = Vec::new();
+    let mut entries: Vec<Vec<Entry>> = Vec::new();
+    let mut problems = Vec::new();
+    let mut metas = Vec::new();
+    // Patterns listed in a Roman Urdu/Hindi file (their meanings also get a spelling key).
+    let mut roman_ids: Vec<usize> = Vec::new();
+    for (name, text) in files {
+        let file: File = match toml::from_str(text) {
+            Ok(f) => f,
+            Err(e) => {
+                problems.push(format!("{name}: {e}"));
+                continue;
+            }
+        };
+        metas.push((name.to_string(), file.meta.clone()));
+        let roman_file = file.meta.language.ends_with("-Latn");
+        for g in &file.group {
+            if !(1..=3).contains(&g.severity) {
+                problems.push(format!("{name}: severity {} of a {:?} group is not 1..=3", g.severity, g.role));
+            }
+            let gated = match g.gate.as_deref() {
+                None => false,
+                Some("roman") => true,
+                Some(other) => {
+                    problems.push(format!("{name}: unknown gate {other:?}"));
+                    false
+                }
+            };
+            for spec in &g.terms {
+                for term in expand(spec) {
+                    let p = fold_term(&term);
+                    if p.is_empty() || !p.chars().next().is_some_and(is_word) {
+                        problems.push(format!("{name}: term {term:?} folds to {p:?}"));
+                        continue;
+                    }
+                    // Elongation keeps two of a consonant ("killll" = "kill"), so "fuckkk" reads "fuckk": abusive
+                    // words ending in one consonant also match with it doubled.
+                    let doubled = match p.as_bytes() {
+                        [.., a, b]
+                            if g.role.is_content() && b.is_ascii_alphabetic() && !b"aeiou".contains(b) && a != b =>
+                        {
+                            Some(format!("{p}{}", char::from(*b)))
+                        }
+                        _ => None,
+                    };
+                    for p in std::iter::once(p).chain(doubled) {
+                        let id = *ids.entry(p.clone()).or_insert_with(|| {
+                            patterns.push(p);
+                            entries.push(Vec::new());
+                            entries.len() - 1
+                        });
+                        if roman_file {
+                            roman_ids.push(id);
+                        }
+                        for role in std::iter::once(g.role).chain(g.also.iter().copied()) {
+                            let e = Entry { role, severity: g.severity.clamp(1, 3), gated };
+                            let list = &mut entries[id];
+                            match list.iter_mut().find(|x| x.role == role) {
+                                // Listed twice (two files, two spellings): the stronger meaning wins.
+                                Some(x) => {
+                                    x.severity = x.severity.max(e.severity);
+                                    x.gated &= e.gated;
+                                }
+                                None => list.push(e),
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    // A contiguous NFA: nearly as fast as a DFA on short comments, at a few MiB instead of hundreds (the patterns
+    // are many and multilingual, so a DFA's byte classes are large); a test bounds the memory.
+    let matcher = automaton(&patterns, MatchKind::Standard, "automaton", &mut problems);
+    let mut words: HashMap<usize, Vec<(String, usize)>> = HashMap::new();
+    for (id, p) in patterns.iter().enumerate() {
+        if p.chars().all(|c| c != '*' && is_word(c)) && entries[id].iter().any(|e| e.role.is_content()) {
+            words.entry(p.chars().count()).or_default().push((p.clone(), id));
+        }
+    }
+    // The spelling keys of the Roman patterns: one keyed pattern per key, with the union of the meanings of every
+    // pattern that keys to it; gated, since only a Roman Urdu/Hindi comment is keyed.
+    roman_ids.sort_unstable();
+    roman_ids.dedup();
+    let keyed_base = entries.len();
+    let mut keyed_ids: HashMap<String, usize> = HashMap::new();
+    let mut keyed_patterns: Vec<String> = Vec::new();
+    for &id in &roman_ids {
+        // Only abusive patterns are keyed: targets, fillers and function words are a closed, listed class, and
+        // keying them would only repeat the plain matches, at a cost on every Roman comment.
+        if !entries[id].iter().any(|e| e.role.is_content()) {
+            continue;
+        }
+        let (key, _) = key_text(&patterns[id]);
+        // Keys are coarser than spellings, so they collide more: an abusive word whose key is a short single word
+        // (`dalla` pimp keys like `dala` put, `saalon` like English `salon`) is matched only as listed, and an idiom
+        // (which takes every other meaning of its words away) too (`maar khai` got beaten, not `maar ke`).
+        if key.is_empty() || (!key.contains(' ') && key.len() < 6) {
+            continue;
+        }
+        let kid = *keyed_ids.entry(key.clone()).or_insert_with(|| {
+            keyed_patterns.push(key);
+            entries.push(Vec::new());
+            entries.len() - 1
+        });
+        let meanings: Vec<Entry> = entries[id].iter().filter(|e| e.role != Role::Idiom).copied().collect();
+        for e in meanings {
+            let list = &mut entries[kid];
+            match list.iter_mut().find(|x| x.role == e.role) {
+                Some(x) => x.severity = x.severity.max(e.severity),
+                None => list.push(Entry { gated: true, ..e }),
+            }
+        }
+    }
+    // The longest phrase at each place is all the keyed pass needs (the plain pass has already found the words
+    // nested in it): leftmost-longest, without the overlapping search's cost.
+    let keyed = automaton(&keyed_patterns, MatchKind::LeftmostLongest, "keyed automaton", &mut problems);
+    Lexicon { matcher, entries, keyed, keyed_base, words, files: metas, problems }
+}
+
+impl Lexicon {
+    /// Whether `word` is a one-word pattern of a content role.
+    pub fn is_content_word(&self, word: &str) -> bool {
+        self.words.get(&word.chars().count()).is_some_and(|ws| ws.iter().any(|(p, _)| p == word))
+    }
+
+    /// The pattern a masked word stands for: same length, every letter shown in place, at least half of them
+    /// shown (`ch**t`, `bh*nch*d`; `f***` is listed as it is). The most severe such pattern wins.
+    pub fn unmask(&self, word: &str) -> Option<usize> {
+        let chars: Vec<char> = word.chars().collect();
+        let shown = chars.iter().filter(|&&c| c != '*').count();
+        if shown * 2 < chars.len() || shown == chars.len() {
+            return None;
+        }
+        let fits = |p: &str| p.chars().zip(&chars).all(|(a, &b)| b == '*' || a == b);
+        self.words
+            .get(&chars.len())?
+            .iter()
+            .filter(|(p, _)| fits(p))
+            .max_by_key(|(_, id)| self.entries[*id].iter().map(|e| e.severity).max().unwrap_or(0))
+            .map(|&(_, id)| id)
+    }
+}
+
+/// A contiguous-NFA automaton over `patterns` (`None`, with a problem noted, if it does not build).
+fn automaton(patterns: &[String], kind: MatchKind, what: &str, problems: &mut Vec<String>) -> Option<AhoCorasick> {
+    if patterns.is_empty() {
+        return None;
+    }
+    let nfa = Some(AhoCorasickKind::ContiguousNFA);
+    match AhoCorasick::builder().match_kind(kind).kind(nfa).build(patterns) {
+        Ok(m) => Some(m),
+        Err(e) => {
+            problems.push(format!("{what}: {e}"));
+            None
+        }
+    }
+}
+
+/// The spelling key of one Roman Urdu/Hindi word (ASCII lower-case letters; anything else is copied as it is),
+/// appended to `out`. Roman Urdu writes one sound many ways, so the key folds what varies:
+///
+/// * long vowels: `aa` → `a`, `ee` → `i`, `oo` → `u`; the diphthongs `ai`, `ei`, `ay`, `ey` → `e`; a word-final `y`
+///   after a consonant → `e` (`kutty` = `kutte`), a word-final `h` after a vowel is dropped (`dallah` = `dalla`);
+/// * aspiration after `k g p b d t j` (`kh` → `k`, `bh` → `b`, `th` → `t`; `ph` → `f`) and `chh` → `ch` (writers
+///   drop it anyway: `chorenge` for `chhorenge`); `ch` and `sh` are sounds of their own and stay;
+/// * `q` → `k`, `w` → `v`; doubled letters → one (`pattha` = `patha` = `pata`).
+///
+/// So `kuttay`/`kutte`/`kuttey`/`kuty` all key to `kute`, `bewaqoof`/`bevakuf` to `bevakuf`, `maarenge`/
+/// `marainge` to `marenge`/`marenge`. Letters `z`/`j` stay apart (`zaleel` is an insult, `Jaleel` a name).
+pub fn roman_key(word: &str, out: &mut String) {
+    if !word.bytes().all(|b| b.is_ascii_lowercase()) {
+        out.push_str(word);
+        return;
+    }
+    let b = word.as_bytes();
+    let start = out.len();
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        let next = b.get(i + 1).copied();
+        let vowel = |x: u8| b"aeiou".contains(&x);
+        let mapped: u8 = match (c, next) {
+            (b'a', Some(b'a')) | (b'e', Some(b'e')) | (b'o', Some(b'o')) | (b'i', Some(b'i')) | (b'u', Some(b'u')) => {
+                i += 1;
+                match c {
+                    b'e' => b'i',
+                    b'o' => b'u',
+                    x => x,
+                }
+            }
+            (b'a' | b'e', Some(b'i' | b'y'))
+                if !(c == b'a' && next == Some(b'y') && b.get(i + 2).is_some_and(|&x| vowel(x))) =>
+            {
+                i += 1;
+                b'e'
+            }
+            (b'k' | b'g' | b'p' | b'b' | b'd' | b't' | b'j', Some(b'h')) => {
+                i += 1;
+                if c == b'p' { b'f' } else { c }
+            }
+            (b'c', Some(b'h')) if b.get(i + 2) == Some(&b'h') => {
+                // "chh" → "ch"
+                out.push('c');
+                i += 2;
+                b'h'
+            }
+            (b'q', _) => b'k',
+            (b'w', _) => b'v',
+            (b'y', None) if i > 0 && !vowel(b[i - 1]) => b'e',
+            (b'h', None) if i > 0 && vowel(b[i - 1]) && b.len() > 2 => {
+                i += 1;
+                continue;
+            }
+            (x, _) => x,
+        };
+        // Doubled letters → one.
+        if out.len() > start && out.as_bytes()[out.len() - 1] == mapped {
+            i += 1;
+            continue;
+        }
+        out.push(char::from(mapped));
+        i += 1;
+    }
+}
+
+/// Per keyed word: its byte range in the keyed text, and in the text it was keyed from.
+pub type KeyedWords = Vec<(Range<usize>, Range<usize>)>;
+
+/// The keyed text of `text` (each word through [`roman_key`], words joined by one space) and, per keyed word, its
+/// byte range in the keyed text and in `text`.
+pub fn key_text(text: &str) -> (String, KeyedWords) {
+    let mut out = String::with_capacity(text.len());
+    let mut words = Vec::new();
+    let mut start: Option<usize> = None;
+    // Punctuation between two words (a comma, a full stop) keeps them apart: no keyed phrase spans it.
+    let mut cut = false;
+    let push = |out: &mut String, words: &mut KeyedWords, s: usize, e: usize, cut: bool| {
+        if !out.is_empty() {
+            out.push_str(if cut { " | " } else { " " });
+        }
+        let k = out.len();
+        roman_key(&text[s..e], out);
+        words.push((k..out.len(), s..e));
+    };
+    for (i, c) in text.char_indices() {
+        match (is_word(c), start) {
+            (true, None) => start = Some(i),
+            (false, Some(s)) => {
+                push(&mut out, &mut words, s, i, cut);
+                start = None;
+                cut = !c.is_whitespace();
+            }
+            (false, None) => cut |= !c.is_whitespace(),
+            _ => {}
+        }
+    }
+    if let Some(s) = start {
+        push(&mut out, &mut words, s, text.len(), cut);
+    }
+    (out, words)
+}
+
+/// Forces the lexicons to be compiled (start-up, benchmarks).
+pub fn warm_up() {
+    LazyLock::force(&LEXICON);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_file_parses_states_its_source_and_compiles_every_term() {
+        let lex = get();
+        assert_eq!(lex.files.len(), FILES.len());
+        for ((name, text), (_, meta)) in FILES.iter().zip(&lex.files) {
+            assert!(!meta.source.trim().is_empty() && !meta.licence.trim().is_empty(), "{name}");
+            assert!(!meta.language.is_empty(), "{name}");
+            assert!(text.starts_with('#'), "{name} starts with a header comment");
+        }
+        assert!(lex.problems.is_empty(), "{:#?}", lex.problems);
+        let ac = lex.matcher.as_ref().expect("the lexicons compile");
+        assert!(ac.memory_usage() < 16 << 20, "{} bytes", ac.memory_usage());
+        println!("{} patterns, {} KiB", ac.patterns_len(), ac.memory_usage() >> 10);
+        let keyed = lex.keyed.as_ref().expect("the keyed automaton compiles");
+        assert!(keyed.memory_usage() < 8 << 20, "{} bytes", keyed.memory_usage());
+        println!("keyed: {} patterns, {} KiB", keyed.patterns_len(), keyed.memory_usage() >> 10);
+    }
+
+    #[test]
+    fn terms_fold_like_comments() {
+        assert_eq!(fold_term("x  z"), "x z");
+        assert_eq!(fold_term("You're  an  IDIOT"), "youre an idiot");
+        assert_eq!(fold_term("we ll find you"), fold_term("we'll find you"));
+        assert_eq!(fold_term("i m coming"), "im coming");
+    }
+
+    fn key(w: &str) -> String {
+        let mut s = String::new();
+        roman_key(w, &mut s);
+        s
+    }
+
+    #[test]
+    fn roman_spelling_keys_join_variants_and_keep_sounds_apart() {
+        for same in [
+            ["kuttay", "kutte", "kuttey"],
+            ["bewaqoof", "bevakoof", "bewakuf"],
+            ["pathay", "patthe", "pattay"],
+            ["maarenge", "marainge", "maarengay"],
+            ["khota", "kota", "khotta"],
+            ["chhorenge", "chorenge", "chhorengay"],
+        ] {
+            assert_eq!(key(same[0]), key(same[1]), "{same:?}");
+            assert_eq!(key(same[0]), key(same[2]), "{same:?}");
+        }
+        assert_eq!(key("kutty"), key("kutte"));
+        assert_ne!(key("zaleel"), key("jaleel"));
+        assert_ne!(key("gaya"), key("ge"));
+        assert_eq!(key("تم"), "تم");
+        let (k, words) = key_text("tum kuttay ho, saale");
+        assert_eq!(k, "tum kute ho | sale");
+        assert_eq!(words[1], (4..8, 4..10));
+    }
+
+    #[test]
+    fn problems_are_reported_not_fatal() {
+        let lex = build(&[
+            ("bad.toml", "not toml ["),
+            (
+                "ok.toml",
+                "[meta]\nlanguage='x'\nsource='s'\nlicence='l'\n[[group]]\nrole='insult'\nseverity=5\nterms=['idiot', '!!']",
+            ),
+        ]);
+        assert_eq!(lex.problems.len(), 3, "{:?}", lex.problems);
+        // "idiot" and its doubled-consonant spelling "idiott".
+        assert_eq!(lex.entries.len(), 2);
+    }
+}

@@ -1,0 +1,273 @@
+//! Abuse detection: threats, identity attacks, insults, sexual harassment and profanity in English, Roman Urdu,
+//! Urdu and Hindi, with one calibrated score per category and spans on the original body.
+//!
+//! # How a comment is scanned
+//!
+//! 1. **Folding** ([`fold`]): the [`Normalized`] text (width, case, zero-width and bidi tricks, right-to-left
+//!    overrides and Urdu letter variants already folded) is folded once more for word disguises — leetspeak
+//!    (`k1ll`, `b!tch`), look-alike letters, accents, spaced-out letters (`k i l l`), elongation (`idiooot`) and
+//!    masks (`f*ck`) — with a map back to the normalised text.
+//! 2. **Lexicons** ([`lexicon`]): data files (`lexicon/*.toml`) with a role and severity per term — insults, slurs,
+//!    violent verbs, threat phrases, but also targets ("you", "tum", group names), intent ("I will", "-unga"),
+//!    negation, reporting words, news words and idioms — matched whole-word by one Aho-Corasick automaton.
+//! 3. **Structure** ([`structure`]): each abusive term becomes a candidate with features — how it stands with its
+//!    target, whether it is negated, quoted or reported, whether the sentence is news.
+//! 4. **Scores** ([`model`]): a small logistic model per category turns the strongest candidate's features into a
+//!    probability. A score of [`HOLD`] (0.5) or more means "would hold by default", in every category.
+//!
+//! [`analyze`](crate::analysis::analyze) turns every category at or above [`HOLD`] into an `abuse.*` finding whose
+//! spans are the terms that made it.
+//!
+//! # Per-site models
+//!
+//! [`scan`] uses the shipped [`AbuseModel::BASE`]; [`scan_with`] takes another model, e.g. one a site's moderators
+//! taught. [`assess`] gives the model-free part (candidates and their features), so a learner can fit on them.
+//!
+//! # Invariants
+//!
+//! * Pure: no I/O, no clock; the only globals are the lazily compiled, immutable lexicons and look-alike table.
+//! * Never panics; linear in the body (the automaton runs once; at most [`structure::MAX_MATCHES`] matches are
+//!   weighed).
+//! * Every score is finite and in 0..1; every span is a non-empty byte range on char boundaries of the ORIGINAL
+//!   body (via [`Normalized::original_range`]).
+
+pub mod fold;
+pub mod learned;
+pub mod lexicon;
+pub mod model;
+pub mod structure;
+
+pub use model::{AbuseModel, Features, HOLD, Weights};
+
+use crate::analysis::normalize::Normalized;
+use crate::domain::Finding;
+use crate::findings::{self as codes, FindingCode};
+use std::ops::Range;
+
+/// Spans shown in a finding are the candidates scoring at least this (a weak co-occurrence elsewhere in the
+/// comment is not what a moderator needs highlighted).
+pub const SPAN_SCORE: f64 = 0.3;
+
+/// At most this many spans per finding.
+pub const MAX_SPANS: usize = 16;
+
+/// The abuse categories, each with its own finding code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Category {
+    /// Violence against a person or group; "we know where you live".
+    Threat,
+    /// Dehumanising, or calling for harm to, a religious, ethnic, national, gender or sexual group; slurs.
+    IdentityAttack,
+    /// An insult aimed at a person: the author, another commenter, "you".
+    Insult,
+    /// Sexual harassment and explicit sexual language.
+    Sexual,
+    /// Swearing.
+    Profanity,
+}
+
+impl Category {
+    pub const ALL: [Category; 5] =
+        [Category::Threat, Category::IdentityAttack, Category::Insult, Category::Sexual, Category::Profanity];
+
+    /// Position in [`Category::ALL`] and in per-category arrays.
+    pub const fn index(self) -> usize {
+        self as usize
+    }
+
+    /// The registered finding code.
+    pub const fn finding_code(self) -> &'static FindingCode {
+        match self {
+            Category::Threat => &codes::ABUSE_THREAT,
+            Category::IdentityAttack => &codes::ABUSE_IDENTITY_ATTACK,
+            Category::Insult => &codes::ABUSE_INSULT,
+            Category::Sexual => &codes::ABUSE_SEXUAL,
+            Category::Profanity => &codes::ABUSE_PROFANITY,
+        }
+    }
+
+    /// `abuse.threat`, `abuse.identity_attack`, …
+    pub const fn code(self) -> &'static str {
+        self.finding_code().code
+    }
+
+    /// The code's last part: `threat`, `identity_attack`, … (the corpus labels use these).
+    pub fn name(self) -> &'static str {
+        self.code().trim_start_matches("abuse.")
+    }
+
+    /// The category named `name` (`threat`, `identity_attack`, …).
+    pub fn from_name(name: &str) -> Option<Category> {
+        Category::ALL.into_iter().find(|c| c.name() == name)
+    }
+}
+
+/// One calibrated score per category, each in 0..1.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Scores([f64; 5]);
+
+impl Scores {
+    pub fn get(&self, c: Category) -> f64 {
+        self.0[c.index()]
+    }
+
+    /// Every category with its score, in [`Category::ALL`] order.
+    pub fn iter(&self) -> impl Iterator<Item = (Category, f64)> + '_ {
+        Category::ALL.into_iter().map(|c| (c, self.get(c)))
+    }
+
+    /// The highest score of any category.
+    pub fn max(&self) -> f64 {
+        self.0.iter().copied().fold(0.0, f64::max)
+    }
+
+    /// The categories at or above [`HOLD`].
+    pub fn held(&self) -> impl Iterator<Item = Category> + '_ {
+        self.iter().filter(|&(_, s)| s >= HOLD).map(|(c, _)| c)
+    }
+}
+
+/// One abusive term found, and what it scores on its own.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hit {
+    pub category: Category,
+    /// Byte range of the ORIGINAL body, on char boundaries.
+    pub range: Range<usize>,
+    /// The term's severity in the lexicon: 1 mild, 2 clear, 3 severe.
+    pub severity: u8,
+    /// The model's probability for this hit alone.
+    pub score: f64,
+    /// Why it counts, for moderators (never quotes the text).
+    pub why: &'static str,
+}
+
+/// What [`scan`] found.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AbuseReport {
+    pub scores: Scores,
+    /// Sorted by range start.
+    pub hits: Vec<Hit>,
+    /// Per category (by [`Category::index`]), the features of the hit that decided its score, with `count` set;
+    /// all zero where the category had no hit.
+    pub features: [Features; 5],
+}
+
+/// A candidate with its span on the original body (see [`structure::Candidate`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Candidate {
+    pub category: Category,
+    pub range: Range<usize>,
+    pub severity: u8,
+    pub features: Features,
+    pub why: &'static str,
+}
+
+/// The model-free part of a scan: every candidate with its features.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Assessment {
+    pub candidates: Vec<Candidate>,
+}
+
+/// Finds the candidates of `text`. Pure and linear.
+pub fn assess(text: &Normalized) -> Assessment {
+    let lexicon = lexicon::get();
+    let folded = fold::Folded::with_words(text.as_str(), &|w| lexicon.is_content_word(w));
+    let candidates = structure::candidates(&folded)
+        .into_iter()
+        .filter_map(|c| {
+            let range = text.original_range(folded.norm_range(c.range));
+            (range.start < range.end).then_some(Candidate {
+                category: c.category,
+                range,
+                severity: c.severity,
+                features: c.features,
+                why: c.why,
+            })
+        })
+        .collect();
+    Assessment { candidates }
+}
+
+/// Scans `text` with the shipped model.
+pub fn scan(text: &Normalized) -> AbuseReport {
+    scan_with(text, &AbuseModel::BASE)
+}
+
+/// Scans `text` with `model` (a site's own, or the base).
+pub fn scan_with(text: &Normalized, model: &AbuseModel) -> AbuseReport {
+    score(&assess(text), model)
+}
+
+/// Scores an assessment with `model`: per category, the candidate with the highest log-odds decides, with the
+/// number of candidates as its `count`.
+pub fn score(assessment: &Assessment, model: &AbuseModel) -> AbuseReport {
+    let mut report = AbuseReport::default();
+    let mut best: [Option<(f64, Features)>; 5] = [None; 5];
+    let mut counts = [0usize; 5];
+    for c in &assessment.candidates {
+        let i = c.category.index();
+        counts[i] += 1;
+        let l = model.logit(c.category, &c.features);
+        if best[i].is_none_or(|(b, _)| l > b) {
+            best[i] = Some((l, c.features));
+        }
+        report.hits.push(Hit {
+            category: c.category,
+            range: c.range.clone(),
+            severity: c.severity,
+            score: model::sigmoid(l),
+            why: c.why,
+        });
+    }
+    for cat in Category::ALL {
+        let i = cat.index();
+        if let Some((_, mut f)) = best[i] {
+            f.count = (counts[i] as f64).ln();
+            report.features[i] = f;
+            report.scores.0[i] = model.probability(cat, &f).clamp(0.0, 1.0);
+        }
+    }
+    report.hits.sort_by_key(|h| (h.range.start, h.range.end, h.category));
+    report
+}
+
+/// One finding per category at or above [`HOLD`], scored with the category's score; its spans are the category's
+/// hits scoring at least [`SPAN_SCORE`] (the best one at least).
+pub fn findings(report: &AbuseReport) -> Vec<Finding> {
+    findings_at(report, &[HOLD; 5])
+}
+
+/// As [`findings`], with a threshold per category (by [`Category::index`]): a site that holds a category below
+/// [`HOLD`] gets its finding, with spans, from its own threshold on.
+pub fn findings_at(report: &AbuseReport, at: &[f64; 5]) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for cat in report.scores.iter().filter(|&(c, s)| s > 0.0 && s >= at[c.index()]).map(|(c, _)| c) {
+        let mut hits: Vec<&Hit> = report.hits.iter().filter(|h| h.category == cat).collect();
+        hits.sort_by(|a, b| b.score.total_cmp(&a.score));
+        let why = hits.first().map_or("abusive language", |h| h.why);
+        let mut spans: Vec<Range<usize>> = hits
+            .iter()
+            .enumerate()
+            .filter(|(k, h)| *k == 0 || h.score >= SPAN_SCORE)
+            .map(|(_, h)| h.range.clone())
+            .take(MAX_SPANS)
+            .collect();
+        spans.sort_by_key(|r| (r.start, r.end));
+        spans.dedup();
+        let detail = match spans.len() {
+            1 => why.to_string(),
+            n => format!("{why} ({n} places)"),
+        };
+        out.push(Finding::new(cat.finding_code(), report.scores.get(cat), detail).with_spans(spans));
+    }
+    out
+}
+
+/// Compiles the lexicons and tables, so the first comment is as fast as the rest.
+pub fn warm_up() {
+    lexicon::warm_up();
+    let _ = scan(&Normalized::new("warm up: you idiot, tum ullu ho, تم کتے ہو"));
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,754 @@
+//! Structure: which abusive terms are aimed at someone, and which are only mentioned.
+//!
+//! A word list alone cannot tell "you idiot" from "what an idiotic policy", "I will kill you" from "police said the
+//! attacker killed a guard", or "Pashtuns are animals" from "animals in the Pashtun heartland". So the folded text is
+//! cut into tokens, sentences (`. ! ? ؟ ۔ ।`) and clauses (also `, ، ; : ( )` and quotes); every lexicon match marks
+//! its tokens with its role; and each content match becomes a [`Candidate`] whose [`Features`] say how it stands:
+//!
+//! * **threat** — a complete threat phrase; or a violent verb with a first person's intent ("I will", "we'll",
+//!   "-unga/-enge", "chahiye") and a target ("you", "tum", a person, a group) in the same sentence; or a call for
+//!   harm ("should be hanged", "maar do") with its target;
+//! * **identity attack** — a slur; or a group noun side by side with a dehumanising noun, a call for harm or an
+//!   insult ("Pashtun are animals", "qadiani kaafir hain inko maar do", "hindu kutte");
+//! * **insult** — an insult side by side with the second person or a person ("you idiot", "tum ullu ke pathay ho",
+//!   "تم بے غیرت ہو", "the writer is a moron", "حرامی صحافی"), after a vocative ("abe gadhe"), or standing alone as
+//!   its clause ("Idiot!");
+//! * **sexual** — an explicit term, more so aimed at the reader;
+//! * **profanity** — the term itself.
+//!
+//! "Side by side" (*tight*) means in the same clause with at most a few `filler` tokens between ("you are such a
+//! big idiot", "tum bohat bare ullu ke pathay ho"). Negation near the term, quotes around it, a reporting or
+//! condemning word in its sentence, news words and idioms lower what the term counts for (see [`Features`]).
+//!
+//! Invariant: linear in the number of tokens for a bounded number of matches (at most [`MAX_MATCHES`]).
+
+use super::Category;
+use super::fold::{Folded, is_word};
+use super::lexicon::{self, Entry, Role};
+use super::model::Features;
+use std::ops::Range;
+
+/// At most this many lexicon matches are considered per comment: a comment with more says nothing more, and the
+/// cap bounds the work whatever the input.
+pub const MAX_MATCHES: usize = 512;
+
+/// Tokens searched on each side of a term for its target or intent.
+const WINDOW: usize = 6;
+
+/// Filler tokens allowed between a target and its predicate for them to count as side by side.
+const TIGHT_GAP: usize = 4;
+
+/// The role bits of the content roles.
+const CONTENT: u32 = Role::Threat.bit()
+    | Role::Menace.bit()
+    | Role::Violence.bit()
+    | Role::HarmCall.bit()
+    | Role::Slur.bit()
+    | Role::Dehumanize.bit()
+    | Role::Insult.bit()
+    | Role::Sexual.bit()
+    | Role::Profanity.bit();
+
+/// One abusive term with its features, in folded coordinates.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Candidate {
+    pub category: Category,
+    /// The term (and, when side by side, its target), in the folded text.
+    pub range: Range<usize>,
+    pub severity: u8,
+    pub features: Features,
+    /// Why it is a candidate, for moderators.
+    pub why: &'static str,
+}
+
+#[derive(Debug, Clone)]
+struct Token {
+    range: Range<usize>,
+    sentence: u32,
+    clause: u32,
+    quoted: bool,
+    /// Roles of the matches covering this token.
+    roles: u32,
+}
+
+#[derive(Debug, Clone)]
+struct Match {
+    /// Token range.
+    start: usize,
+    end: usize,
+    range: Range<usize>,
+    entry: Entry,
+}
+
+/// The analysed comment.
+struct Doc {
+    toks: Vec<Token>,
+    matches: Vec<Match>,
+    /// Indices into `matches` grouped by role: role `r`'s are `by_role[role_at[r]..role_at[r + 1]]`. The look-ups
+    /// around a term walk only the roles they need.
+    by_role: Vec<u32>,
+    role_at: [u32; Role::COUNT + 1],
+    /// Roles present anywhere.
+    present: u32,
+}
+
+/// Finds the candidates of `folded`.
+pub fn candidates(folded: &Folded) -> Vec<Candidate> {
+    let Some(doc) = Doc::new(folded.as_str()) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (k, m) in doc.matches.iter().enumerate() {
+        if !m.entry.role.is_content() || doc.suppressed(k) {
+            continue;
+        }
+        match m.entry.role {
+            Role::Threat => out.push(doc.threat_phrase(m)),
+            Role::Menace => out.push(doc.menace(m)),
+            Role::Violence => out.push(doc.violence(m)),
+            Role::HarmCall => out.push(doc.harm_call(m)),
+            Role::Slur => out.push(doc.slur(m)),
+            Role::Insult => {
+                if let Some(c) = doc.insult(m) {
+                    out.push(c);
+                }
+            }
+            Role::Sexual => out.push(doc.sexual(m)),
+            Role::Profanity => out.push(doc.profanity(m)),
+            _ => {}
+        }
+    }
+    for (_, g) in doc.of(Role::Group) {
+        out.extend(doc.group_attack(g));
+    }
+    out
+}
+
+impl Doc {
+    fn new(text: &str) -> Option<Doc> {
+        let lex = lexicon::get();
+        let ac = lex.matcher.as_ref()?;
+        let mut raw: Vec<(usize, usize, usize)> = Vec::new();
+        let mut content = false;
+        for m in ac.find_overlapping_iter(text) {
+            if raw.len() >= MAX_MATCHES {
+                break;
+            }
+            if !is_whole(text, m.start(), m.end()) {
+                continue;
+            }
+            let id = m.pattern().as_usize();
+            content |= lex.entries.get(id).is_some_and(|e| e.iter().any(|x| x.role.is_content()));
+            raw.push((m.start(), m.end(), id));
+        }
+        // A comment that reads as Roman Urdu/Hindi (one of its function words) is matched once more by spelling key
+        // (`lexicon::roman_key`): the spellings no list foresaw. A keyed match on a span the plain text already
+        // matched adds nothing.
+        let roman = raw.iter().any(|&(_, _, id)| lex.entries[id].iter().any(|e| e.role == Role::Roman));
+        if let (true, Some(keyed)) = (roman, lex.keyed.as_ref()) {
+            let (ktext, kwords) = lexicon::key_text(text);
+            let plain = raw.len();
+            for m in keyed.find_iter(&ktext) {
+                if raw.len() >= MAX_MATCHES {
+                    break;
+                }
+                if !is_whole(&ktext, m.start(), m.end()) {
+                    continue;
+                }
+                let first = kwords.partition_point(|(k, _)| k.end <= m.start());
+                let last = kwords.partition_point(|(k, _)| k.start < m.end());
+                if first >= last {
+                    continue;
+                }
+                let (ms, me) = (kwords[first].1.start, kwords[last - 1].1.end);
+                if raw[..plain].iter().any(|&(s, e, _)| s == ms && e == me) {
+                    continue;
+                }
+                let id = lex.keyed_base + m.pattern().as_usize();
+                content |= lex.entries.get(id).is_some_and(|e| e.iter().any(|x| x.role.is_content()));
+                raw.push((ms, me, id));
+            }
+        }
+        // Most comments hold no abusive term at all: nothing more to do.
+        if !content && !text.contains('*') {
+            return None;
+        }
+        let toks = tokenize(text);
+        if toks.is_empty() {
+            return None;
+        }
+        let mut matches = Vec::with_capacity(raw.len() + 8);
+        for (ms, me, id) in raw {
+            let start = toks.partition_point(|t| t.range.end <= ms);
+            let end = toks.partition_point(|t| t.range.start < me);
+            if start >= end {
+                continue;
+            }
+            for &entry in lex.entries.get(id).map_or(&[][..], |e| &e[..]) {
+                matches.push(Match { start, end, range: ms..me, entry });
+            }
+        }
+        // Masked words (`ch**t`, `bh*nch*d`) that no pattern spells out: the lexicon word they fit.
+        for (k, t) in toks.iter().enumerate() {
+            let word = &text[t.range.clone()];
+            if !word.contains('*') {
+                continue;
+            }
+            if let Some(id) = lex.unmask(word) {
+                for &entry in &lex.entries[id] {
+                    let listed = matches.iter().any(|m| m.start == k && m.end == k + 1 && m.entry.role == entry.role);
+                    if !listed {
+                        matches.push(Match { start: k, end: k + 1, range: t.range.clone(), entry });
+                    }
+                }
+            }
+        }
+        // Roman Urdu/Hindi words that are something else in English (`bc` "because") count only in a comment
+        // that reads as Roman Urdu/Hindi: one of its function words.
+        let roman = matches.iter().any(|m| m.entry.role == Role::Roman);
+        matches.retain(|m| roman || !m.entry.gated);
+        // An idiom ("killed it", "chakka maar do", "so called") takes every other meaning of its words away.
+        let idioms: Vec<Range<usize>> =
+            matches.iter().filter(|m| m.entry.role == Role::Idiom).map(|m| m.range.clone()).collect();
+        matches.retain(|m| {
+            m.entry.role == Role::Idiom || !idioms.iter().any(|i| i.start < m.range.end && m.range.start < i.end)
+        });
+        let mut by_role: Vec<u32> = (0..matches.len() as u32).collect();
+        by_role.sort_by_key(|&k| matches[k as usize].entry.role as usize);
+        let mut role_at = [0u32; Role::COUNT + 1];
+        for m in &matches {
+            role_at[m.entry.role as usize + 1] += 1;
+        }
+        for r in 0..Role::COUNT {
+            role_at[r + 1] += role_at[r];
+        }
+        let mut doc = Doc { toks, matches, by_role, role_at, present: 0 };
+        for m in &doc.matches {
+            doc.present |= m.entry.role.bit();
+            for t in &mut doc.toks[m.start..m.end] {
+                t.roles |= m.entry.role.bit();
+            }
+        }
+        Some(doc)
+    }
+
+    /// A content match inside a longer match of the same role ("ullu" in "ullu ka pattha") counts for nothing on
+    /// its own.
+    fn suppressed(&self, k: usize) -> bool {
+        let m = &self.matches[k];
+        self.of(m.entry.role).any(|(j, o)| {
+            j != k
+                && o.range.start <= m.range.start
+                && m.range.end <= o.range.end
+                && (o.range.end - o.range.start) > (m.range.end - m.range.start)
+        })
+    }
+
+    fn tok_has(&self, i: usize, roles: u32) -> bool {
+        self.toks.get(i).is_some_and(|t| t.roles & roles != 0)
+    }
+
+    /// Whether every token strictly between matches `a` and `b` (in either order) is a filler, they are in the same
+    /// clause, and at most [`TIGHT_GAP`] tokens apart.
+    fn tight(&self, a: &Match, b: &Match) -> bool {
+        let (first, second) = if a.start <= b.start { (a, b) } else { (b, a) };
+        if second.start < first.end {
+            // Overlapping: one phrase holds both ("we know where you live").
+            return true;
+        }
+        let gap = first.end..second.start;
+        let same_clause = self.toks[first.start].clause == self.toks[second.end - 1].clause;
+        let fill = Role::Filler.bit() | Role::General.bit() | Role::Profanity.bit() | Role::Family.bit();
+        same_clause
+            && gap.len() <= TIGHT_GAP
+            && gap.clone().all(|i| self.tok_has(i, fill) && !self.tok_has(i, Role::Negation.bit()))
+    }
+
+    /// Tokens around `m` in its sentence: `before` tokens before its start, `after` tokens after its end.
+    fn around(&self, m: &Match, before: usize, after: usize) -> Range<usize> {
+        let s = self.toks[m.start].sentence;
+        let mut lo = m.start.saturating_sub(before);
+        while self.toks[lo].sentence != s {
+            lo += 1;
+        }
+        let mut hi = (m.end + after).min(self.toks.len());
+        while hi > m.end && self.toks[hi - 1].sentence != s {
+            hi -= 1;
+        }
+        lo..hi
+    }
+
+    /// The matches of `roles` whose tokens lie within `span`.
+    fn within<'a>(&'a self, roles: u32, span: Range<usize>) -> impl Iterator<Item = &'a Match> + 'a {
+        (0..Role::COUNT)
+            .filter(move |r| roles >> r & 1 == 1)
+            .flat_map(move |r| &self.by_role[self.role_at[r] as usize..self.role_at[r + 1] as usize])
+            .map(|&k| &self.matches[k as usize])
+            .filter(move |o| o.start >= span.start && o.end <= span.end)
+    }
+
+    /// The matches of one role, with their indices.
+    fn of(&self, role: Role) -> impl Iterator<Item = (usize, &Match)> + '_ {
+        let r = role as usize;
+        self.by_role[self.role_at[r] as usize..self.role_at[r + 1] as usize]
+            .iter()
+            .map(|&k| (k as usize, &self.matches[k as usize]))
+    }
+
+    /// The strongest target near `m` (in its sentence, [`WINDOW`] tokens each side), with whether it stands side by
+    /// side with `m`. Strength: the reader, a group or a pronoun object by the term's severity / 3 (an ambiguous
+    /// "تو" counts less than "تم"); a person 1, 0.8 or 0.5 by severity; a possessive 0.4 × severity / 3.
+    fn target(&self, m: &Match, roles: u32) -> (f64, bool) {
+        let mut best = (0.0, false);
+        for t in self.within(roles, self.around(m, WINDOW, WINDOW)) {
+            if t.entry.role == Role::Person && t.entry.severity == 1 && self.demonstrative(t) {
+                continue;
+            }
+            let sev = f64::from(t.entry.severity) / 3.0;
+            let s = match t.entry.role {
+                Role::Second | Role::Group | Role::Object => sev,
+                // A person is a person: "the writer" (3) 1, "she" (2) 0.8, a bare "ye" (1) 0.5.
+                Role::Person => [0.0, 0.5, 0.8, 1.0][usize::from(t.entry.severity.min(3))],
+                Role::SecondPoss => 0.4 * sev,
+                _ => 0.0,
+            };
+            let tight = self.tight(t, m);
+            if (s, tight) > best {
+                best = (s, tight);
+            }
+        }
+        best
+    }
+
+    /// Whether a bare "ye"/"یہ"/"ये" stands before a noun that is no abuse ("ye garmi", "یہ سسٹم"): then it
+    /// means "this", not "she".
+    fn demonstrative(&self, t: &Match) -> bool {
+        let next = t.end;
+        next < self.toks.len()
+            && self.toks[next].clause == self.toks[t.start].clause
+            && !self.tok_has(next, CONTENT | Role::Filler.bit() | Role::Person.bit() | Role::Negation.bit())
+    }
+
+    /// A negation in `m`'s clause: up to 3 tokens before it or 1 after it ("tum jahil nahi ho"), not inside it
+    /// nor inside another abusive phrase ("no Ahmadi should be allowed" negates nothing).
+    fn negated(&self, m: &Match) -> f64 {
+        let clause = self.toks[m.start].clause;
+        let lo = m.start.saturating_sub(3);
+        let hi = (m.end + 1).min(self.toks.len());
+        let hit = (lo..m.start).chain(m.end..hi).any(|i| {
+            self.toks[i].clause == clause && self.tok_has(i, Role::Negation.bit()) && !self.tok_has(i, CONTENT)
+        });
+        f64::from(u8::from(hit))
+    }
+
+    /// Whether the term is mentioned rather than used: quoted, or a reporting or condemning word in its clause (1),
+    /// its sentence (0.6) or elsewhere in the comment (0.3). "you said that, you idiot" keeps its insult: the
+    /// reporting word is in another clause.
+    fn mention(&self, m: &Match) -> f64 {
+        if self.toks[m.start].quoted {
+            return 1.0;
+        }
+        let (clause, sentence) = (self.toks[m.start].clause, self.toks[m.start].sentence);
+        let mut best: f64 = 0.0;
+        let outside = |o: &Match| (o.end <= m.start || o.start >= m.end) && !self.tok_has(o.start, CONTENT);
+        for (_, o) in self.of(Role::Mention).filter(|(_, o)| outside(o)) {
+            let t = &self.toks[o.start];
+            best = best.max(if t.clause == clause {
+                1.0
+            } else if t.sentence == sentence {
+                0.6
+            } else {
+                0.3
+            });
+        }
+        best
+    }
+
+    /// News words ("police", "killed") in the sentence (1) or the comment (0.3); not those inside an abusive phrase
+    /// ("should be killed").
+    fn news(&self, m: &Match) -> f64 {
+        let s = self.toks[m.start].sentence;
+        let mut best: f64 = 0.0;
+        for (_, o) in self.of(Role::News).filter(|(_, o)| !self.tok_has(o.start, CONTENT)) {
+            best = best.max(if self.toks[o.start].sentence == s { 1.0 } else { 0.3 });
+        }
+        best
+    }
+
+    fn context(&self, m: &Match, severity: u8, structure: f64, target: f64) -> Features {
+        Features {
+            severity: f64::from(severity) / 3.0,
+            structure,
+            target,
+            negated: self.negated(m),
+            mention: self.mention(m),
+            news: self.news(m),
+            count: 0.0,
+        }
+    }
+
+    fn candidate(&self, category: Category, m: &Match, features: Features, why: &'static str) -> Candidate {
+        Candidate { category, range: m.range.clone(), severity: m.entry.severity, features, why }
+    }
+
+    /// A first person's intent ("I'm going to", "we will", "-unga") reaching into the window before `m` or just
+    /// after it ("maar dunga").
+    fn has_intent(&self, m: &Match) -> bool {
+        let span = self.around(m, WINDOW, 3);
+        self.of(Role::Intent).any(|(_, o)| o.end > span.start && o.start < span.end)
+    }
+
+    fn threat_phrase(&self, m: &Match) -> Candidate {
+        let targets = Role::Second.bit() | Role::Person.bit() | Role::Group.bit() | Role::Object.bit();
+        let (t, _) = self.target(m, targets | Role::SecondPoss.bit());
+        // A mild phrase ("bach ke rehna", "you'll be sorry") threatens only when aimed at someone.
+        let structure = if m.entry.severity >= 2 || t >= 0.5 { 1.0 } else { 0.7 };
+        let f = self.context(m, m.entry.severity, structure, t);
+        self.candidate(Category::Threat, m, f, "a threat")
+    }
+
+    /// A veiled menace ("we will visit soon", "soch lo", "you all know what to do") threatens when the comment
+    /// gives someone's personal details (doxxing: an address, a car, office hours, a child's school), less when it
+    /// is aimed at the reader, hardly at all otherwise.
+    fn menace(&self, m: &Match) -> Candidate {
+        let detail = self.present & Role::Detail.bit() != 0;
+        let targets = Role::Second.bit() | Role::SecondPoss.bit() | Role::Person.bit() | Role::Object.bit();
+        let (t, _) = self.target(m, targets);
+        let (structure, why) = if detail {
+            (1.0, "a menace next to someone's personal details")
+        } else if t >= 0.5 {
+            (0.6, "a veiled menace aimed at a person")
+        } else {
+            (0.2, "a veiled menace")
+        };
+        let f = self.context(m, m.entry.severity, structure, if detail { 1.0 } else { t });
+        self.candidate(Category::Threat, m, f, why)
+    }
+
+    fn violence(&self, m: &Match) -> Candidate {
+        let targets = Role::Second.bit() | Role::Person.bit() | Role::Group.bit() | Role::Object.bit();
+        let (t, _) = self.target(m, targets);
+        // "tera kaam tamaam kar denge", "تمہارا کام تمام کر دیں گے": the reader's possessive right before the act
+        // names the victim (after it, "slap your …", the possessive names a thing; English victims named by a
+        // possessive are listed as objects: "your house", "your kids").
+        let poss_tight = self
+            .within(Role::SecondPoss.bit(), self.around(m, WINDOW, 0))
+            .any(|o| o.end <= m.start && self.tight(o, m));
+        let t = if poss_tight { t.max(0.8) } else { t };
+        let intent = self.has_intent(m);
+        // "Kill this blogger", "hang these liberals": a violent verb opening its clause is an order.
+        let imperative = m.start == 0 || self.toks[m.start - 1].clause != self.toks[m.start].clause;
+        // A bare "ye"/"یہ" (0.5) is too weak to be the victim of a violent verb ("log marenge tab ye sarak...").
+        let (structure, why) = match (intent, t > 0.5) {
+            (true, true) => (1.0, "a violent act against a target, with stated intent"),
+            (false, true) if imperative => (0.8, "a call for violence against a target"),
+            (true, false) => (0.5, "a violent act with stated intent"),
+            (false, true) => (0.35, "a violent act near a target"),
+            (false, false) if imperative && t > 0.0 => (0.5, "a call for violence"),
+            (false, false) => (0.1, "a violent word"),
+        };
+        let f = self.context(m, m.entry.severity, structure, t);
+        self.candidate(Category::Threat, m, f, why)
+    }
+
+    fn harm_call(&self, m: &Match) -> Candidate {
+        let targets = Role::Second.bit() | Role::Person.bit() | Role::Group.bit() | Role::Object.bit();
+        let (t, _) = self.target(m, targets);
+        // "deserves to be shot", "burn every church": a severe call names its victim itself; a milder one ("maar
+        // maar ke", "phansi do") needs one.
+        let structure = if t >= 0.5 {
+            0.9
+        } else if m.entry.severity >= 3 {
+            0.8
+        } else {
+            0.5
+        };
+        let f = self.context(m, m.entry.severity, structure, t);
+        self.candidate(Category::Threat, m, f, "a call for violence")
+    }
+
+    fn slur(&self, m: &Match) -> Candidate {
+        let (t, _) = self.target(m, Role::Second.bit() | Role::Group.bit() | Role::Person.bit());
+        let structure = if t >= 0.5 { 1.0 } else { 0.6 };
+        let f = self.context(m, m.entry.severity, structure, t);
+        self.candidate(Category::IdentityAttack, m, f, "a slur against a group")
+    }
+
+    /// An insult aimed at the reader or a person. `None` for a dehumanising noun and for an insult aimed at a
+    /// group and nobody else: those are identity attacks (see [`Doc::group_attack`]).
+    fn insult(&self, m: &Match) -> Option<Candidate> {
+        let (second, second_tight) = self.target(m, Role::Second.bit());
+        let (person, mut person_tight) = self.target(m, Role::Person.bit());
+        let (poss, poss_tight) = self.target(m, Role::SecondPoss.bit());
+        // "women journalists are all whores": the person word belongs to a group, so it is the group's attack.
+        let grouped = |min: u8| {
+            self.within(Role::Group.bit(), self.around(m, WINDOW, WINDOW)).any(|g| {
+                g.entry.severity >= min
+                    && (g.start..g.end).any(|i| self.tok_has(i, Role::Person.bit()))
+                    && self.tight(g, m)
+            })
+        };
+        if grouped(2) && !second_tight {
+            person_tight = false;
+        }
+        let vocative = self.within(Role::Vocative.bit(), self.around(m, 2, 0)).next().is_some();
+        // A dehumanising word describes a group ("they are a curse"): that is `group_attack`'s. The insults aimed
+        // at a person ("you animal", "you filth") are on the insult lists themselves.
+        if m.entry.role == Role::Dehumanize {
+            return None;
+        }
+        let (structure, target, why) = if second_tight {
+            // "آپ بے وقوف ہیں", "aap jahil hain": a polite or ambiguous "you" (severity 2) side by side with an insult
+            // is still the reader insulted.
+            // Only a "you" opening its clause (or after a vocative): "میں تو پاگل ہوں" is the particle "to".
+            let leads = self.within(Role::Second.bit(), self.around(m, WINDOW, 0)).any(|t| {
+                t.start <= m.start
+                    && self.tight(t, m)
+                    && (t.start == 0
+                        || self.toks[t.start - 1].clause != self.toks[t.start].clause
+                        || self.tok_has(t.start - 1, Role::Vocative.bit()))
+            });
+            let s = if second >= 0.6 && leads { second.max(0.85) } else { second };
+            (s, second, "an insult aimed at the reader")
+        } else if vocative {
+            (0.9, 1.0, "an insult used as a form of address")
+        } else if person_tight && self.alone_in_clause(m) {
+            // "Stupid woman!", "harami sahafi", "kanjri hai ye": a person named by the insult alone.
+            (0.9, person, "an insult aimed at a person")
+        } else if person_tight {
+            // A severe insult ("randi", "kanjri", "harami") aimed at even a bare "ye" is aimed at someone.
+            let floor = if m.entry.severity >= 3 { 0.7 } else { 0.0 };
+            (person.max(floor), person, "an insult aimed at a person")
+        } else if self.alone_in_clause(m) {
+            (0.9, 0.5, "an insult standing on its own")
+        } else if second > 0.0 {
+            (0.5 * second, second, "an insult near the second person")
+        } else if poss_tight {
+            (0.3, poss, "an insult near a possessive")
+        } else {
+            let grouped = self.within(Role::Group.bit(), self.around(m, WINDOW, WINDOW)).any(|g| self.tight(g, m));
+            if grouped {
+                return None;
+            }
+            (if person > 0.0 { 0.3 } else { 0.0 }, person, "an insulting word")
+        };
+        let f = self.context(m, m.entry.severity, structure, target);
+        Some(self.candidate(Category::Insult, m, f, why))
+    }
+
+    /// Whether `m` is its clause with only fillers, vocatives and profanity around it ("Idiot!", "what an idiot").
+    fn alone_in_clause(&self, m: &Match) -> bool {
+        let clause = self.toks[m.start].clause;
+        let fill = Role::Filler.bit() | Role::Vocative.bit() | Role::Profanity.bit() | Role::Person.bit();
+        let mut lo = m.start;
+        while lo > 0 && self.toks[lo - 1].clause == clause {
+            lo -= 1;
+        }
+        let mut hi = m.end;
+        while hi < self.toks.len() && self.toks[hi].clause == clause {
+            hi += 1;
+        }
+        (lo..m.start).chain(m.end..hi).all(|i| self.tok_has(i, fill))
+    }
+
+    fn sexual(&self, m: &Match) -> Candidate {
+        let roles = Role::Second.bit() | Role::SecondPoss.bit() | Role::Person.bit();
+        let (t, _) = self.target(m, roles);
+        let t = if self.tok_has(m.start, Role::SecondPoss.bit()) { t.max(0.8) } else { t };
+        // "all these female anchors are prostitutes": a sexual slur predicated of a group side by side.
+        let (g, g_tight) = self.target(m, Role::Group.bit());
+        let t = if g_tight { t.max(g) } else { t };
+        // As strong as its target ("you are sexy" more than "ur ... cum"); a severe term is a proposition or a
+        // request in itself ("send nudes", "ek raat ka rate").
+        let structure = if m.entry.severity >= 3 { t.max(0.8) } else { t.max(0.3) };
+        let why = if t >= 0.3 { "sexual language aimed at a person" } else { "sexual language" };
+        let f = self.context(m, m.entry.severity, structure, t);
+        self.candidate(Category::Sexual, m, f, why)
+    }
+
+    fn profanity(&self, m: &Match) -> Candidate {
+        let (t, tight) = self.target(m, Role::Second.bit() | Role::SecondPoss.bit());
+        let structure = if tight { 1.0 } else { 0.0 };
+        let f = self.context(m, m.entry.severity, structure, t);
+        self.candidate(Category::Profanity, m, f, "profanity")
+    }
+
+    /// A group noun with a dehumanising noun, a call for harm, a threat or an insult in its sentence; a call for
+    /// harm against "them" right after a sentence about a group counts too ("Qadianis are kafir. Kill them.").
+    fn group_attack(&self, g: &Match) -> Vec<Candidate> {
+        let preds = Role::Dehumanize.bit()
+            | Role::HarmCall.bit()
+            | Role::Violence.bit()
+            | Role::Threat.bit()
+            | Role::Insult.bit()
+            | Role::Slur.bit();
+        let general = self.within(Role::General.bit(), self.around(g, 3, 1)).next().is_some();
+        // A group word that is also a person word ("aurat", "woman") is the weaker target its severity says.
+        let target = if general { 1.0 } else { 0.7 } * f64::from(g.entry.severity) / 3.0;
+        let as_person = self.tok_has(g.start, Role::Person.bit());
+        // "اس عورت", "this woman": a singular group word with a demonstrative names one person.
+        let one_person = g.entry.severity == 1
+            && self.of(Role::Person).any(|(_, o)| o.entry.severity == 3 && o.start <= g.start && g.end <= o.end);
+        if one_person {
+            return Vec::new();
+        }
+        let sentence = self.toks[g.start].sentence;
+        let mut out = Vec::new();
+        let candidates = [Role::Dehumanize, Role::HarmCall, Role::Violence, Role::Threat, Role::Insult, Role::Slur];
+        for (k, p) in candidates.iter().flat_map(|&r| self.of(r)) {
+            if p.entry.role.bit() & preds == 0 || self.suppressed(k) {
+                continue;
+            }
+            let ps = self.toks[p.start].sentence;
+            // "Qadianis are kafir. Kill them.", "these Baloch types? ... they are animals": a later sentence that
+            // speaks of "them" or "they" right before the predicate still speaks of the group.
+            let later = ps >= sentence
+                && ps <= sentence + 2
+                && p.start > g.end
+                && self.within(Role::Object.bit() | Role::General.bit(), self.around(p, 3, 1)).next().is_some();
+            let near = ps == sentence && p.start.abs_diff(g.start) <= 2 * WINDOW;
+            let later = later && !near;
+            if !(near || later) {
+                continue;
+            }
+            // "Sunnis are bloodthirsty barbarians", "ahmadi zehreelay saanp hain": the predicate follows the group in
+            // its clause, whatever adjectives stand between.
+            let predicate = near
+                && p.start >= g.end
+                && p.start - g.end <= 8
+                && self.toks[g.start].clause == self.toks[p.start].clause
+                && !(g.end..p.start).any(|i| self.tok_has(i, Role::Negation.bit()));
+            let violent = matches!(p.entry.role, Role::HarmCall | Role::Threat | Role::Dehumanize | Role::Slur)
+                || p.entry.role == Role::Violence && self.has_intent(p);
+            if p.entry.role == Role::Violence && !violent {
+                continue;
+            }
+            let tight = near && self.tight(g, p);
+            if !violent && as_person && (tight || predicate) {
+                // "besharam aurat": an insult to a woman, not to women.
+                continue;
+            }
+            let structure = match (violent, tight, predicate) {
+                (true, true, _) => 1.0,
+                (false, true, _) => 0.85,
+                (true, false, true) => 0.9,
+                (false, false, true) => 0.75,
+                (true, false, false) if later => 0.8,
+                (true, false, false) => 0.55,
+                (false, false, false) => 0.35,
+            };
+            let why = if violent { "a group dehumanised or threatened" } else { "a group insulted" };
+            let mut f = self.context(p, p.entry.severity, structure, target);
+            f.negated = f.negated.max(self.negated(g));
+            let range =
+                if tight { g.range.start.min(p.range.start)..g.range.end.max(p.range.end) } else { p.range.clone() };
+            out.push(Candidate {
+                category: Category::IdentityAttack,
+                range,
+                severity: p.entry.severity,
+                features: f,
+                why,
+            });
+        }
+        out
+    }
+}
+
+/// Whole-word in the folded text: where the pattern starts (ends) with a word character, the text must not
+/// continue the word.
+fn is_whole(text: &str, start: usize, end: usize) -> bool {
+    let (Some(pat), Some(before), Some(after)) = (text.get(start..end), text.get(..start), text.get(end..)) else {
+        return false;
+    };
+    let edge = |inner: Option<char>, outer: Option<char>| match (inner, outer) {
+        (Some(i), Some(o)) if is_word(i) => !is_word(o),
+        _ => true,
+    };
+    edge(pat.chars().next(), before.chars().next_back()) && edge(pat.chars().next_back(), after.chars().next())
+}
+
+fn is_sentence_end(c: char) -> bool {
+    matches!(c, '.' | '!' | '?' | '؟' | '۔' | '।' | '\n')
+}
+
+fn is_clause_end(c: char) -> bool {
+    matches!(c, ',' | '،' | ';' | '؛' | ':' | '(' | ')' | '-' | '–' | '—')
+}
+
+/// Tokens of the folded text with their sentence, clause and quoting.
+fn tokenize(text: &str) -> Vec<Token> {
+    let mut toks = Vec::with_capacity(text.len() / 4);
+    let (mut sentence, mut clause) = (0u32, 0u32);
+    let mut quoted = false;
+    let mut start: Option<usize> = None;
+    let mut prev_word = false;
+    let mut chars = text.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        let word = is_word(c);
+        if word {
+            if start.is_none() {
+                start = Some(i);
+            }
+        } else {
+            if let Some(s) = start.take() {
+                toks.push(Token { range: s..i, sentence, clause, quoted, roles: 0 });
+            }
+            let next_word = chars.peek().is_some_and(|&(_, n)| is_word(n));
+            if is_sentence_end(c) {
+                // A dot with a word on both sides ("3.5", "example.com") does not end a sentence.
+                if !(prev_word && next_word && c == '.') {
+                    sentence += 1;
+                    clause += 1;
+                }
+            } else if is_clause_end(c) && !(c == '-' && prev_word && next_word) {
+                // A hyphen inside a word ("brain-dead", "so-called") does not cut the clause.
+                clause += 1;
+            } else if matches!(c, '"' | '“' | '”' | '«' | '»' | '「' | '」') {
+                quoted = match c {
+                    '“' | '«' | '「' => true,
+                    '”' | '»' | '」' => false,
+                    _ => !quoted,
+                };
+                clause += 1;
+            } else if matches!(c, '\'' | '‘' | '’') {
+                // Apostrophes inside words were folded away: what is left opens a quote before a word and closes
+                // one after a word.
+                if !prev_word && next_word {
+                    quoted = true;
+                    clause += 1;
+                } else if prev_word && !next_word && quoted {
+                    quoted = false;
+                    clause += 1;
+                }
+            }
+        }
+        prev_word = word;
+    }
+    if let Some(s) = start {
+        toks.push(Token { range: s..text.len(), sentence, clause, quoted, roles: 0 });
+    }
+    toks
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_sentences_clauses_and_quotes() {
+        let toks = tokenize("he said 'i will kill you', i reported it. ok 3.5");
+        let words: Vec<(&str, u32, u32, bool)> = toks
+            .iter()
+            .map(|t| {
+                (&"he said 'i will kill you', i reported it. ok 3.5"[t.range.clone()], t.sentence, t.clause, t.quoted)
+            })
+            .collect();
+        assert_eq!(words[0], ("he", 0, 0, false));
+        assert_eq!(words[2], ("i", 0, 1, true));
+        assert_eq!(words[5], ("you", 0, 1, true));
+        assert_eq!(words[6], ("i", 0, 3, false));
+        assert_eq!(words[9], ("ok", 1, 4, false));
+        assert_eq!(words.len(), 12, "3.5 is two tokens in one sentence: {words:?}");
+        assert_eq!(words[11].1, 1);
+    }
+}

@@ -1,0 +1,316 @@
+//! Measured quality of abuse detection (`src/analysis/abuse`), with the issue's targets asserted:
+//!
+//! 1. **Dev corpus** (`tests/fixtures/abuse/corpus.jsonl`, the set the lexicons and weights were tuned on): per
+//!    category precision and recall at the hold threshold (score ≥ 0.5), per language too, and the share of
+//!    non-abusive comments held (any category ≥ 0.5). Asserted: threat and identity-attack recall ≥ 0.95, every
+//!    category's precision ≥ 0.95, non-abusive held ≤ 2%.
+//! 2. **Held-out set** (`tests/fixtures/abuse/heldout.jsonl`, never used for tuning): the same figures, printed
+//!    only — it measures generalisation; no text of it is ever printed.
+//! 3. **Real data**: every comment of the YouTube Spam Collection and every message of the SMS Spam Collection
+//!    (`../shared/data`): how many would be held for abuse, per category. Asserted against [`REAL_DATA_BOUNDS`]
+//!    (see there for what the holds are, read one by one).
+//!
+//! The corpus README (tests/fixtures/abuse/README.md) gives the schema and the labelling rules. Without the corpus
+//! directory or the shared data, the parts that need them print why they are skipped. Run with `--nocapture` to see
+//! the tables; `ABUSE_EVAL_ERRORS=1` also lists the dev corpus's misclassified comments.
+
+use commentguard::analysis::abuse::{self, AbuseModel, Category, model};
+use commentguard::analysis::normalize::Normalized;
+use commentguard::commands::train;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/abuse");
+const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data");
+
+/// Real-data bounds per set: (name, most texts held in any category, most held in a category other than
+/// profanity). Every hold was read (`ABUSE_EVAL_ERRORS=1` lists them). Measured 2026-12-04: YouTube 78 of 1956
+/// held, 58 for swearing alone, all real ("fuck", "shit", "piece of shit", "bitch"); the other 20 are slurs
+/// ("nigger fools", "gook", "terrorist muslims"), name-calling ("you are all sheep", "she is a fool … idiots", "fuck
+/// you Eminem") and sexual remarks ("sit on my face", "her boobs", "old whore", "nice tits"), two of them doubtful
+/// ("Stupid people… 2 billion visits", "Dumb Guy: …"). SMS 115 of 5574, 90 for swearing alone; the other 25 are
+/// sexting and adult spam ("horny", "your pussy", "sexy singles", "juicy booty"), friends' name-calling ("u weirdo",
+/// "u dumb", "jerk") and two false holds ("anyone going slower than you is an idiot", "u really pig leh"). The
+/// bounds leave a little room above those counts, so a change that starts holding ordinary messages fails here.
+const REAL_DATA_BOUNDS: &[(&str, usize, usize)] =
+    &[("YouTube Spam Collection", 85, 30), ("SMS Spam Collection", 125, 35)];
+
+#[derive(Debug, Deserialize)]
+struct Item {
+    id: String,
+    text: String,
+    labels: Vec<String>,
+    lang: String,
+    #[allow(dead_code)] // part of the schema; handy when slicing by hand
+    kind: String,
+}
+
+fn load(name: &str) -> Option<Vec<Item>> {
+    let dir = Path::new(FIXTURES);
+    if !dir.is_dir() {
+        println!("SKIPPED: {} is absent", dir.display());
+        return None;
+    }
+    let path = dir.join(name);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+    let items: Vec<Item> = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(n, l)| serde_json::from_str(l).unwrap_or_else(|e| panic!("{}:{}: {e}", path.display(), n + 1)))
+        .collect();
+    for it in &items {
+        for l in &it.labels {
+            assert!(Category::from_name(l).is_some(), "{}: unknown label {l}", it.id);
+        }
+    }
+    Some(items)
+}
+
+/// Counts for one slice (a file, or one language of it).
+#[derive(Debug, Default, Clone)]
+struct Counts {
+    /// Per category: true positives, false positives, false negatives.
+    tp: [usize; 5],
+    fp: [usize; 5],
+    fn_: [usize; 5],
+    abusive: usize,
+    clean: usize,
+    clean_held: usize,
+    abusive_held: usize,
+}
+
+impl Counts {
+    fn add(&mut self, labels: &[Category], held: &[Category]) {
+        for c in Category::ALL {
+            let (y, p) = (labels.contains(&c), held.contains(&c));
+            let i = c.index();
+            match (y, p) {
+                (true, true) => self.tp[i] += 1,
+                (false, true) => self.fp[i] += 1,
+                (true, false) => self.fn_[i] += 1,
+                (false, false) => {}
+            }
+        }
+        if labels.is_empty() {
+            self.clean += 1;
+            self.clean_held += usize::from(!held.is_empty());
+        } else {
+            self.abusive += 1;
+            self.abusive_held += usize::from(!held.is_empty());
+        }
+    }
+
+    fn precision(&self, c: Category) -> f64 {
+        let i = c.index();
+        ratio(self.tp[i], self.tp[i] + self.fp[i])
+    }
+
+    fn recall(&self, c: Category) -> f64 {
+        let i = c.index();
+        ratio(self.tp[i], self.tp[i] + self.fn_[i])
+    }
+
+    fn clean_held_share(&self) -> f64 {
+        if self.clean == 0 { 0.0 } else { self.clean_held as f64 / self.clean as f64 }
+    }
+}
+
+/// 1 when there is nothing to count (no prediction: precision is vacuous).
+fn ratio(a: usize, b: usize) -> f64 {
+    if b == 0 { 1.0 } else { a as f64 / b as f64 }
+}
+
+/// Scans every item: (whole file, per language), plus the dev file's errors when asked.
+fn evaluate(items: &[Item], model: &AbuseModel, errors: bool) -> (Counts, BTreeMap<String, Counts>) {
+    let mut all = Counts::default();
+    let mut by_lang: BTreeMap<String, Counts> = BTreeMap::new();
+    for it in items {
+        let labels: Vec<Category> = it.labels.iter().filter_map(|l| Category::from_name(l)).collect();
+        let report = abuse::scan_with(&Normalized::new(&it.text), model);
+        let held: Vec<Category> = report.scores.held().collect();
+        all.add(&labels, &held);
+        by_lang.entry(it.lang.clone()).or_default().add(&labels, &held);
+        let mut sorted = labels.clone();
+        sorted.sort();
+        if errors && sorted != held {
+            let scores: Vec<String> =
+                report.scores.iter().filter(|(_, s)| *s >= 0.05).map(|(c, s)| format!("{}={s:.2}", c.name())).collect();
+            println!("  {} [{}] labels {:?} scores {} | {}", it.id, it.lang, it.labels, scores.join(" "), it.text);
+        }
+    }
+    (all, by_lang)
+}
+
+fn table(title: &str, all: &Counts, by_lang: &BTreeMap<String, Counts>) {
+    println!("\n{title}: {} abusive, {} non-abusive", all.abusive, all.clean);
+    println!("  {:<16} {:>9} {:>9} {:>6} {:>6} {:>6}", "category", "precision", "recall", "tp", "fp", "fn");
+    for c in Category::ALL {
+        let i = c.index();
+        println!(
+            "  {:<16} {:>9.3} {:>9.3} {:>6} {:>6} {:>6}",
+            c.name(),
+            all.precision(c),
+            all.recall(c),
+            all.tp[i],
+            all.fp[i],
+            all.fn_[i]
+        );
+    }
+    println!(
+        "  non-abusive held: {:.1}% ({} of {}); abusive held in some category: {:.1}%",
+        100.0 * all.clean_held_share(),
+        all.clean_held,
+        all.clean,
+        100.0 * ratio(all.abusive_held, all.abusive)
+    );
+    println!("  per language (precision/recall per category; non-abusive held):");
+    let head: Vec<String> = Category::ALL.iter().map(|c| format!("{:>15}", c.name())).collect();
+    println!("  {:<8} {} {:>12}", "lang", head.join(" "), "clean held");
+    for (lang, c) in by_lang {
+        let cells: Vec<String> = Category::ALL
+            .iter()
+            .map(|&k| {
+                let i = k.index();
+                if c.tp[i] + c.fp[i] + c.fn_[i] == 0 {
+                    format!("{:>15}", "-")
+                } else {
+                    format!("{:>15}", format!("{:.2}/{:.2}", c.precision(k), c.recall(k)))
+                }
+            })
+            .collect();
+        println!("  {:<8} {} {:>7.1}% of {}", lang, cells.join(" "), 100.0 * c.clean_held_share(), c.clean);
+    }
+}
+
+#[test]
+fn dev_corpus_meets_the_targets() {
+    let Some(items) = load("corpus.jsonl") else { return };
+    let errors = std::env::var_os("ABUSE_EVAL_ERRORS").is_some();
+    let (all, by_lang) = evaluate(&items, &AbuseModel::BASE, errors);
+    table("dev corpus (corpus.jsonl)", &all, &by_lang);
+    assert!(all.abusive >= 400 && all.clean >= 800, "the corpus is smaller than the issue asks");
+    let mut failed = Vec::new();
+    for c in [Category::Threat, Category::IdentityAttack] {
+        if all.recall(c) < 0.95 {
+            failed.push(format!("{} recall {:.3} < 0.95", c.name(), all.recall(c)));
+        }
+    }
+    for c in Category::ALL {
+        if all.precision(c) < 0.95 {
+            failed.push(format!("{} precision {:.3} < 0.95", c.name(), all.precision(c)));
+        }
+    }
+    if all.clean_held_share() > 0.02 {
+        failed.push(format!("non-abusive held {:.1}% > 2%", 100.0 * all.clean_held_share()));
+    }
+    assert!(failed.is_empty(), "targets missed on the dev corpus: {failed:?}");
+}
+
+#[test]
+fn heldout_figures() {
+    let Some(items) = load("heldout.jsonl") else { return };
+    // Figures only: the held-out set measures generalisation and is never tuned on, so no text is printed.
+    let (all, by_lang) = evaluate(&items, &AbuseModel::BASE, false);
+    table("held-out set (heldout.jsonl)", &all, &by_lang);
+    assert!(all.abusive > 0 && all.clean > 0);
+}
+
+fn data(sub: &str) -> Option<PathBuf> {
+    let p = PathBuf::from(DATA).join(sub);
+    if p.exists() {
+        Some(p)
+    } else {
+        println!("SKIPPED: {} is absent (the shared data sets live next to the repository)", p.display());
+        None
+    }
+}
+
+/// Every text of the real sets, scanned: what would be held for abuse.
+#[test]
+fn real_data_holds_are_few() {
+    let mut sets: Vec<(&str, Vec<train::Labelled>)> = Vec::new();
+    if let Some(dir) = data("youtube-spam") {
+        sets.push(("YouTube Spam Collection", train::read_youtube(&dir).expect("reads the YouTube collection")));
+    }
+    if let Some(dir) = data("sms-spam") {
+        sets.push(("SMS Spam Collection", train::read_sms(&dir.join("SMSSpamCollection")).expect("reads the SMS set")));
+    }
+    let show = std::env::var_os("ABUSE_EVAL_ERRORS").is_some();
+    for (name, texts) in sets {
+        let mut per_category = [0usize; 5];
+        let mut held = 0;
+        let mut held_not_profanity = 0;
+        for t in &texts {
+            let report = abuse::scan(&Normalized::new(&t.body));
+            let cats: Vec<Category> = report.scores.held().collect();
+            for c in &cats {
+                per_category[c.index()] += 1;
+            }
+            held_not_profanity += usize::from(cats.iter().any(|&c| c != Category::Profanity));
+            if !cats.is_empty() {
+                held += 1;
+                if show {
+                    let names: Vec<&str> = cats.iter().map(|c| c.name()).collect();
+                    println!("  held {:?} max {:.2} | {}", names, report.scores.max(), t.body);
+                }
+            }
+        }
+        let by_cat: Vec<String> =
+            Category::ALL.iter().map(|c| format!("{} {}", c.name(), per_category[c.index()])).collect();
+        println!(
+            "{name}: {held} of {} texts held for abuse, {held_not_profanity} in a category other than profanity ({})",
+            texts.len(),
+            by_cat.join(", ")
+        );
+        let &(_, max_held, max_not_profanity) =
+            REAL_DATA_BOUNDS.iter().find(|(n, _, _)| *n == name).expect("a bound for every set");
+        assert!(held <= max_held, "{name}: {held} held for abuse, bound {max_held}");
+        assert!(
+            held_not_profanity <= max_not_profanity,
+            "{name}: {held_not_profanity} held for abuse other than profanity, bound {max_not_profanity}"
+        );
+    }
+}
+
+/// A check of [`AbuseModel::BASE`]'s hand-set weights: a logistic fit per category on the dev corpus (the features
+/// of each comment's best candidate; negatives weighted 3× for precision; three rounds, since the best candidate
+/// depends on the weights). Prints the fitted weights and their dev figures, and asserts the fit reaches the dev
+/// targets too: the separation is in the features, not in a lucky choice of weights. Never run on the held-out set.
+#[test]
+fn refit_on_the_dev_corpus() {
+    let Some(items) = load("corpus.jsonl") else { return };
+    let data: Vec<(abuse::Assessment, Vec<Category>)> = items
+        .iter()
+        .map(|it| {
+            let labels = it.labels.iter().filter_map(|l| Category::from_name(l)).collect();
+            (abuse::assess(&Normalized::new(&it.text)), labels)
+        })
+        .collect();
+    let mut fitted = AbuseModel::BASE;
+    for _round in 0..3 {
+        for c in Category::ALL {
+            let i = c.index();
+            let samples: Vec<(abuse::Features, bool)> = data
+                .iter()
+                .filter(|(a, _)| a.candidates.iter().any(|k| k.category == c))
+                .map(|(a, labels)| (abuse::score(a, &fitted).features[i], labels.contains(&c)))
+                .collect();
+            fitted.weights[i] = model::fit(&samples, fitted.weights[i], 4000, 0.002, 3.0);
+        }
+    }
+    println!("\nweights fitted on the dev corpus (bias; severity, structure, target, negated, mention, news, count):");
+    for c in Category::ALL {
+        let w = fitted.weights[c.index()];
+        let ws: Vec<String> = w.w.iter().map(|x| format!("{x:.2}")).collect();
+        println!("  {:<16} {:>6.2}; [{}]", c.name(), w.bias, ws.join(", "));
+    }
+    let (all, by_lang) = evaluate(&items, &fitted, false);
+    table("dev corpus with the fitted weights", &all, &by_lang);
+    for c in Category::ALL {
+        assert!(all.precision(c) >= 0.95, "fitted {} precision {:.3}", c.name(), all.precision(c));
+    }
+    assert!(all.recall(Category::Threat) >= 0.95 && all.recall(Category::IdentityAttack) >= 0.95);
+    assert!(all.clean_held_share() <= 0.02);
+}
