@@ -11,6 +11,7 @@
 //!
 //! Prints p50 / p99 / p99.9 and comments per second, per language, and the percentiles of each comment's fastest
 //! scan over the rounds — its cost without the interference of other processes (CI machines are shared).
+//! A free argument keeps only the sets whose name contains it: `cargo bench --bench abuse -- "Roman Urdu"`.
 
 mod common;
 
@@ -205,7 +206,9 @@ fn main() {
         sets.push((name("Urdu"), (0..1000).map(|_| comment(&mut rng, URDU, URDU_ABUSE, dense)).collect()));
     }
     let rounds = common::rounds(30);
-    for (name, inputs) in &sets {
+    // `cargo bench --bench abuse -- "Roman Urdu"`: only the sets whose name contains the filter (for profiling one).
+    let filter = std::env::args().skip(1).find(|a| !a.starts_with("--"));
+    for (name, inputs) in sets.iter().filter(|(n, _)| filter.as_deref().is_none_or(|f| n.contains(f))) {
         let norms: Vec<Normalized> = inputs.iter().map(|t| Normalized::new(t)).collect();
         let avg = inputs.iter().map(String::len).sum::<usize>() / inputs.len();
         // One untimed pass, so caches are warm.

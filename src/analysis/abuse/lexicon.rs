@@ -353,18 +353,18 @@ fn automaton(patterns: &[String], kind: MatchKind, what: &str, problems: &mut Ve
 ///
 /// So `kuttay`/`kutte`/`kuttey`/`kuty` all key to `kute`, `bewaqoof`/`bevakuf` to `bevakuf`, `maarenge`/
 /// `marainge` to `marenge`/`marenge`. Letters `z`/`j` stay apart (`zaleel` is an insult, `Jaleel` a name).
-pub fn roman_key(word: &str, out: &mut String) {
-    if !word.bytes().all(|b| b.is_ascii_lowercase()) {
-        out.push_str(word);
+pub fn roman_key(word: &str, out: &mut Vec<u8>) {
+    let b = word.as_bytes();
+    if !b.iter().all(u8::is_ascii_lowercase) {
+        out.extend_from_slice(b);
         return;
     }
-    let b = word.as_bytes();
+    let vowel = |x: u8| matches!(x, b'a' | b'e' | b'i' | b'o' | b'u');
     let start = out.len();
     let mut i = 0;
     while i < b.len() {
         let c = b[i];
         let next = b.get(i + 1).copied();
-        let vowel = |x: u8| b"aeiou".contains(&x);
         let mapped: u8 = match (c, next) {
             (b'a', Some(b'a')) | (b'e', Some(b'e')) | (b'o', Some(b'o')) | (b'i', Some(b'i')) | (b'u', Some(b'u')) => {
                 i += 1;
@@ -386,7 +386,7 @@ pub fn roman_key(word: &str, out: &mut String) {
             }
             (b'c', Some(b'h')) if b.get(i + 2) == Some(&b'h') => {
                 // "chh" → "ch"
-                out.push('c');
+                out.push(b'c');
                 i += 2;
                 b'h'
             }
@@ -400,11 +400,11 @@ pub fn roman_key(word: &str, out: &mut String) {
             (x, _) => x,
         };
         // Doubled letters → one.
-        if out.len() > start && out.as_bytes()[out.len() - 1] == mapped {
+        if out.len() > start && out.last() == Some(&mapped) {
             i += 1;
             continue;
         }
-        out.push(char::from(mapped));
+        out.push(mapped);
         i += 1;
     }
 }
@@ -414,35 +414,50 @@ pub type KeyedWords = Vec<(Range<usize>, Range<usize>)>;
 
 /// The keyed text of `text` (each word through [`roman_key`], words joined by one space) and, per keyed word, its
 /// byte range in the keyed text and in `text`.
+///
+/// Runs on every Roman Urdu/Hindi comment, so it walks bytes and decodes a character only where one is not ASCII
+/// (a fifth of a Roman Urdu scan went here when it decoded every character into a `String`).
 pub fn key_text(text: &str) -> (String, KeyedWords) {
-    let mut out = String::with_capacity(text.len());
-    let mut words = Vec::new();
+    let b = text.as_bytes();
+    let mut out: Vec<u8> = Vec::with_capacity(text.len() + 16);
+    let mut words = Vec::with_capacity(text.len() / 4);
     let mut start: Option<usize> = None;
     // Punctuation between two words (a comma, a full stop) keeps them apart: no keyed phrase spans it.
     let mut cut = false;
-    let push = |out: &mut String, words: &mut KeyedWords, s: usize, e: usize, cut: bool| {
+    let push = |out: &mut Vec<u8>, words: &mut KeyedWords, s: usize, e: usize, cut: bool| {
         if !out.is_empty() {
-            out.push_str(if cut { " | " } else { " " });
+            out.extend_from_slice(if cut { b" | " } else { b" " });
         }
         let k = out.len();
         roman_key(&text[s..e], out);
         words.push((k..out.len(), s..e));
     };
-    for (i, c) in text.char_indices() {
-        match (is_word(c), start) {
+    let mut i = 0;
+    while i < b.len() {
+        let (word, space, len) = match b[i] {
+            x if x.is_ascii() => (x.is_ascii_alphanumeric() || x == b'*', char::from(x).is_whitespace(), 1),
+            _ => match text.get(i..).and_then(|t| t.chars().next()) {
+                Some(c) => (is_word(c), c.is_whitespace(), c.len_utf8()),
+                None => break,
+            },
+        };
+        match (word, start) {
             (true, None) => start = Some(i),
             (false, Some(s)) => {
                 push(&mut out, &mut words, s, i, cut);
                 start = None;
-                cut = !c.is_whitespace();
+                cut = !space;
             }
-            (false, None) => cut |= !c.is_whitespace(),
+            (false, None) => cut |= !space,
             _ => {}
         }
+        i += len;
     }
     if let Some(s) = start {
         push(&mut out, &mut words, s, text.len(), cut);
     }
+    // Only whole words of `text` (valid UTF-8), ASCII keys and spaces were written.
+    let out = String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
     (out, words)
 }
 
@@ -482,9 +497,9 @@ mod tests {
     }
 
     fn key(w: &str) -> String {
-        let mut s = String::new();
+        let mut s = Vec::new();
         roman_key(w, &mut s);
-        s
+        String::from_utf8(s).expect("keys of a str are UTF-8")
     }
 
     #[test]

@@ -657,6 +657,17 @@ impl Doc {
 /// Whole-word in the folded text: where the pattern starts (ends) with a word character, the text must not
 /// continue the word.
 fn is_whole(text: &str, start: usize, end: usize) -> bool {
+    // Most overlapping matches are short patterns inside longer ASCII words ("ki" in "kiya"): refuse those on the
+    // bytes alone before decoding any character (a third of the plain pass' cost otherwise).
+    let b = text.as_bytes();
+    let glued = |x: Option<&u8>, y: Option<&u8>| {
+        x.zip(y).is_some_and(|(x, y)| x.is_ascii_alphanumeric() && y.is_ascii_alphanumeric())
+    };
+    if glued(start.checked_sub(1).and_then(|i| b.get(i)), b.get(start))
+        || glued(end.checked_sub(1).and_then(|i| b.get(i)), b.get(end))
+    {
+        return false;
+    }
     let (Some(pat), Some(before), Some(after)) = (text.get(start..end), text.get(..start), text.get(end..)) else {
         return false;
     };
