@@ -3,7 +3,8 @@
 //!
 //! ```toml
 //! [sites.webhook]
-//! url = "http://wordpress.internal/wp-json/commentguard/v1/decisions"
+//! url = "https://news.example/wp-json/commentguard/v1/decisions"   # or http:// on a private network
+//! # ca_file = "/etc/commentguard/internal-ca.pem"   # https only: trust these roots instead of Mozilla's
 //! secret_env = "COMMENTGUARD_WEBHOOK_SECRET_NEWS"   # or: secret = "…" (at least 16 bytes)
 //! timeout_ms = 5000
 //! max_attempts = 0          # 0: retry forever; N: suspend the site's delivery after N failed attempts of a batch
@@ -16,14 +17,31 @@
 //! `secret_env`, the variable's name), never its value.
 
 use crate::config::error::Problems;
+use rustls::pki_types::CertificateDer;
+use rustls::pki_types::pem::PemObject;
 use serde::{Deserialize, Serialize};
+
+/// Where a webhook delivers: `url` taken apart.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoint {
+    pub host: String,
+    /// The url's port, else 443 for https and 80 for http.
+    pub port: u16,
+    /// Path and query.
+    pub path: String,
+    pub https: bool,
+}
 
 /// A site's webhook. `Debug` prints `secret` as `"<redacted>"`.
 #[derive(Clone, Serialize, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct WebhookConfig {
-    /// `http://host[:port]/path` that receives POSTs of the site's decision events.
+    /// `https://host[:port]/path` (or `http://` on a private network) that receives POSTs of the site's decision
+    /// events.
     pub url: String,
+    /// For an `https://` url: a PEM file of the CA certificates to trust instead of the Mozilla roots compiled into
+    /// the binary (a receiver behind an internal CA, or a self-signed one).
+    pub ca_file: Option<String>,
     /// Name of the environment variable holding the signing secret (keeps the secret out of the file).
     pub secret_env: Option<String>,
     /// The signing secret itself (when `secret_env` is not used).
@@ -45,6 +63,7 @@ impl Default for WebhookConfig {
     fn default() -> Self {
         WebhookConfig {
             url: String::new(),
+            ca_file: None,
             secret_env: None,
             secret: None,
             timeout_ms: 5_000,
@@ -60,6 +79,7 @@ impl std::fmt::Debug for WebhookConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("WebhookConfig")
             .field("url", &self.url)
+            .field("ca_file", &self.ca_file)
             .field("secret_env", &self.secret_env)
             .field("secret", &self.secret.as_ref().map(|_| "<redacted>"))
             .field("timeout_ms", &self.timeout_ms)
@@ -91,29 +111,50 @@ impl WebhookConfig {
         Ok(secret.into_bytes())
     }
 
-    /// The target as `(host, port, path-and-query)`, or why it is not one we can deliver to.
-    pub fn target(&self) -> Result<(String, u16, String), String> {
+    /// Where to deliver, or why the url is not somewhere we can deliver to.
+    pub fn target(&self) -> Result<Endpoint, String> {
         let uri: tonic::codegen::http::Uri =
-            self.url.parse().map_err(|_| "url: not a URL like http://host:port/path".to_string())?;
-        match uri.scheme_str() {
-            Some("http") => {}
-            Some("https") => {
-                return Err("url: https is not supported yet; use an http:// address (a TLS-originating proxy \
-                            beside the service, or a private network)"
-                    .into());
-            }
-            _ => return Err("url: must start with http://".into()),
-        }
+            self.url.parse().map_err(|_| "url: not a URL like https://host/path".to_string())?;
+        let https = match uri.scheme_str() {
+            Some("https") => true,
+            Some("http") => false,
+            _ => return Err("url: must start with https:// or http://".into()),
+        };
         let host = uri.host().filter(|h| !h.is_empty()).ok_or("url: a host is required")?;
         if uri.authority().is_some_and(|a| a.as_str().contains('@')) {
             return Err("url: must not carry credentials (user:password@); the signature authenticates".into());
         }
         let path = uri.path_and_query().map_or("/", |p| p.as_str());
-        Ok((host.trim_matches(['[', ']']).to_string(), uri.port_u16().unwrap_or(80), path.to_string()))
+        Ok(Endpoint {
+            host: host.trim_matches(['[', ']']).to_string(),
+            port: uri.port_u16().unwrap_or(if https { 443 } else { 80 }),
+            path: path.to_string(),
+            https,
+        })
+    }
+
+    /// The CA certificates of `ca_file` (`None` without one: the compiled-in Mozilla roots apply).
+    pub fn trusted_roots(&self) -> Result<Option<Vec<CertificateDer<'static>>>, String> {
+        let Some(path) = &self.ca_file else { return Ok(None) };
+        let pem = std::fs::read(path).map_err(|e| format!("ca_file: {path:?} cannot be read ({})", e.kind()))?;
+        let certs: Vec<_> = CertificateDer::pem_slice_iter(&pem)
+            .collect::<Result<_, _>>()
+            .map_err(|_| format!("ca_file: {path:?} is not a PEM file of certificates"))?;
+        if certs.is_empty() {
+            return Err(format!("ca_file: {path:?} holds no certificate"));
+        }
+        Ok(Some(certs))
     }
 
     pub(crate) fn validate(&self, at: &str, p: &mut Problems) {
-        if let Err(e) = self.target() {
+        match self.target() {
+            Err(e) => p.add(format!("{at}.{e}")),
+            Ok(endpoint) if !endpoint.https && self.ca_file.is_some() => {
+                p.add(format!("{at}.ca_file: only for an https:// url"))
+            }
+            Ok(_) => {}
+        }
+        if let Err(e) = self.trusted_roots() {
             p.add(format!("{at}.{e}"));
         }
         if let Err(e) = self.resolve_secret() {
@@ -153,7 +194,13 @@ mod tests {
         );
         let config = Config::from_toml(&text).expect("valid");
         let hook = config.sites[0].webhook.as_ref().expect("webhook");
-        assert_eq!(hook.target(), Ok(("127.0.0.1".to_string(), 8080, "/hook?x=1".to_string())));
+        let endpoint = hook.target().expect("a target");
+        assert_eq!((endpoint.host.as_str(), endpoint.port, endpoint.path.as_str()), ("127.0.0.1", 8080, "/hook?x=1"));
+        assert!(!endpoint.https);
+        let https = super::WebhookConfig { url: "https://news.example/wp-json/cg?x=1".into(), ..Default::default() };
+        let endpoint = https.target().expect("an https target");
+        assert_eq!((endpoint.host.as_str(), endpoint.port, endpoint.https), ("news.example", 443, true));
+        assert_eq!(https.trusted_roots(), Ok(None), "without ca_file the compiled-in roots apply");
         assert_eq!(hook.max_attempts, 5);
         assert_eq!(hook.timeout_ms, 5000, "defaults fill the rest");
         assert!(!format!("{config:?}").contains("a-very-secret"), "Debug never shows the secret");
@@ -162,9 +209,15 @@ mod tests {
     #[test]
     fn problems_name_the_key_never_the_secret() {
         assert_eq!(
-            error_of("url = \"https://x.example/h\"\nsecret = \"0123456789abcdef\""),
-            ["sites[0].webhook.url: https is not supported yet; use an http:// address (a TLS-originating proxy \
-              beside the service, or a private network)"]
+            error_of("url = \"http://x.example/h\"\nsecret = \"0123456789abcdef\"\nca_file = \"/etc/hosts\""),
+            [
+                "sites[0].webhook.ca_file: only for an https:// url",
+                "sites[0].webhook.ca_file: \"/etc/hosts\" holds no certificate"
+            ]
+        );
+        assert_eq!(
+            error_of("url = \"https://x.example/h\"\nsecret = \"0123456789abcdef\"\nca_file = \"/surely/missing.pem\""),
+            ["sites[0].webhook.ca_file: \"/surely/missing.pem\" cannot be read (entity not found)"]
         );
         assert_eq!(
             error_of("url = \"http://x.example/h\"\nsecret = \"short-secret\""),
@@ -191,7 +244,7 @@ mod tests {
         assert_eq!(
             all,
             [
-                "sites[0].webhook.url: must start with http://",
+                "sites[0].webhook.url: must start with https:// or http://",
                 "sites[0].webhook.timeout_ms: must be between 100 and 600000",
                 "sites[0].webhook.max_backoff_ms: must be between initial_backoff_ms and 86400000",
                 "sites[0].webhook.max_batch: must be between 1 and 1000",

@@ -1,4 +1,4 @@
-//! The deliverer's HTTP/1.1 client: one keep-alive connection per site (deliveries are sequential, so one is all a
+//! The deliverer's HTTP/1.1 client (over TLS for an https:// url, `tls.rs`): one keep-alive connection per site (deliveries are sequential, so one is all a
 //! site uses), re-opened after any failure. hyper's connection API, not a pooled client: there is nothing to pool, and
 //! every attempt — connect, send, answer — must fit `timeout_ms`.
 
@@ -18,6 +18,8 @@ const MAX_ANSWER: usize = 64 * 1024;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Failure {
     Connect(std::io::ErrorKind),
+    /// The TLS handshake failed: the receiver's certificate is not trusted for its host, or no common protocol.
+    Tls,
     Timeout,
     /// The receiver answered with a status other than 2xx; `retry_after` from its `Retry-After` (seconds).
     Status {
@@ -32,6 +34,9 @@ impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Failure::Connect(kind) => write!(f, "connect: {kind}"),
+            Failure::Tls => {
+                f.write_str("TLS handshake failed (certificate not trusted for the host, or no common protocol)")
+            }
             Failure::Timeout => f.write_str("timed out"),
             Failure::Status { code, .. } => write!(f, "answered HTTP {code}"),
             Failure::Protocol => f.write_str("connection broke or answer was not HTTP"),
@@ -95,8 +100,18 @@ async fn connect(target: &Target) -> Result<SendRequest<Full<Bytes>>, Failure> {
         .await
         .map_err(|e| Failure::Connect(e.kind()))?;
     let _ = stream.set_nodelay(true);
+    match &target.tls {
+        Some(tls) => handshake(tls.connect(stream).await.map_err(|_| Failure::Tls)?).await,
+        None => handshake(stream).await,
+    }
+}
+
+async fn handshake<S>(io: S) -> Result<SendRequest<Full<Bytes>>, Failure>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
     let (sender, connection) =
-        hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.map_err(|_| Failure::Protocol)?;
+        hyper::client::conn::http1::handshake(TokioIo::new(io)).await.map_err(|_| Failure::Protocol)?;
     // Drives the connection; ends when `sender` is dropped or the peer closes.
     tokio::spawn(async move {
         let _ = connection.await;

@@ -20,6 +20,7 @@
 pub mod client;
 pub mod deliver;
 pub mod sign;
+pub mod tls;
 
 use crate::clock::Clock;
 use crate::config::Config;
@@ -36,6 +37,8 @@ pub struct Target {
     pub site: String,
     pub host: String,
     pub port: u16,
+    /// For an `https://` url.
+    pub tls: Option<tls::Tls>,
     /// `host[:port]` as the `Host` header says it.
     pub host_header: String,
     pub path: String,
@@ -49,7 +52,12 @@ pub struct Target {
 
 impl std::fmt::Debug for Target {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Target").field("site", &self.site).field("host", &self.host).field("port", &self.port).finish()
+        f.debug_struct("Target")
+            .field("site", &self.site)
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("https", &self.tls.is_some())
+            .finish()
     }
 }
 
@@ -58,19 +66,28 @@ impl Target {
     /// secret variable unset since) leaves the site without a webhook, with an error logged.
     fn compile(site: &crate::config::SiteConfig) -> Option<Target> {
         let hook = site.webhook.as_ref()?;
-        let compiled = hook.target().and_then(|(host, port, path)| Ok((host, port, path, hook.resolve_secret()?)));
-        let (host, port, path, secret) = match compiled {
+        let compiled = hook.target().and_then(|endpoint| {
+            let tls = match endpoint.https {
+                true => Some(tls::Tls::new(&endpoint.host, hook.trusted_roots()?)?),
+                false => None,
+            };
+            Ok((endpoint, tls, hook.resolve_secret()?))
+        });
+        let (crate::config::webhook::Endpoint { host, port, path, .. }, tls, secret) = match compiled {
             Ok(parts) => parts,
             Err(problem) => {
                 tracing::error!(site = %site.id, %problem, "webhook not started");
                 return None;
             }
         };
-        let host_header = if host.contains(':') { format!("[{host}]:{port}") } else { format!("{host}:{port}") };
+        let name = if host.contains(':') { format!("[{host}]") } else { host.clone() };
+        let default_port = if tls.is_some() { 443 } else { 80 };
+        let host_header = if port == default_port { name } else { format!("{name}:{port}") };
         Some(Target {
             site: site.id.clone(),
             host,
             port,
+            tls,
             host_header,
             path,
             secret,
