@@ -263,6 +263,13 @@ async fn moderators_work_the_queue_in_a_real_browser() {
     assert_eq!(js(&a, "window.__xss === undefined").await, true, "no injected script ran");
     assert_eq!(js(&a, "document.querySelector('#item-body mark.hl').textContent").await, "hold");
 
+    // A reload keeps the claimed batch (its leases still run): same items, same order, still decidable below.
+    a.refresh().await.expect("reload the page");
+    until(&a, "!document.getElementById('app').hidden", "signed in again from the tab's session").await;
+    until(&a, "document.querySelectorAll('#work-list li').length === 3", "the claimed items back after a reload").await;
+    assert_eq!(work_ids(&a).await, ["c-xss", "c-spam", "c-release"]);
+    assert_eq!(js(&a, "document.body.dataset.view").await, "work", "straight back to the work");
+
     // The keyboard: j to the spam item, its findings highlighted where the server says they are.
     press(&a, 'j').await;
     until(&a, "document.getElementById('item-comment').textContent === 'c-spam'", "j moves to the next item").await;
@@ -451,6 +458,7 @@ async fn moderators_work_the_queue_in_a_real_browser() {
     a.find(Locator::Id("logout")).await.expect("logout").click().await.expect("log out");
     until(&a, "!document.getElementById('login').hidden", "the login screen").await;
     assert_eq!(js(&a, "sessionStorage.getItem('commentguard.token')").await, Value::Null);
+    assert_eq!(js(&a, "sessionStorage.getItem('commentguard.work')").await, Value::Null, "and the claimed batch");
 
     // A token for two sites picks between them; each site shows its own queue.
     report_on_b(&server).await;

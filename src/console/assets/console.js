@@ -5,6 +5,9 @@
 //   textContent (el(), text()) only, never as markup.
 // - The moderator token lives in this tab's sessionStorage and in memory; it is sent as an Authorization header and
 //   never put in a URL. Logging out forgets it.
+// - The claimed batch (items as the server showed them, masked, with their claim tokens) is kept in the same tab's
+//   sessionStorage, so reloading the page keeps working it instead of leaving the items locked until their leases
+//   expire; it is forgotten on logout, on a site change, and item by item when decided, released or expired.
 // - Every failed call is shown (the error banner), with the server's message; RESOURCE_EXHAUSTED and UNAVAILABLE
 //   say when to retry.
 // - Spans are asked for in UTF-16 code units (OFFSET_ENCODING_UTF16), the unit of JavaScript strings, so
@@ -14,6 +17,7 @@
 (function () {
   const TOKEN_KEY = 'commentguard.token';
   const SITE_KEY = 'commentguard.site';
+  const WORK_KEY = 'commentguard.work';
 
   const state = {
     token: null,
@@ -181,8 +185,39 @@
     $('login').hidden = true;
     $('app').hidden = false;
     document.body.dataset.screen = 'app';
-    show('dashboard');
+    const restored = restoreWork();
+    if (restored) notice('Restored ' + restored + ' claimed item' + (restored > 1 ? 's' : ''));
+    show(restored ? 'work' : 'dashboard');
     return true;
+  }
+
+  /** Remembers the open claims of this moderator on this site for a reload of the page (see the rules above). */
+  function saveWork() {
+    const items = state.work.filter((e) => e.status === 'open' || e.status === 'busy').map((e) => e.item);
+    if (!state.session || !items.length) {
+      sessionStorage.removeItem(WORK_KEY);
+      return;
+    }
+    sessionStorage.setItem(WORK_KEY, JSON.stringify({ moderator: state.session.moderatorId, site: state.site, items }));
+  }
+
+  /** The claims saved before a reload, if they are this moderator's on this site and their leases still run. */
+  function restoreWork() {
+    let saved = null;
+    try {
+      saved = JSON.parse(sessionStorage.getItem(WORK_KEY) || 'null');
+    } catch (_) {
+      saved = null;
+    }
+    if (!saved || saved.moderator !== state.session.moderatorId || saved.site !== state.site || !Array.isArray(saved.items)) {
+      sessionStorage.removeItem(WORK_KEY);
+      return 0;
+    }
+    const now = Date.now();
+    state.work = saved.items.filter((item) => Date.parse(item.leaseExpiresAt) > now).map((item) => ({ item, status: 'open' }));
+    state.current = state.work.length ? 0 : -1;
+    saveWork();
+    return state.work.length;
   }
 
   function logout(expired) {
@@ -192,6 +227,7 @@
     state.current = -1;
     sessionStorage.removeItem(TOKEN_KEY);
     sessionStorage.removeItem(SITE_KEY);
+    sessionStorage.removeItem(WORK_KEY);
     $('token').value = '';
     $('app').hidden = true;
     $('login').hidden = false;
@@ -461,7 +497,9 @@
 
   // ---------------------------------------------------------------- rendering a claimed item
 
+  /** Draws the claimed batch; every change to it ends here, so this is also where it is saved for a reload. */
   function renderWork() {
+    saveWork();
     const list = $('work-list');
     clear(list);
     $('work-count').textContent = String(state.work.filter((e) => e.status === 'open').length);
@@ -658,6 +696,7 @@
       sessionStorage.setItem(SITE_KEY, state.site);
       state.work = [];
       state.current = -1;
+      saveWork();
       show(state.view === 'work' ? 'dashboard' : state.view);
     });
     for (const tab of document.querySelectorAll('.tab')) tab.addEventListener('click', () => show(tab.dataset.view));
