@@ -139,7 +139,15 @@ struct Group {
 
 /// The compiled lexicons.
 pub struct Lexicon {
+    /// The patterns longer than [`SHORT_CHARS`] or of more than one word (ids in `matcher_ids`).
     pub matcher: Option<AhoCorasick>,
+    /// Id in [`Lexicon::entries`] of each pattern of `matcher`.
+    pub matcher_ids: Vec<usize>,
+    /// The one-word ASCII patterns of at most [`SHORT_CHARS`] characters (`tu`, `ka`, `bc`), looked up word by word
+    /// ([`Lexicon::short_words`]) instead of searched for: in the automaton they matched inside nearly every longer
+    /// word (some 200 matches per Roman Urdu comment, each then refused as not whole). Urdu script stays in the
+    /// automaton, where it is cheaper (its short words are most words).
+    pub short: HashMap<String, usize>,
     /// Meanings of each pattern, by pattern id; the spelling-key patterns of [`Lexicon::keyed`] follow the plain
     /// ones (their ids are offset by [`Lexicon::keyed_base`]).
     pub entries: Vec<Vec<Entry>>,
@@ -254,9 +262,19 @@ pub fn build(files: &[(&str, &str)]) -> Lexicon {
             }
         }
     }
+    let mut short = HashMap::new();
+    let (mut long, mut matcher_ids) = (Vec::new(), Vec::new());
+    for (id, p) in patterns.iter().enumerate() {
+        if p.len() <= SHORT_CHARS && p.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'*') {
+            short.insert(p.clone(), id);
+        } else {
+            long.push(p.as_str());
+            matcher_ids.push(id);
+        }
+    }
     // A contiguous NFA: nearly as fast as a DFA on short comments, at a few MiB instead of hundreds (the patterns
     // are many and multilingual, so a DFA's byte classes are large); a test bounds the memory.
-    let matcher = automaton(&patterns, MatchKind::Standard, "automaton", &mut problems);
+    let matcher = automaton(&long, MatchKind::Standard, "automaton", &mut problems);
     let mut words: HashMap<usize, Vec<(String, usize)>> = HashMap::new();
     for (id, p) in patterns.iter().enumerate() {
         if p.chars().all(|c| c != '*' && is_word(c)) && entries[id].iter().any(|e| e.role.is_content()) {
@@ -300,10 +318,40 @@ pub fn build(files: &[(&str, &str)]) -> Lexicon {
     // The longest phrase at each place is all the keyed pass needs (the plain pass has already found the words
     // nested in it): leftmost-longest, without the overlapping search's cost.
     let keyed = automaton(&keyed_patterns, MatchKind::LeftmostLongest, "keyed automaton", &mut problems);
-    Lexicon { matcher, entries, keyed, keyed_base, words, files: metas, problems }
+    Lexicon { matcher, matcher_ids, short, entries, keyed, keyed_base, words, files: metas, problems }
 }
 
+/// One-word patterns of at most this many characters go to [`Lexicon::short`].
+pub const SHORT_CHARS: usize = 3;
+
 impl Lexicon {
+    /// Calls `found(start, end, id)` for each word of `text` (a maximal run of [`is_word`] characters) that is a
+    /// short pattern ([`Lexicon::short`]). Only runs of ASCII word bytes can be one, so the text is walked byte by
+    /// byte and a character is decoded only next to such a run (an Urdu letter glued to it makes it no word).
+    pub fn short_words(&self, text: &str, mut found: impl FnMut(usize, usize, usize)) {
+        let b = text.as_bytes();
+        let word_byte = |x: u8| x.is_ascii_alphanumeric() || x == b'*';
+        let mut i = 0;
+        while i < b.len() {
+            if !word_byte(b[i]) {
+                i += 1;
+                continue;
+            }
+            let start = i;
+            while i < b.len() && word_byte(b[i]) {
+                i += 1;
+            }
+            if i - start > SHORT_CHARS {
+                continue;
+            }
+            let glued = text.get(..start).and_then(|t| t.chars().next_back()).is_some_and(is_word)
+                || text.get(i..).and_then(|t| t.chars().next()).is_some_and(is_word);
+            if let (false, Some(&id)) = (glued, text.get(start..i).and_then(|w| self.short.get(w))) {
+                found(start, i, id);
+            }
+        }
+    }
+
     /// Whether `word` is a one-word pattern of a content role.
     pub fn is_content_word(&self, word: &str) -> bool {
         self.words.get(&word.chars().count()).is_some_and(|ws| ws.iter().any(|(p, _)| p == word))
@@ -328,7 +376,12 @@ impl Lexicon {
 }
 
 /// A contiguous-NFA automaton over `patterns` (`None`, with a problem noted, if it does not build).
-fn automaton(patterns: &[String], kind: MatchKind, what: &str, problems: &mut Vec<String>) -> Option<AhoCorasick> {
+fn automaton<P: AsRef<[u8]>>(
+    patterns: &[P],
+    kind: MatchKind,
+    what: &str,
+    problems: &mut Vec<String>,
+) -> Option<AhoCorasick> {
     if patterns.is_empty() {
         return None;
     }

@@ -137,10 +137,16 @@ impl Doc {
             if !is_whole(text, m.start(), m.end()) {
                 continue;
             }
-            let id = m.pattern().as_usize();
+            let Some(&id) = lex.matcher_ids.get(m.pattern().as_usize()) else { continue };
             content |= lex.entries.get(id).is_some_and(|e| e.iter().any(|x| x.role.is_content()));
             raw.push((m.start(), m.end(), id));
         }
+        lex.short_words(text, |s, e, id| {
+            if raw.len() < MAX_MATCHES {
+                content |= lex.entries.get(id).is_some_and(|e| e.iter().any(|x| x.role.is_content()));
+                raw.push((s, e, id));
+            }
+        });
         // A comment that reads as Roman Urdu/Hindi (one of its function words) is matched once more by spelling key
         // (`lexicon::roman_key`): the spellings no list foresaw. A keyed match on a span the plain text already
         // matched adds nothing.
