@@ -11,8 +11,10 @@
 //! * **identity attack** — a slur; or a group noun side by side with a dehumanising noun, a call for harm or an
 //!   insult ("Pashtun are animals", "qadiani kaafir hain inko maar do", "hindu kutte");
 //! * **insult** — an insult side by side with the second person or a person ("you idiot", "tum ullu ke pathay ho",
-//!   "تم بے غیرت ہو", "the writer is a moron", "حرامی صحافی"), after a vocative ("abe gadhe"), or standing alone as
-//!   its clause ("Idiot!");
+//!   "تم بے غیرت ہو", "the writer is a moron", "حرامی صحافی"), up to three tokens after a vocative or a rude command
+//!   ("abe gadhe", "chup kar be ghatiya insaan", "چپ کر بے وقوف"), closing a clause that opens with "you" with at
+//!   most one describing word that is no filler between ("you circus clown", `Doc::addressed`), or standing alone
+//!   as its clause ("Idiot!");
 //! * **sexual** — an explicit term, more so aimed at the reader;
 //! * **profanity** — the term itself.
 //!
