@@ -556,10 +556,12 @@ impl Doc {
         })
     }
 
-    /// Whether `m` is its clause with only fillers, vocatives and profanity around it ("Idiot!", "what an idiot").
+    /// Whether `m` is its clause with only fillers, vocatives, profanity and other insults around it ("Idiot!",
+    /// "what an idiot", "jahil gawar").
     fn alone_in_clause(&self, m: &Match) -> bool {
         let clause = self.toks[m.start].clause;
-        let fill = Role::Filler.bit() | Role::Vocative.bit() | Role::Profanity.bit() | Role::Person.bit();
+        let fill =
+            Role::Filler.bit() | Role::Vocative.bit() | Role::Profanity.bit() | Role::Person.bit() | Role::Insult.bit();
         let mut lo = m.start;
         while lo > 0 && self.toks[lo - 1].clause == clause {
             lo -= 1;
