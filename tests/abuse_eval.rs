@@ -4,9 +4,11 @@
 //!    category precision and recall at the hold threshold (score ≥ 0.5), per language too, and the share of
 //!    non-abusive comments held (any category ≥ 0.5). Asserted: threat and identity-attack recall ≥ 0.95, every
 //!    category's precision ≥ 0.95, non-abusive held ≤ 2%.
-//! 2. **Held-out set** (`tests/fixtures/abuse/heldout.jsonl`, never used for tuning): the same figures, printed
+//! 2. **Second dev set** (`tests/fixtures/abuse/fresh.jsonl`): new wording written after the first round of tuning,
+//!    measured once blind, then tuned on; figures printed, misses listed with `ABUSE_EVAL_ERRORS=1`.
+//! 3. **Held-out set** (`tests/fixtures/abuse/heldout.jsonl`, never used for tuning): the same figures, printed
 //!    only — it measures generalisation; no text of it is ever printed.
-//! 3. **Real data**: every comment of the YouTube Spam Collection and every message of the SMS Spam Collection
+//! 4. **Real data**: every comment of the YouTube Spam Collection and every message of the SMS Spam Collection
 //!    (`../shared/data`): how many would be held for abuse, per category. Asserted against [`REAL_DATA_BOUNDS`]
 //!    (see there for what the holds are, read one by one).
 //!
@@ -206,6 +208,18 @@ fn dev_corpus_meets_the_targets() {
         failed.push(format!("non-abusive held {:.1}% > 2%", 100.0 * all.clean_held_share()));
     }
     assert!(failed.is_empty(), "targets missed on the dev corpus: {failed:?}");
+}
+
+/// The second development set (`fresh.jsonl`): written after the dev corpus with new wording, first measured blind
+/// (before any change for it), then tuned on like the dev corpus. Figures and, with `ABUSE_EVAL_ERRORS=1`, its
+/// misclassified comments.
+#[test]
+fn fresh_set_figures() {
+    let Some(items) = load("fresh.jsonl") else { return };
+    let errors = std::env::var_os("ABUSE_EVAL_ERRORS").is_some();
+    let (all, by_lang) = evaluate(&items, &AbuseModel::BASE, errors);
+    table("second dev set (fresh.jsonl)", &all, &by_lang);
+    assert!(all.abusive > 0 && all.clean > 0);
 }
 
 #[test]

@@ -23,6 +23,12 @@
 //! `news` ("police", "attacker"), `idiom` (a phrase whose violent or insulting word is harmless: "killed it",
 //! "kutte ki tarah"), and `roman` (Roman Urdu/Hindi function words, for the gate).
 //!
+//! The lists describe constructions by their parts rather than by whole sentences, so that a new wording of a known
+//! construction still matches: a violent verb stem with each light verb and ending (`{phaar|kaat|tor} {dunga|denge}`,
+//! `{پھاڑ|کاٹ} {دوں گا|دیں گے}`), the reader's or a third person's body part or belonging as an `object` (`tera sar`,
+//! `تیری گردن`, `your skull`), rude commands as `vocative`s (`chup kar`, `بکواس بند کرو`). Lexicon growth tuned on one
+//! set of comments did not carry over to a set written separately (tests/fixtures/abuse/README.md).
+//!
 //! Invariant: every term compiles to a non-empty pattern; matching is whole-word in the folded text.
 
 use super::fold::{Folded, is_word};

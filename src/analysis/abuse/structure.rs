@@ -11,8 +11,10 @@
 //! * **identity attack** — a slur; or a group noun side by side with a dehumanising noun, a call for harm or an
 //!   insult ("Pashtun are animals", "qadiani kaafir hain inko maar do", "hindu kutte");
 //! * **insult** — an insult side by side with the second person or a person ("you idiot", "tum ullu ke pathay ho",
-//!   "تم بے غیرت ہو", "the writer is a moron", "حرامی صحافی"), after a vocative ("abe gadhe"), or standing alone as
-//!   its clause ("Idiot!");
+//!   "تم بے غیرت ہو", "the writer is a moron", "حرامی صحافی"), up to three tokens after a vocative or a rude command
+//!   ("abe gadhe", "chup kar be ghatiya insaan", "چپ کر بے وقوف"), closing a clause that opens with "you" with at
+//!   most one describing word that is no filler between ("you circus clown", `Doc::addressed`), or standing alone
+//!   as its clause ("Idiot!");
 //! * **sexual** — an explicit term, more so aimed at the reader;
 //! * **profanity** — the term itself.
 //!
@@ -497,7 +499,8 @@ impl Doc {
         if grouped(2) && !second_tight {
             person_tight = false;
         }
-        let vocative = self.within(Role::Vocative.bit(), self.around(m, 2, 0)).next().is_some();
+        // "abe gadhe", "chup kar be ghatiya insaan": a form of address up to three tokens before.
+        let vocative = self.within(Role::Vocative.bit(), self.around(m, 3, 0)).next().is_some();
         // A dehumanising word describes a group ("they are a curse"): that is `group_attack`'s. The insults aimed
         // at a person ("you animal", "you filth") are on the insult lists themselves.
         if m.entry.role == Role::Dehumanize {
@@ -516,7 +519,7 @@ impl Doc {
             });
             let s = if second >= 0.6 && leads { second.max(0.85) } else { second };
             (s, second, "an insult aimed at the reader")
-        } else if vocative {
+        } else if vocative || self.addressed(m) {
             (0.9, 1.0, "an insult used as a form of address")
         } else if person_tight && self.alone_in_clause(m) {
             // "Stupid woman!", "harami sahafi", "kanjri hai ye": a person named by the insult alone.
@@ -542,10 +545,29 @@ impl Doc {
         Some(self.candidate(Category::Insult, m, f, why))
     }
 
-    /// Whether `m` is its clause with only fillers, vocatives and profanity around it ("Idiot!", "what an idiot").
+    /// Whether `m` closes a clause that opens with the reader, with at most one word that is no filler between
+    /// ("you circus clown", "you sad little troll"): the words between describe the insult, whatever they are.
+    fn addressed(&self, m: &Match) -> bool {
+        let clause = self.toks[m.start].clause;
+        if self.toks.get(m.end).is_some_and(|t| t.clause == clause) {
+            return false;
+        }
+        self.within(Role::Second.bit(), self.around(m, 4, 0)).any(|t| {
+            t.entry.severity >= 3
+                && t.end <= m.start
+                && self.toks[t.start].clause == clause
+                && (t.start == 0 || self.toks[t.start - 1].clause != clause)
+                && (t.end..m.start).filter(|&i| !self.tok_has(i, Role::Filler.bit())).count() <= 1
+                && !(t.end..m.start).any(|i| self.tok_has(i, Role::Negation.bit()))
+        })
+    }
+
+    /// Whether `m` is its clause with only fillers, vocatives, profanity and other insults around it ("Idiot!",
+    /// "what an idiot", "jahil gawar").
     fn alone_in_clause(&self, m: &Match) -> bool {
         let clause = self.toks[m.start].clause;
-        let fill = Role::Filler.bit() | Role::Vocative.bit() | Role::Profanity.bit() | Role::Person.bit();
+        let fill =
+            Role::Filler.bit() | Role::Vocative.bit() | Role::Profanity.bit() | Role::Person.bit() | Role::Insult.bit();
         let mut lo = m.start;
         while lo > 0 && self.toks[lo - 1].clause == clause {
             lo -= 1;

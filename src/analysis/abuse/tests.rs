@@ -241,3 +241,36 @@ fn roman_spelling_keys_find_unlisted_variants_without_collisions() {
     assert!(held("I might go 2 sch. Yar at e salon now v boring.").is_empty());
     assert!(held("bijli walon ne bill bhej ke maar dala").is_empty());
 }
+
+/// The lexicons describe threats and insults by their parts (a violent stem with a light verb and an ending, a body
+/// part or belonging as the victim, a rude command as a form of address, describing words between "you" and an
+/// insult): wordings that no list spells out whole are held, and the same parts in harmless use are not.
+#[test]
+fn constructions_generalise_to_unlisted_wordings() {
+    const HELD: &[Case] = &[
+        ("tumhari haddiyan tor denge hum", &[T], &[]),
+        ("tera munh phor dunga agli dafa", &[T], &[]),
+        ("inki dukaan jala denge raat ko", &[T], &[]),
+        ("تیرا پیٹ پھاڑ دیں گے", &[T], &[]),
+        ("तेरी हड्डियां तोड़ देंगे", &[T], &[]),
+        ("I'm smashing your face in tomorrow", &[T], &[]),
+        ("Somebody is going to break his legs one day", &[T], &[]),
+        ("you arrogant clown", &[N], &[]),
+        ("chup kar o nalayak", &[N], &[]),
+        ("بکواس بند کرو احمق", &[N], &[]),
+        ("चुप कर बेवकूफ", &[N], &[]),
+    ];
+    const CLEAN: &[&str] = &[
+        "main ye purana taar kaat dunga, naya lagwa lena",
+        "chabi kho gayi, tala tor do",
+        "bijli ka bill dekh ke dil tor diya",
+        "We need to kill this proposal before it passes",
+        "We will beat you in the semis, mark my words",
+        "I will find you a copy of the report",
+        "If I ever see you in Lahore, lunch is on me",
+        "you circus fans are the best",
+    ];
+    let mut failures: Vec<String> = HELD.iter().filter_map(|(b, must, not)| check(b, must, not)).collect();
+    failures.extend(CLEAN.iter().filter_map(|b| check(b, &[], ALL)));
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
