@@ -88,9 +88,9 @@ pub fn ip_reputation(site: &str, ip_key: &str) -> String {
 }
 
 /// The near-copy window of one LSH band value in one generation (a window-long span of time): a string of
-/// fixed-width records (`store::near`).
+/// fixed-width binary records (`store::near`). (`nd:` held the earlier text records; they expired unread.)
 pub fn near_copies(site: &str, generation: u64, band: usize, value: u64) -> String {
-    format!("cg:{{{site}}}:nd:{generation}:{band}:{value:016x}")
+    format!("cg:{{{site}}}:nb:{generation}:{band}:{value:016x}")
 }
 
 /// Cluster-wide rate-limit state of one limit (`ip`, `author`, `surge`, …) and subject (an HMAC pseudonym, or `all`
