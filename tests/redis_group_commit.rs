@@ -152,3 +152,55 @@ async fn a_batch_that_timed_out_is_unknown_to_every_caller_and_a_retry_resolves_
     let u1 = events.iter().filter(|e| e.comment_id == "u1").count();
     assert_eq!(u1, 1, "stored exactly once although sent twice in the batch and retried");
 }
+
+/// Appends to the near-copy window are gathered per band value string over a batch: copies of one text in one
+/// batch cost one `APPEND` per distinct band value, not one per comment and band, and the window still keeps (and
+/// reads) the newest `PER_BAND` of them.
+#[tokio::test]
+async fn one_batch_appends_once_per_band_value_and_keeps_the_newest() {
+    use commentguard::store::NearProbe;
+    use commentguard::store::near::PER_BAND;
+    let redis = TestRedis::start();
+    let store = store_on(&redis, Duration::from_secs(5));
+    let mut conn = admin(&redis).await;
+    warm_up(&store).await;
+    reset_stats(&mut conn).await;
+
+    let campaign = "Earn 50000 rupees daily from home with our new online job, no investment needed, message Ali \
+                    on WhatsApp today and start earning right away";
+    let copy = |i: usize| {
+        let body = campaign.replace("Ali", &format!("Reader{i}"));
+        let norm = commentguard::analysis::normalize::Normalized::new(&body);
+        let sketch = commentguard::analysis::spam::duplicates::sketch(norm.as_str()).expect("long enough");
+        let author = format!("flooder-{i}");
+        let near = NearProbe::new(sketch, Some(&author), "ip", &format!("f{i}"), 3_600_000);
+        NewComment { author_key: Some(author), near: Some(near), ..held(&format!("f{i}"), "t") }
+    };
+    let copies: Vec<NewComment> = (0..40).map(copy).collect();
+    let distinct: usize = (0..copies[0].near.as_ref().map_or(0, |p| p.sketch.0.len()))
+        .map(|band| {
+            let mut values: Vec<u64> = copies.iter().filter_map(|c| Some(c.near.as_ref()?.sketch.0[band])).collect();
+            values.sort_unstable();
+            values.dedup();
+            values.len()
+        })
+        .sum();
+    assert!(distinct < 40 * 2, "the copies share band values: {distinct}");
+
+    let mut tasks = tokio::task::JoinSet::new();
+    for c in copies {
+        let store = store.clone();
+        tasks.spawn(async move { store.submit("s", c).await });
+    }
+    while let Some(done) = tasks.join_next().await {
+        assert!(matches!(done.expect("task").expect("submit"), SubmitOutcome::Stored(_)));
+    }
+    assert_eq!(script_calls(&mut conn).await, 1, "the forty submissions were one script call");
+    let info: String = redis::cmd("INFO").arg("commandstats").query_async(&mut conn).await.expect("INFO");
+    let appends = info.lines().find(|l| l.starts_with("cmdstat_append:")).expect("appends ran");
+    assert!(appends.starts_with(&format!("cmdstat_append:calls={distinct},")), "{appends} vs {distinct}");
+
+    let probe = copy(99).near.expect("probe");
+    let context = common::stores::context(&store, "s", Some("reader"), "ip-2", Some(&probe)).await;
+    assert_eq!(context.duplicates.sources as usize, PER_BAND, "the newest PER_BAND copies, from as many authors");
+}
