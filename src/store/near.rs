@@ -13,8 +13,7 @@
 //! generation is a window-long span of time ([`generation`]); a comment is appended to its generation's string, and
 //! the string is given its expiry once, when the append creates it: the end of the next generation, when none of
 //! its records can be within the window any more. So a write to a band value is one `APPEND` (the first of a
-//! generation adds one `PEXPIREAT`), and the submit script gathers a batch's records per string: copies of one text
-//! in one group-commit batch share one `APPEND` per band value. A read is one `MGET` of the comment's eight keys in this generation and the
+//! generation adds one `PEXPIREAT`). A read is one `MGET` of the comment's eight keys in this generation and the
 //! previous one (which together hold everything within the window) in the context pipeline, keeping the newest
 //! [`PER_BAND`] records within the window; since each generation's string keeps at least its newest [`PER_BAND`],
 //! that is exactly the newest [`PER_BAND`] within the window, as with one string per band value.
@@ -27,7 +26,7 @@
 //! comment); one hash per window generation wrote each band value's whole record list to the AOF on every comment
 //! (~6 KB per comment); one string per band value expiring a window after its last write cost a `PEXPIRE` per band
 //! value and comment (8 of the submit script's ~27 Redis calls). Text records (13 digits of time and the 33-byte
-//! member, 46 bytes) made the context read's reply about twice as large as these 24-byte ones.
+//! member, 46 bytes) made the context read's reply and its parse about twice as large as these 24-byte ones.
 
 use crate::analysis::spam::duplicates::{MIN_SHARED_BANDS, Sketch};
 use crate::domain::Duplicates;

@@ -1,9 +1,8 @@
 -- The atomic submit step (DESIGN §4) for a batch of one site's submissions (group commit, `store/redis/batch.rs`).
 -- Each comment gets, in order and on its own: the idempotency check, then record, queue entry (if held), decision
--- event and reputation counters; the batch's near-copy records are appended after the last comment, one APPEND per
--- band value string. MULTI cannot read-then-write, so this is one script. The comments of one batch are
--- independent: a later one sees what an earlier one wrote, so the same comment id twice in one batch is stored once
--- and the second copy gets the replay of the first.
+-- event, reputation counters and near-copy window, all or nothing. MULTI cannot read-then-write, so this is one
+-- script. The comments of one batch are independent: a later one sees what an earlier one wrote, so the same
+-- comment id twice in one batch is stored once and the second copy gets the replay of the first.
 --
 -- Numbers travel as strings and are passed to redis.call as such: a Lua number would be formatted with "%.17g" on
 -- every call.
@@ -22,9 +21,6 @@ local WIDTH = 19
 local cut_at = 2 * tonumber(ARGV[1])
 local newest = '-' .. ARGV[1]
 local replies = {}
--- Near-copy records per key, in queue order, and the keys in first-touched order: copies of one text in one batch
--- share their band values' keys, so each key gets one APPEND per batch instead of one per comment.
-local appends, touched, expiry = {}, {}, {}
 local k = 3
 local a = 2
 
@@ -68,32 +64,21 @@ while a + WIDTH - 1 <= #ARGV do
       if verdict == 'REJECTED' then redis.call('HINCRBY', key, 'rejected', '1') end
       redis.call('PEXPIRE', key, retention)
     end
-    -- Near-copy window (store::near): this comment's record joins each of its band values' pending appends,
-    -- written after the loop (below).
+    -- Near-copy window (store::near): append this comment's record to each band value's string of this
+    -- generation (only the record reaches the AOF); the append that creates a string sets its expiry, the end of
+    -- the next generation; a string twice as long as kept is cut back to its newest records, keeping its expiry.
     local expire_at, record = ARGV[a + 17], ARGV[a + 18]
+    local created = #record
     for i = near_from, k - 1 do
-      local key = KEYS[i]
-      local records = appends[key]
-      if not records then
-        records = {}
-        appends[key] = records
-        touched[#touched + 1] = key
-        expiry[key] = expire_at
+      local len = redis.call('APPEND', KEYS[i], record)
+      if len == created then
+        redis.call('PEXPIREAT', KEYS[i], expire_at)
+      elseif len > cut_at then
+        redis.call('SET', KEYS[i], redis.call('GETRANGE', KEYS[i], newest, '-1'), 'KEEPTTL')
       end
-      records[#records + 1] = record
     end
     replies[#replies + 1] = {'stored', review, cursor}
   end
   a = a + WIDTH
-end
--- The window is read only outside this script (the context fetch), so writing it last is the same to every reader
--- as writing it per comment. The append that creates a string sets its expiry, the end of the next generation (the
--- generation is part of the key, so every comment of one key shares it); a string longer than twice what is kept
--- is cut back to its newest records, keeping its expiry. Only the records reach the AOF.
-for _, key in ipairs(touched) do
-  local records = table.concat(appends[key])
-  local len = redis.call('APPEND', key, records)
-  if len == #records then redis.call('PEXPIREAT', key, expiry[key]) end
-  if len > cut_at then redis.call('SET', key, redis.call('GETRANGE', key, newest, '-1'), 'KEEPTTL') end
 end
 return replies
