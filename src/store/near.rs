@@ -8,8 +8,8 @@
 //!
 //! # Layout on Redis
 //!
-//! One string per band value and generation, `cg:{site}:nd:<generation>:<band>:<value>`: its members as fixed-width
-//! [records](record) appended in time order (`APPEND`, cut back to the newest [`PER_BAND`] when twice as long). A
+//! One string per band value and generation, `cg:{site}:nb:<generation>:<band>:<value>`: its members as fixed-width
+//! binary [records](record) ([`RECORD_LEN`] bytes: time, source, comment) appended in time order (`APPEND`, cut back to the newest [`PER_BAND`] when twice as long). A
 //! generation is a window-long span of time ([`generation`]); a comment is appended to its generation's string, and
 //! the string is given its expiry once, when the append creates it: the end of the next generation, when none of
 //! its records can be within the window any more. So a write to a band value is one `APPEND` (the first of a
@@ -19,12 +19,14 @@
 //! that is exactly the newest [`PER_BAND`] within the window, as with one string per band value.
 //!
 //! A reload that changes a site's window changes its generations: near copies stored before it are not counted
-//! after it (they expire as planned).
+//! after it (they expire as planned). Likewise the 46-character text records of the earlier `nd:` strings are not
+//! read: an upgrade starts an empty window, and the old strings expire as planned.
 //!
 //! Measured alternatives: a sorted set per band value cost about twice the Redis time (8 reads, 24 writes per
 //! comment); one hash per window generation wrote each band value's whole record list to the AOF on every comment
 //! (~6 KB per comment); one string per band value expiring a window after its last write cost a `PEXPIRE` per band
-//! value and comment (8 of the submit script's ~27 Redis calls).
+//! value and comment (8 of the submit script's ~27 Redis calls). Text records (13 digits of time and the 33-byte
+//! member, 46 bytes) made the context read's reply and its parse about twice as large as these 24-byte ones.
 
 use crate::analysis::spam::duplicates::{MIN_SHARED_BANDS, Sketch};
 use crate::domain::Duplicates;
@@ -68,32 +70,40 @@ pub fn generation_expiry(generation: u64, window_ms: u64) -> u64 {
 /// Bytes of a member.
 pub const MEMBER_LEN: usize = 33;
 
-/// Bytes of a record: 13 digits of milliseconds, then the member.
-pub const RECORD_LEN: usize = 13 + MEMBER_LEN;
+/// A member as a sortable key: its two 16-hex-digit halves (source, comment) as numbers, so equal members have
+/// equal keys and the first is the source. `None` when malformed. Summaries sort these instead of strings, and the
+/// Redis layout stores them.
+pub type MemberKey = (u64, u64);
 
-/// A member stamped with its time, as the Redis layout stores it.
-pub fn record(at_ms: u64, member: &str) -> String {
-    format!("{at_ms:013}{member}")
+/// Bytes of a record in the Redis layout: the time in milliseconds, then the member's source and comment halves,
+/// each a big-endian `u64`.
+pub const RECORD_LEN: usize = 24;
+
+/// A member stamped with its time, as the Redis layout stores it; `None` for a malformed member (never built by
+/// [`NearProbe::new`]).
+pub fn record(at_ms: u64, member: &str) -> Option<[u8; RECORD_LEN]> {
+    let (source, comment) = member_key(member)?;
+    let mut r = [0u8; RECORD_LEN];
+    r[..8].copy_from_slice(&at_ms.to_be_bytes());
+    r[8..16].copy_from_slice(&source.to_be_bytes());
+    r[16..].copy_from_slice(&comment.to_be_bytes());
+    Some(r)
 }
 
-/// The members of a band value's records stamped after `since_ms`; malformed records are skipped. Runs on every
-/// submission over up to 2 × 8 × 2 × [`PER_BAND`] records, so it parses by hand.
-pub fn members_since(records: &str, since_ms: u64) -> impl Iterator<Item = &str> {
-    records.as_bytes().chunks_exact(RECORD_LEN).filter_map(move |r| {
-        let (at, member) = r.split_at(13);
-        let at = at.iter().try_fold(0u64, |n, &d| d.is_ascii_digit().then(|| n * 10 + u64::from(d - b'0')))?;
-        (at > since_ms).then(|| std::str::from_utf8(member).ok()).flatten()
-    })
+/// The member keys of a band value's records stamped after `since_ms`, oldest first; a trailing partial record
+/// (never written by this code) is skipped. Runs on every submission over up to 2 × 8 × 2 × [`PER_BAND`] records.
+pub fn members_since(records: &[u8], since_ms: u64) -> impl Iterator<Item = MemberKey> + '_ {
+    let word = |b: &[u8]| b.try_into().map(u64::from_be_bytes).unwrap_or(0);
+    records
+        .chunks_exact(RECORD_LEN)
+        .filter(move |r| word(&r[..8]) > since_ms)
+        .map(move |r| (word(&r[8..16]), word(&r[16..])))
 }
 
-/// A member as a sortable key: its two 16-character halves (source, comment) as raw bytes, so equal members have
-/// equal keys and the first half is the source. `None` when malformed. Summaries sort these instead of strings.
-fn member_key(member: &str) -> Option<(u128, u128)> {
-    let bytes: &[u8; MEMBER_LEN] = member.as_bytes().try_into().ok()?;
-    let (source, rest) = bytes.split_at(16);
-    let (colon, comment) = rest.split_at(1);
-    let half = |h: &[u8]| <[u8; 16]>::try_from(h).ok().map(u128::from_be_bytes);
-    (colon == b":").then_some(())?;
+/// A member's key (see [`MemberKey`]); `None` when malformed.
+pub fn member_key(member: &str) -> Option<MemberKey> {
+    let (source, comment) = member.split_once(':')?;
+    let half = |h: &str| (h.len() == 16).then(|| u64::from_str_radix(h, 16).ok()).flatten();
     Some((half(source)?, half(comment)?))
 }
 
@@ -105,23 +115,28 @@ where
     B: IntoIterator,
     B::Item: IntoIterator<Item = &'a str>,
 {
+    summarize_keys(probe, bands.into_iter().map(|members| members.into_iter().filter_map(member_key)))
+}
+
+/// [`summarize`] over member keys (the Redis layout's records hold keys, not member strings).
+pub fn summarize_keys<B>(probe: &NearProbe, bands: B) -> Duplicates
+where
+    B: IntoIterator,
+    B::Item: IntoIterator<Item = MemberKey>,
+{
     let mut d = Duplicates::default();
     let Some(own) = member_key(&probe.member) else { return d };
     // At most BANDS × PER_BAND members, so sorting and counting runs beats hashing them. The band goes in the low
     // bits of a member's entry: one sort orders by member, then band.
-    let mut hits: Vec<((u128, u128), u8)> = Vec::with_capacity(8 * PER_BAND);
+    let mut hits: Vec<(MemberKey, u8)> = Vec::with_capacity(8 * PER_BAND);
     for (band, members) in bands.into_iter().enumerate() {
         let band = u8::try_from(band).unwrap_or(u8::MAX);
-        for member in members {
-            if let Some(key) = member_key(member) {
-                hits.push((key, band));
-            }
-        }
+        hits.extend(members.into_iter().map(|key| (key, band)));
     }
     hits.sort_unstable();
     // A member counts once per band even if a list repeats it.
     hits.dedup();
-    let mut other_sources: Vec<u128> = Vec::new();
+    let mut other_sources: Vec<u64> = Vec::new();
     for run in hits.chunk_by(|a, b| a.0 == b.0) {
         let member = run[0].0;
         if run.len() < MIN_SHARED_BANDS || member == own {
@@ -188,9 +203,17 @@ mod tests {
     #[test]
     fn records_round_trip_and_filter_by_time() {
         let m = NearProbe::new(Sketch([1; BANDS]), None, "ip", "c", 1000).member;
-        let records = [record(5, &m), record(20, &m), "garbage".into()].concat();
-        assert_eq!(record(5, &m).len(), RECORD_LEN);
-        assert_eq!(members_since(&records, 10).collect::<Vec<_>>(), vec![m.as_str()]);
+        let key = member_key(&m).expect("a built member parses");
+        let record = |at| record(at, &m).expect("a built member encodes");
+        let records = [&record(5)[..], &record(20)[..], b"partial"].concat();
+        assert_eq!(members_since(&records, 10).collect::<Vec<_>>(), vec![key]);
         assert_eq!(members_since(&records, 0).count(), 2);
+        assert_eq!(near_record_roundtrip(&record(7)), (7, key));
+        assert_eq!(super::record(1, "cccc:1"), None, "malformed members are not stored");
+    }
+
+    fn near_record_roundtrip(r: &[u8; RECORD_LEN]) -> (u64, MemberKey) {
+        let word = |b: &[u8]| u64::from_be_bytes(b.try_into().expect("8 bytes"));
+        (word(&r[..8]), (word(&r[8..16]), word(&r[16..])))
     }
 }

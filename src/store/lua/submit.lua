@@ -14,7 +14,7 @@
 --        5 verdict, 6 retention ms, 7 now ms, 8 expires at ms (now + retention), 9 oldest stream id kept
 --        (now - retention), 10 held "1"/"0", 11 reason codes json, 12 has author "1"/"0", 13 comment id,
 --        14 thread id, 15 redacted body, 16 author key, 17 ip key, 18 when this generation's near-copy strings
---        expire (ms since the epoch), 19 near-copy record
+--        expire (ms since the epoch), 19 near-copy record (binary, `store::near`)
 -- Returns one reply per comment, in order: {"replay", answer, review_id, cursor} | {"conflict"} |
 --         {"stored", review_id, cursor}
 local WIDTH = 19

@@ -40,8 +40,10 @@ const WIDTH: usize = 19;
 pub(super) struct Entry {
     /// Record hash, ip reputation, author reputation, then the near-copy keys.
     pub keys: Vec<String>,
-    /// `submit.lua`'s per-comment ARGV, without the leading near-key count.
-    pub args: [String; WIDTH - 1],
+    /// `submit.lua`'s per-comment ARGV, without the leading near-key count and the trailing near-copy record.
+    pub args: [String; WIDTH - 2],
+    /// The near-copy record (`store::near`, binary; empty without a sketch).
+    pub near_record: Vec<u8>,
 }
 
 /// What the script did with one comment.
@@ -183,7 +185,7 @@ async fn commit_site(mut conn: ConnectionManager, durability: Durability, jobs: 
 fn submit_call(site: &str, jobs: &[Job]) -> redis::Cmd {
     let nkeys = 2 + jobs.iter().map(|j| j.entry.keys.len()).sum::<usize>();
     let bytes: usize =
-        jobs.iter().map(|j| j.entry.keys.iter().chain(&j.entry.args).map(String::len).sum::<usize>()).sum();
+        jobs.iter().map(|j| j.entry.keys.iter().chain(&j.entry.args).map(String::len).sum::<usize>() + 24).sum();
     let mut call = redis::Cmd::with_capacity(4 + nkeys + jobs.len() * WIDTH, bytes + 256);
     call.arg("EVALSHA").arg(SUBMIT.get_hash()).arg(nkeys);
     call.arg(crate::store::keys::pending_queue(site)).arg(crate::store::keys::decisions(site));
@@ -192,8 +194,8 @@ fn submit_call(site: &str, jobs: &[Job]) -> redis::Cmd {
     }
     call.arg(near::PER_BAND * near::RECORD_LEN);
     for job in jobs {
-        let Entry { keys, args } = &job.entry;
-        call.arg(keys.len() - 3).arg(&args[..]);
+        let Entry { keys, args, near_record } = &job.entry;
+        call.arg(keys.len() - 3).arg(&args[..]).arg(&near_record[..]);
     }
     call
 }

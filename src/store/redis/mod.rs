@@ -334,23 +334,21 @@ fn context_of(
         Some(probe) => {
             let v = replies.next().ok_or_else(|| corrupt("near copies"))?;
             // Per band: the previous generation's records, then the current one's (time order).
-            let strings: Vec<Option<String>> = redis::from_redis_value(v).map_err(|_| corrupt("near copies"))?;
+            let strings: Vec<Option<Vec<u8>>> = redis::from_redis_value(v).map_err(|_| corrupt("near copies"))?;
             if strings.len() != 2 * probe.sketch.0.len() {
                 return Err(corrupt("near copies"));
             }
             let since = now_ms.saturating_sub(probe.window_ms);
-            let bands: Vec<Vec<&str>> = strings
-                .chunks(2)
-                .map(|generations| {
-                    let mut members: Vec<&str> = generations
-                        .iter()
-                        .flat_map(|records| near::members_since(records.as_deref().unwrap_or(""), since))
-                        .collect();
-                    members.drain(..members.len().saturating_sub(near::PER_BAND));
-                    members
-                })
-                .collect();
-            near::summarize(probe, bands.iter().map(|b| b.iter().copied()))
+            let mut members: Vec<near::MemberKey> = Vec::with_capacity(4 * near::PER_BAND);
+            let mut bands: Vec<Vec<near::MemberKey>> = Vec::with_capacity(probe.sketch.0.len());
+            for generations in strings.chunks(2) {
+                members.clear();
+                for records in generations {
+                    members.extend(near::members_since(records.as_deref().unwrap_or_default(), since));
+                }
+                bands.push(members[members.len().saturating_sub(near::PER_BAND)..].to_vec());
+            }
+            near::summarize_keys(probe, bands)
         }
         None => Duplicates::default(),
     };
@@ -464,7 +462,9 @@ impl CommentStore for RedisStore {
         keys.push(keys::comment(site, &c.comment.comment_id));
         keys.push(keys::ip_reputation(site, &c.ip_key));
         keys.push(keys::author_reputation(site, c.author_key.as_deref().unwrap_or("-")));
-        if let Some(probe) = &c.near {
+        // A member that does not encode (never built by `NearProbe::new`) is left out of the window.
+        let near_record = c.near.as_ref().and_then(|p| Some((p, near::record(now, &p.member)?)));
+        if let Some((probe, _)) = near_record {
             keys.extend(near_keys(site, probe, now));
         }
         let stored_answer = StoredAnswer {
@@ -495,9 +495,9 @@ impl CommentStore for RedisStore {
                 .as_ref()
                 .map_or(0, |p| near::generation_expiry(near::generation(now, p.window_ms), p.window_ms))
                 .to_string(),
-            c.near.as_ref().map_or(String::new(), |p| near::record(now, &p.member)),
         ];
-        Ok(match self.committer.submit(site, batch::Entry { keys, args }).await? {
+        let near_record = near_record.map_or(Vec::new(), |(_, record)| Vec::from(record));
+        Ok(match self.committer.submit(site, batch::Entry { keys, args, near_record }).await? {
             batch::Reply::Stored { review, cursor } => {
                 SubmitOutcome::Stored(stored_answer.into_answer(&review, &cursor))
             }
