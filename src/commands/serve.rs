@@ -12,9 +12,7 @@ use std::sync::Arc;
 /// Starts the service and runs it until SIGINT/SIGTERM.
 pub async fn serve(mut config: Config, path: Option<PathBuf>, overrides: Overrides) -> anyhow::Result<()> {
     crate::telemetry::init_logging(config.server.log_format);
-    // Loads phone metadata and builds detector tables now, so the first comment is as fast as the rest.
-    crate::analysis::pii::warm_up();
-    crate::analysis::spam::warm_up();
+    crate::analysis::warm_up();
     let listen: SocketAddr = config.server.listen.parse().context("server.listen")?;
     if config.sites.is_empty() {
         if let Some(path) = &path {

@@ -35,6 +35,9 @@ impl HttpServer {
 
     /// Limits as configured.
     pub async fn start_limited(config: Config, stores: Stores, rate_clock: RateClock) -> HttpServer {
+        // As `serve` does: the first request must not pay for building the detectors' tables (seconds in a debug
+        // build, past the timeouts of the PHP client and the browser test).
+        tokio::task::spawn_blocking(commentguard::analysis::warm_up).await.expect("warm-up");
         let app = App::assemble(&config, stores, b"test-secret", Arc::new(SystemClock), rate_clock)
             .expect("an app for a valid config");
         let app = Arc::new(app);
