@@ -118,7 +118,7 @@ impl SiteData {
         let since = now_ms.saturating_sub(probe.window_ms);
         let bands = probe.sketch.0.iter().enumerate().map(|(b, &value)| {
             let list = self.near.get(&(b, value));
-            list.into_iter().flatten().filter(move |(at, _, _)| *at > since).map(|(_, _, m)| m.as_str())
+            list.into_iter().flatten().filter(move |(at, _, _)| *at > since).map(|&(_, _, key)| key)
         });
         near::summarize(probe, bands)
     }
@@ -126,12 +126,14 @@ impl SiteData {
     /// Enters a stored comment into the near-copy window.
     fn remember_near(&mut self, probe: &NearProbe, now_ms: u64) {
         let expires = now_ms.saturating_add(probe.window_ms);
+        // Kept as keys, parsed once here rather than on every later read (as the Redis layout's binary records).
+        let Some(key) = near::member_key(&probe.member) else { return };
         for (b, &value) in probe.sketch.0.iter().enumerate() {
             let list = self.near.entry((b, value)).or_default();
             while list.front().is_some_and(|(_, e, _)| *e <= now_ms) || list.len() >= near::PER_BAND {
                 list.pop_front();
             }
-            list.push_back((now_ms, expires, probe.member.clone()));
+            list.push_back((now_ms, expires, key));
         }
     }
 
@@ -141,7 +143,7 @@ impl SiteData {
 }
 
 /// One comment under one band value: `(inserted at, expires at, member)`.
-type NearMember = (u64, u64, String);
+type NearMember = (u64, u64, near::MemberKey);
 
 /// How often band values nobody revisited are dropped from the near-copy window.
 const NEAR_SWEEP_MS: u64 = 60_000;

@@ -348,7 +348,7 @@ fn context_of(
                 }
                 bands.push(members[members.len().saturating_sub(near::PER_BAND)..].to_vec());
             }
-            near::summarize_keys(probe, bands)
+            near::summarize(probe, bands)
         }
         None => Duplicates::default(),
     };
