@@ -78,6 +78,11 @@ struct Args {
     /// SubmitComment requests per second in all (open loop, spread evenly over the clients); absent: closed loop.
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     rate: Option<u32>,
+    /// Add a few random words to every body, so comments are rarely near copies of each other (a site's ordinary
+    /// traffic). Without it ~3 in 4 bodies share a template closely enough to be held as a campaign, which loads
+    /// the review queue as a spam wave would.
+    #[arg(long)]
+    distinct: bool,
 }
 
 #[tokio::main]
@@ -105,7 +110,7 @@ async fn main() -> anyhow::Result<()> {
     let run_id = run_id();
     let submit_tasks: Vec<_> = (0..args.clients)
         .map(|i| {
-            let generator = BodyGen::new(seed, i);
+            let generator = BodyGen::new(seed, i).distinct(args.distinct);
             let prefix = format!("lg-{run_id}-{i}");
             // Clients start spread over one gap, so an open loop does not send in bursts.
             let offset = gap.map(|g| g.mul_f64(f64::from(i) / f64::from(args.clients)));
@@ -584,16 +589,38 @@ const USER_AGENTS: &[&str] = &[
     "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148",
 ];
 
+/// Words added per body with `--distinct`.
+const DISTINCT_WORDS: usize = 16;
+
+/// Everyday comment words (English and Roman Urdu), none of them a rule's or a detector's trigger.
+const VOCABULARY: &[&str] = &[
+    "budget", "school", "road", "water", "price", "tax", "match", "team", "city", "village", "market", "doctor",
+    "hospital", "teacher", "student", "farmer", "wheat", "rain", "summer", "winter", "train", "bus", "fuel", "bill",
+    "court", "judge", "assembly", "election", "vote", "party", "policy", "report", "reporter", "editor", "column",
+    "history", "future", "children", "family", "mosque", "bazaar", "street", "traffic", "bridge", "canal", "dam",
+    "cricket", "hockey", "stadium", "ticket", "season", "museum", "library", "garden", "river", "mountain", "valley",
+    "budget", "salary", "pension", "rent", "loan", "bank", "rupee", "dollar", "export", "import", "factory", "mehngai",
+    "bijli", "pani", "sarak", "sheher", "gaon", "bazar", "kisan", "mazdoor", "talib", "ustad", "hukumat", "adalat",
+    "intikhab", "qanoon", "sehat", "taleem", "zameen", "fasal", "barish", "garmi", "sardi", "safar", "rasta", "khabar",
+    "akhbar", "mulk", "qaum", "sawal", "jawab", "waqt", "din", "raat", "subah", "shaam",
+];
+
 /// Builds requests for one client from its own seeded RNG: the same `--seed` gives the same sequence of bodies.
 struct BodyGen {
     rng: StdRng,
+    /// Append [`DISTINCT_WORDS`] random words to each body (`--distinct`).
+    distinct: bool,
 }
 
 impl BodyGen {
     /// Client `client`'s generator: seeded from the run seed and the client number, so clients differ.
     fn new(seed: u64, client: u32) -> BodyGen {
         let stream = u64::from(client).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        BodyGen { rng: StdRng::seed_from_u64(seed ^ stream) }
+        BodyGen { rng: StdRng::seed_from_u64(seed ^ stream), distinct: false }
+    }
+
+    fn distinct(self, distinct: bool) -> BodyGen {
+        BodyGen { distinct, ..self }
     }
 
     fn request(&mut self, comment_id: String) -> pb::SubmitCommentRequest {
@@ -613,7 +640,11 @@ impl BodyGen {
         let opener = self.pick(OPENERS);
         let closer = self.pick(CLOSERS);
         let text = self.fill(template.text);
-        format!("{opener}{text}{closer}")
+        if !self.distinct {
+            return format!("{opener}{text}{closer}");
+        }
+        let words: Vec<&str> = (0..DISTINCT_WORDS).map(|_| self.pick(VOCABULARY)).collect();
+        format!("{opener}{text} {}{closer}", words.join(" "))
     }
 
     /// Replaces each `{placeholder}` with a fresh random value.
@@ -724,6 +755,28 @@ mod tests {
             seen.insert(body.clone());
         }
         assert!(seen.len() > 1500, "only {} distinct bodies", seen.len());
+    }
+
+    #[test]
+    fn distinct_bodies_are_rarely_near_copies_and_templated_ones_often_are() {
+        use commentguard::analysis::normalize::Normalized;
+        use commentguard::analysis::spam::duplicates::{MIN_SHARED_BANDS, sketch};
+        // Of 300 bodies, the share that is a near copy of an earlier one (what the service would hold).
+        let near_share = |distinct: bool| {
+            let mut generator = BodyGen::new(11, 0).distinct(distinct);
+            let mut sketches = Vec::new();
+            let mut near = 0;
+            for i in 0..300 {
+                let body = generator.request(format!("c-{i}")).body;
+                let Some(s) = sketch(Normalized::new(&body).as_str()) else { continue };
+                near += usize::from(sketches.iter().any(|o| s.shared_bands(o) >= MIN_SHARED_BANDS));
+                sketches.push(s);
+            }
+            near as f64 / 300.0
+        };
+        let (templated, distinct) = (near_share(false), near_share(true));
+        assert!(templated > 0.5, "templated bodies: {templated}");
+        assert!(distinct < 0.1, "distinct bodies: {distinct}");
     }
 
     #[test]
