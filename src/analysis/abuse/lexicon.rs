@@ -283,7 +283,7 @@ pub fn build(files: &[(&str, &str)]) -> Lexicon {
     let matcher = automaton(&long, MatchKind::Standard, "automaton", &mut problems);
     let mut words: HashMap<usize, Vec<(String, usize)>> = HashMap::new();
     for (id, p) in patterns.iter().enumerate() {
-        if p.chars().all(|c| c != '*' && is_word(c)) && entries[id].iter().any(|e| e.role.is_content()) {
+        if p.chars().all(|c| c != '*' && is_word(c)) && has_content(&entries[id]) {
             words.entry(p.chars().count()).or_default().push((p.clone(), id));
         }
     }
@@ -297,7 +297,7 @@ pub fn build(files: &[(&str, &str)]) -> Lexicon {
     for &id in &roman_ids {
         // Only abusive patterns are keyed: targets, fillers and function words are a closed, listed class, and
         // keying them would only repeat the plain matches, at a cost on every Roman comment.
-        if !entries[id].iter().any(|e| e.role.is_content()) {
+        if !has_content(&entries[id]) {
             continue;
         }
         let (key, _) = key_text(&patterns[id]);
@@ -327,10 +327,20 @@ pub fn build(files: &[(&str, &str)]) -> Lexicon {
     Lexicon { matcher, matcher_ids, short, entries, keyed, keyed_base, words, files: metas, problems }
 }
 
+/// Whether one of a pattern's meanings is abusive (not a target, filler or function word).
+fn has_content(meanings: &[Entry]) -> bool {
+    meanings.iter().any(|e| e.role.is_content())
+}
+
 /// One-word patterns of at most this many characters go to [`Lexicon::short`].
 pub const SHORT_CHARS: usize = 3;
 
 impl Lexicon {
+    /// Whether pattern `id` has an abusive meaning (`false` for an unknown id).
+    pub fn has_content(&self, id: usize) -> bool {
+        self.entries.get(id).is_some_and(|e| has_content(e))
+    }
+
     /// Calls `found(start, end, id)` for each word of `text` (a maximal run of [`is_word`] characters) that is a
     /// short pattern ([`Lexicon::short`]). Only runs of ASCII word bytes can be one, so the text is walked byte by
     /// byte and a character is decoded only next to such a run (an Urdu letter glued to it makes it no word).

@@ -131,7 +131,6 @@ impl Doc {
         let lex = lexicon::get();
         let ac = lex.matcher.as_ref()?;
         let mut raw: Vec<(usize, usize, usize)> = Vec::new();
-        let mut content = false;
         for m in ac.find_overlapping_iter(text) {
             if raw.len() >= MAX_MATCHES {
                 break;
@@ -140,19 +139,18 @@ impl Doc {
                 continue;
             }
             let Some(&id) = lex.matcher_ids.get(m.pattern().as_usize()) else { continue };
-            content |= lex.entries.get(id).is_some_and(|e| e.iter().any(|x| x.role.is_content()));
             raw.push((m.start(), m.end(), id));
         }
         lex.short_words(text, |s, e, id| {
             if raw.len() < MAX_MATCHES {
-                content |= lex.entries.get(id).is_some_and(|e| e.iter().any(|x| x.role.is_content()));
                 raw.push((s, e, id));
             }
         });
         // A comment that reads as Roman Urdu/Hindi (one of its function words) is matched once more by spelling key
         // (`lexicon::roman_key`): the spellings no list foresaw. A keyed match on a span the plain text already
         // matched adds nothing.
-        let roman = raw.iter().any(|&(_, _, id)| lex.entries[id].iter().any(|e| e.role == Role::Roman));
+        let roman =
+            raw.iter().any(|&(_, _, id)| lex.entries.get(id).is_some_and(|e| e.iter().any(|x| x.role == Role::Roman)));
         if let (true, Some(keyed)) = (roman, lex.keyed.as_ref()) {
             let (ktext, kwords) = lexicon::key_text(text);
             let plain = raw.len();
@@ -172,13 +170,11 @@ impl Doc {
                 if raw[..plain].iter().any(|&(s, e, _)| s == ms && e == me) {
                     continue;
                 }
-                let id = lex.keyed_base + m.pattern().as_usize();
-                content |= lex.entries.get(id).is_some_and(|e| e.iter().any(|x| x.role.is_content()));
-                raw.push((ms, me, id));
+                raw.push((ms, me, lex.keyed_base + m.pattern().as_usize()));
             }
         }
         // Most comments hold no abusive term at all: nothing more to do.
-        if !content && !text.contains('*') {
+        if !raw.iter().any(|&(_, _, id)| lex.has_content(id)) && !text.contains('*') {
             return None;
         }
         let toks = tokenize(text);
