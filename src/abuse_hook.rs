@@ -7,8 +7,8 @@
 //! `profanity`, each a number in 0..1, absent ones 0, other keys ignored. Anything else (another status, a body
 //! that is not that JSON or larger than [`MAX_ANSWER_BYTES`], a score outside 0..1) is a failure.
 //!
-//! I/O, so outside the pure core: intake calls [`Hook::score`] after bans and limits (a flood never reaches the
-//! endpoint) and before policy, and [`combine`] (pure) merges the answer into the analysis.
+//! I/O, so outside the pure core: intake calls [`Hook::apply`] after bans and limits (a flood never reaches the
+//! endpoint) and before policy; [`combine`] (pure) merges an answer into the analysis.
 //!
 //! Invariants:
 //! * **Bounded.** At most `max_concurrency` requests of a site are in flight from this process; one more fails at
@@ -108,6 +108,31 @@ impl Hook {
         })
     }
 
+    /// Asks the endpoint about `text` (the body as site `site` would publish it) and folds the answer into `analysis`:
+    /// the scores [`combine`]d with thresholds `at`, or — when it failed — nothing (`open`) or the
+    /// `abuse.external_unavailable` finding that holds the comment (`closed`).
+    pub async fn apply(&self, site: &str, text: &str, language: &str, analysis: &mut Analysis, at: &[f64; 5]) {
+        match self.score(text, language).await {
+            Ok(external) => combine(analysis, external, at),
+            Err(failure) => {
+                let mode = match self.on_failure {
+                    OnFailure::Open => "open",
+                    OnFailure::Closed => "closed",
+                };
+                metrics::counter!("commentguard_abuse_external_failures_total", "on_failure" => mode).increment(1);
+                tracing::debug!(
+                    site,
+                    failure = failure.as_str(),
+                    on_failure = mode,
+                    "external abuse classifier failed"
+                );
+                if self.on_failure == OnFailure::Closed {
+                    analysis.findings.push(unavailable(failure));
+                }
+            }
+        }
+    }
+
     /// Asks the endpoint for `text`'s scores. Counted in `commentguard_abuse_external_total{outcome}`.
     pub async fn score(&self, text: &str, language: &str) -> Result<AbuseScores, Failure> {
         let outcome = self.ask(text, language).await;
@@ -176,7 +201,7 @@ pub fn combine(analysis: &mut Analysis, external: AbuseScores, at: &[f64; 5]) {
 }
 
 /// The finding that holds a comment when the endpoint failed and the site fails closed.
-pub fn unavailable(failure: Failure) -> Finding {
+fn unavailable(failure: Failure) -> Finding {
     let detail = format!("the site's abuse classifier did not answer ({})", failure.as_str().replace('_', " "));
     Finding::new(&crate::findings::ABUSE_EXTERNAL_UNAVAILABLE, 1.0, detail)
 }

@@ -12,7 +12,6 @@
 use crate::analysis;
 use crate::analysis::normalize::Normalized;
 use crate::analysis::spam::duplicates;
-use crate::config::abuse::OnFailure;
 use crate::domain::{Answer, Comment, Decision, Finding, Signals, Verdict};
 use crate::error::Error;
 use crate::learning::SiteModels;
@@ -109,20 +108,7 @@ pub async fn submit(
     if let Some(hook) = &site.abuse_hook {
         // The text as the site would publish it: PII masked per its policy.
         let text = policy::redact(&comment.body, &analysis.findings, &site.policy);
-        match hook.score(&text, &comment.language).await {
-            Ok(external) => crate::abuse_hook::combine(&mut analysis, external, &site.rules.abuse_finding_at),
-            Err(failure) => {
-                let mode = match hook.on_failure {
-                    OnFailure::Open => "open",
-                    OnFailure::Closed => "closed",
-                };
-                metrics::counter!("commentguard_abuse_external_failures_total", "on_failure" => mode).increment(1);
-                tracing::debug!(site = %site.id, failure = failure.as_str(), on_failure = mode, "external abuse classifier failed");
-                if hook.on_failure == OnFailure::Closed {
-                    analysis.findings.push(crate::abuse_hook::unavailable(failure));
-                }
-            }
-        }
+        hook.apply(&site.id, &text, &comment.language, &mut analysis, &site.rules.abuse_finding_at).await;
     }
     let decision = policy::decide(&comment.body, analysis, &context, &site.policy);
     record_metrics(&decision);
