@@ -243,27 +243,35 @@ fn parse_verdict(s: &str) -> Option<Verdict> {
 }
 
 impl RedisStore {
-    /// The lookup outcome from a record's `LOOKUP_FIELDS`. The first attempt may have been refused for want of a
-    /// replica: a replay is an acknowledgement too, so it carries the same durability promise.
-    async fn replay_of(&self, fields: Vec<Option<String>>, body_sha256: &str) -> Result<Lookup, StoreError> {
-        let mut f = fields.into_iter();
-        let (sha, json, review, cursor) =
-            (f.next().flatten(), f.next().flatten(), f.next().flatten(), f.next().flatten());
-        match (sha, json) {
-            (None, _) => Ok(Lookup::Missing),
-            (Some(sha), _) if sha != body_sha256 => Ok(Lookup::Conflict),
-            (Some(_), Some(json)) => {
+    /// The lookup outcome from a record's body hash (`sha`, read with the context). Only a stored comment costs a
+    /// second read, of its answer: replays are rare, and reading the answer fields with every submission made the
+    /// context read's reply larger for nothing. The first attempt may have been refused for want of a replica: a
+    /// replay is an acknowledgement too, so it carries the same durability promise.
+    async fn replay_of(&self, key: String, sha: Option<Vec<u8>>, body_sha256: &str) -> Result<Lookup, StoreError> {
+        match sha {
+            None => Ok(Lookup::Missing),
+            Some(sha) if sha != body_sha256.as_bytes() => Ok(Lookup::Conflict),
+            Some(_) => {
+                let mut conn = self.conn.clone();
+                let fields: Vec<Option<String>> = redis::cmd("HMGET")
+                    .arg(key)
+                    .arg(&REPLAY_FIELDS)
+                    .query_async(&mut conn)
+                    .await
+                    .map_err(read_err("lookup"))?;
+                let [json, review, cursor]: [Option<String>; 3] = fields.try_into().map_err(|_| corrupt("lookup"))?;
+                // Expired between the two reads: as if never seen.
+                let Some(json) = json else { return Ok(Lookup::Missing) };
                 let answer = answer(&json, review.as_deref().unwrap_or(""), cursor.as_deref().unwrap_or(""))?;
                 self.wait_for_replica().await?;
                 Ok(Lookup::Replay(answer))
             }
-            (Some(_), None) => Err(corrupt("lookup")),
         }
     }
 }
 
-/// The record fields a replay lookup needs.
-const LOOKUP_FIELDS: [&str; 4] = ["sha", "answer", "review", "cursor"];
+/// The record fields a replay returns.
+const REPLAY_FIELDS: [&str; 3] = ["answer", "review", "cursor"];
 
 impl StoredAnswer {
     /// The full answer, with the ids the script minted.
@@ -315,26 +323,20 @@ fn near_keys(site: &str, probe: &NearProbe, now_ms: u64) -> impl Iterator<Item =
     probe.sketch.0.iter().enumerate().map(move |(band, &value)| keys::near_copies(site, generation, band, value))
 }
 
-/// The context from the replies of [`push_context`]'s commands.
+/// The context from the replies of [`push_context`]'s commands. Reads the reply values in place (no conversion to
+/// intermediate vectors): this parse runs on every submission.
 fn context_of(
-    replies: Vec<redis::Value>,
+    mut replies: impl Iterator<Item = redis::Value>,
     author_key: Option<&str>,
     near: Option<&NearProbe>,
     now_ms: u64,
 ) -> Result<Context, StoreError> {
-    let mut replies = replies.into_iter();
-    let mut next_reputation = || -> Result<Reputation, StoreError> {
-        let v = replies.next().ok_or_else(|| corrupt("context"))?;
-        let fields: Vec<Option<u64>> = redis::from_redis_value(v).map_err(|_| corrupt("context"))?;
-        Ok(reputation(&fields))
-    };
-    let ip = next_reputation()?;
-    let author = next_reputation()?;
+    let ip = reputation(replies.next()).ok_or_else(|| corrupt("context"))?;
+    let author = reputation(replies.next()).ok_or_else(|| corrupt("context"))?;
     let duplicates = match near {
         Some(probe) => {
-            let v = replies.next().ok_or_else(|| corrupt("near copies"))?;
             // Per band: the previous generation's records, then the current one's (time order).
-            let strings: Vec<Option<Vec<u8>>> = redis::from_redis_value(v).map_err(|_| corrupt("near copies"))?;
+            let Some(redis::Value::Array(strings)) = replies.next() else { return Err(corrupt("near copies")) };
             if strings.len() != 2 * probe.sketch.0.len() {
                 return Err(corrupt("near copies"));
             }
@@ -344,7 +346,11 @@ fn context_of(
             for generations in strings.chunks(2) {
                 members.clear();
                 for records in generations {
-                    members.extend(near::members_since(records.as_deref().unwrap_or_default(), since));
+                    match records {
+                        redis::Value::BulkString(records) => members.extend(near::members_since(records, since)),
+                        redis::Value::Nil => {}
+                        _ => return Err(corrupt("near copies")),
+                    }
                 }
                 bands.push(members[members.len().saturating_sub(near::PER_BAND)..].to_vec());
             }
@@ -355,9 +361,20 @@ fn context_of(
     Ok(Context { author: author_key.map(|_| author), ip, duplicates })
 }
 
-fn reputation(fields: &[Option<u64>]) -> Reputation {
-    let at = |i: usize| fields.get(i).copied().flatten().unwrap_or(0);
-    Reputation { submitted: at(0), approved: at(1), rejected: at(2), spam: at(3) }
+/// A reputation from the reply of `HMGET … REPUTATION_FIELDS` (absent fields count 0); `None` for another reply.
+fn reputation(reply: Option<redis::Value>) -> Option<Reputation> {
+    let Some(redis::Value::Array(fields)) = reply else { return None };
+    let mut counts = [0u64; REPUTATION_FIELDS.len()];
+    for (count, field) in counts.iter_mut().zip(&fields) {
+        *count = match field {
+            redis::Value::Nil => 0,
+            redis::Value::BulkString(digits) => std::str::from_utf8(digits).ok()?.parse().ok()?,
+            redis::Value::Int(n) => u64::try_from(*n).ok()?,
+            _ => return None,
+        };
+    }
+    let [submitted, approved, rejected, spam] = counts;
+    Some(Reputation { submitted, approved, rejected, spam })
 }
 
 const REPUTATION_FIELDS: [&str; 4] = ["submitted", "approved", "rejected", "spam"];
@@ -443,16 +460,19 @@ impl CommentStore for RedisStore {
         let Probe { comment_id, body_sha256, author_key, ip_key, near } = probe;
         let mut conn = self.conn.clone();
         let now = self.clock.now_ms();
+        let key = keys::comment(site, comment_id);
         let mut pipe = redis::pipe();
-        pipe.cmd("HMGET").arg(keys::comment(site, comment_id)).arg(&LOOKUP_FIELDS);
+        pipe.cmd("HGET").arg(&key).arg("sha");
         push_context(&mut pipe, site, author_key, ip_key, near, now);
-        let mut replies: Vec<redis::Value> = pipe.query_async(&mut conn).await.map_err(read_err("lookup"))?;
-        if replies.is_empty() {
-            return Err(corrupt("lookup"));
-        }
-        let fields: Vec<Option<String>> = redis::from_redis_value(replies.remove(0)).map_err(|_| corrupt("lookup"))?;
+        let replies: Vec<redis::Value> = pipe.query_async(&mut conn).await.map_err(read_err("lookup"))?;
+        let mut replies = replies.into_iter();
+        let sha = match replies.next() {
+            Some(redis::Value::Nil) => None,
+            Some(redis::Value::BulkString(sha)) => Some(sha),
+            _ => return Err(corrupt("lookup")),
+        };
         let context = context_of(replies, author_key, near, now)?;
-        Ok((self.replay_of(fields, body_sha256).await?, context))
+        Ok((self.replay_of(key, sha, body_sha256).await?, context))
     }
 
     async fn submit(&self, site: &str, c: NewComment) -> Result<SubmitOutcome, StoreError> {
@@ -624,6 +644,27 @@ mod tests {
         let json = serde_json::to_string(&scored).expect("json");
         assert!(json.contains(r#""abuse":{"threat":0.0,"identity_attack":0.0,"insult":0.75"#), "{json}");
         assert_eq!(answer(&json, "", "1-0").expect("loads").abuse.insult, 0.75);
+    }
+
+    #[test]
+    fn reputations_read_in_place_and_anything_else_is_corrupt() {
+        let bulk = |s: &str| redis::Value::BulkString(s.as_bytes().to_vec());
+        let fields = redis::Value::Array(vec![bulk("7"), redis::Value::Nil, bulk("2"), redis::Value::Int(1)]);
+        assert_eq!(
+            reputation(Some(fields)),
+            Some(Reputation { submitted: 7, approved: 0, rejected: 2, spam: 1 }),
+            "a missing field counts 0"
+        );
+        assert_eq!(reputation(Some(redis::Value::Array(Vec::new()))), Some(Reputation::default()), "a new key");
+        for bad in [
+            redis::Value::Array(vec![bulk("seven")]),
+            redis::Value::Array(vec![redis::Value::Int(-1)]),
+            bulk("7"),
+            redis::Value::Nil,
+        ] {
+            assert_eq!(reputation(Some(bad.clone())), None, "{bad:?}");
+        }
+        assert_eq!(reputation(None), None, "a missing reply");
     }
 
     /// A RedisError as the client builds it from an error reply (`-CODE text`).
