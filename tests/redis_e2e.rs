@@ -247,3 +247,65 @@ async fn replica_durability_waits_for_a_replica() {
     let replay = client.submit_comment(authed(submission("r0", "hello"), &key("a"))).await.expect("replayed");
     assert!(replay.into_inner().replayed, "the unconfirmed write was applied on the primary: a retry replays it");
 }
+
+/// Records keep their thread and redacted body only inside their JSON; records written before that (with `thread`,
+/// `redacted` and the default decision fields as hash fields of their own) still decide and report from those fields.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slim_records_and_records_of_the_earlier_layout_both_decide_and_report() {
+    use commentguard::store::After;
+    use commentguard::store::review::{ClaimRequest, DecideRequest, QueueKind, ReviewAction};
+    let redis = TestRedis::start();
+    let store = common::stores::redis_store_at(&redis);
+    let client = redis::Client::open(redis.url()).expect("url");
+    let mut raw = client.get_multiplexed_async_connection().await.expect("admin connection");
+    for id in ["slim", "earlier"] {
+        store.submit("s", common::stores::held(id, "t")).await.expect("stored");
+    }
+    let slim = commentguard::store::keys::comment("s", "slim");
+    let kept: Vec<String> = redis::cmd("HKEYS").arg(&slim).query_async(&mut raw).await.expect("HKEYS");
+    for duplicate in ["thread", "redacted", "source", "moderator", "publish_original"] {
+        assert!(!kept.iter().any(|f| f == duplicate), "{duplicate} is not stored twice: {kept:?}");
+    }
+    let earlier = commentguard::store::keys::comment("s", "earlier");
+    let _: () = redis::cmd("HSET")
+        .arg(&earlier)
+        .arg(&["thread", "old-thread", "redacted", "old redacted", "source", "AUTOMATIC", "moderator", ""])
+        .arg(&["publish_original", "0"])
+        .query_async(&mut raw)
+        .await
+        .expect("the earlier layout");
+
+    let claim = ClaimRequest {
+        queue: QueueKind::Pending,
+        moderator: "alice".into(),
+        tokens: vec!["t1".into(), "t2".into()],
+        lease_ms: 60_000,
+        thread_id: None,
+    };
+    let items = store.claim("s", claim).await.expect("claim");
+    assert_eq!(items.len(), 2);
+    for item in &items {
+        let decide = DecideRequest {
+            review_id: item.review_id.clone(),
+            claim_token: item.claim.as_ref().map(|c| c.token.clone()).unwrap_or_default(),
+            moderator: "alice".into(),
+            action: ReviewAction::Approve,
+            note: String::new(),
+            reason_codes: Vec::new(),
+            publish_original: false,
+        };
+        store.decide("s", decide).await.expect("decided");
+    }
+    let events = store.read_decisions("s", After::Start, 10).await.expect("events");
+    let decided = |id: &str| {
+        let e = events.iter().rev().find(|e| e.comment_id == id).expect("a decision event");
+        (e.verdict, e.thread_id.clone(), e.redacted_body.clone())
+    };
+    assert_eq!(decided("slim"), (commentguard::domain::Verdict::Approved, "t".into(), "redacted slim".into()));
+    assert_eq!(
+        decided("earlier"),
+        (commentguard::domain::Verdict::Approved, "old-thread".into(), "old redacted".into())
+    );
+    let record = store.get("s", "slim").await.expect("get").expect("record");
+    assert_eq!((record.moderator_id.as_str(), record.publish_original), ("alice", false));
+}

@@ -110,6 +110,7 @@ async fn claim_decide_and_retry(b: Backed) {
     );
     assert_eq!(last.cursor, d.cursor);
     assert_eq!(last.reason_codes, vec!["spam.links"]);
+    assert_eq!((last.thread_id.as_str(), last.redacted_body.as_str()), ("t", "redacted c1"), "from the stored record");
     let audit = store.audit_log("s", 10).await.expect("audit");
     assert_eq!(audit.len(), 1);
     assert_eq!(
@@ -307,6 +308,7 @@ async fn reports_count_once_per_reporter_and_hide(b: Backed) {
         (hide.verdict, hide.reason_codes.clone()),
         (Verdict::PendingReview, vec!["policy.reported".to_string()])
     );
+    assert_eq!((hide.thread_id.as_str(), hide.redacted_body.as_str()), ("t", "redacted pub"), "from the stored record");
     let fourth = store.report("s", report("w")).await.expect("report");
     assert!(matches!(fourth, ReportOutcome::Reported { report_count: 4, hidden: false, .. }), "hidden once");
     assert_eq!(store.read_decisions("s", After::Start, 10).await.expect("events").len(), events.len());

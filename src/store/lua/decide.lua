@@ -30,8 +30,13 @@ if tonumber(st[8] or '0') <= now then return {'refused', 'lease_expired'} end
 
 local cid = st[9]
 local ckey = prefix .. 'c:' .. cid
-local rec = redis.call('HMGET', ckey, 'thread', 'redacted', 'ak', 'ik', 'answer')
-if not rec[2] then return {'notfound'} end
+local rec = redis.call('HMGET', ckey, 'thread', 'redacted', 'ak', 'ik', 'answer', 'rec')
+if not rec[5] then return {'notfound'} end
+-- Records keep the thread and the redacted body only inside their JSON (older ones also as fields of their own).
+local ok, answer = pcall(cjson.decode, rec[5])
+if not ok or type(answer) ~= 'table' then answer = {} end
+rec[1] = rec[1] or cjson.decode(rec[6] or '{}').thread_id or ''
+rec[2] = rec[2] or answer.redacted_body or ''
 local retention = tonumber(ARGV[13])
 local minid = tostring(math.max(now - retention, 0))
 local publish = '0'
@@ -51,8 +56,7 @@ redis.call('XADD', KEYS[5], 'MINID', '~', minid, '*', 'at', ARGV[8], 'moderator'
 local label = ARGV[15]
 if label == 'abuse' then
   local best, top = 'insult', 0
-  local ok, answer = pcall(cjson.decode, rec[5] or '')
-  local scores = ok and type(answer) == 'table' and answer.abuse
+  local scores = answer.abuse
   if type(scores) == 'table' then
     for _, name in ipairs({'threat', 'identity_attack', 'insult', 'sexual', 'profanity'}) do
       local s = tonumber(scores[name]) or 0

@@ -7,8 +7,11 @@
 local prefix, cid, reason, reporter = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local threshold, now, retention = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
 local ckey = prefix .. 'c:' .. cid
-local rec = redis.call('HMGET', ckey, 'thread', 'verdict', 'redacted')
+local rec = redis.call('HMGET', ckey, 'thread', 'verdict', 'redacted', 'answer', 'rec')
 if not rec[2] then return {'notfound'} end
+-- Records keep the thread and the redacted body only inside their JSON (older ones also as fields of their own).
+rec[1] = rec[1] or cjson.decode(rec[5] or '{}').thread_id or ''
+rec[3] = rec[3] or cjson.decode(rec[4] or '{}').redacted_body or ''
 local ttl = redis.call('PTTL', ckey)
 if ttl <= 0 then ttl = retention end
 local minid = tostring(math.max(now - retention, 0))

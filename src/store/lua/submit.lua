@@ -33,7 +33,7 @@ while a + WIDTH - 1 <= #ARGV do
   local existing = redis.call('HMGET', rec, 'sha', 'answer', 'review', 'cursor')
   if existing[1] then
     if existing[1] == ARGV[a + 1] then
-      replies[#replies + 1] = {'replay', existing[2], existing[3], existing[4]}
+      replies[#replies + 1] = {'replay', existing[2], existing[3] or '', existing[4]}
     else
       replies[#replies + 1] = {'conflict'}
     end
@@ -50,10 +50,14 @@ while a + WIDTH - 1 <= #ARGV do
       'c', id, 'v', verdict, 's', 'AUTOMATIC', 'm', '', 'r', ARGV[a + 10], 't', now, 'b', redacted, 'o', '0',
       'th', thread)
 
-    redis.call('HSET', rec,
-      'sha', ARGV[a + 1], 'answer', ARGV[a + 2], 'rec', ARGV[a + 3], 'review', review, 'cursor', cursor,
-      'verdict', verdict, 'source', 'AUTOMATIC', 'moderator', '', 'decided_at', now, 'publish_original', '0',
-      'expires_at', ARGV[a + 7], 'thread', thread, 'redacted', redacted, 'ak', ARGV[a + 15], 'ik', ARGV[a + 16])
+    -- Only what the record does not already hold: the thread is in 'rec' and the redacted body in 'answer'; an
+    -- absent 'review', 'ak', 'source', 'moderator' or 'publish_original' reads as '', AUTOMATIC, '' and '0'
+    -- (decide.lua and report.lua write the last three when a decision changes them).
+    local fields = {'sha', ARGV[a + 1], 'answer', ARGV[a + 2], 'rec', ARGV[a + 3], 'cursor', cursor,
+      'verdict', verdict, 'decided_at', now, 'expires_at', ARGV[a + 7], 'ik', ARGV[a + 16]}
+    if review ~= '' then fields[#fields + 1] = 'review'; fields[#fields + 1] = review end
+    if ARGV[a + 11] == '1' then fields[#fields + 1] = 'ak'; fields[#fields + 1] = ARGV[a + 15] end
+    redis.call('HSET', rec, unpack(fields))
     redis.call('PEXPIRE', rec, retention)
 
     local reps = {ipk}
