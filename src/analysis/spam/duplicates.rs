@@ -48,30 +48,34 @@ pub struct Sketch(pub [u64; BANDS]);
 
 /// The sketch of a normalised text, `None` when it is too short to say anything. Reads at most
 /// `tokens::MAX_BAYES_BYTES` bytes, like the model.
+///
+/// Features stream straight into the bins: a bin's minimum over a feature multiset is its minimum over the set, so
+/// the model's deduplication (`tokens::feature_set`, a zeroed scratch table and a vector per call) is not needed
+/// here — this runs on every submission, before the context read.
 pub fn sketch(norm: &str) -> Option<Sketch> {
-    let mut words = 0usize;
-    tokens::for_each_word(tokens::capped(norm, tokens::MAX_BAYES_BYTES), |r, _| words += usize::from(r.is_some()));
-    if words < MIN_WORDS {
-        return None;
-    }
-    let mut features = Vec::new();
-    tokens::feature_set(norm, &mut features);
-    Some(from_features(&features))
+    // One pass: every word yields exactly one word-family key, so the words are counted on the way.
+    let (mut bins, mut words) = ([u64::MAX; BINS], 0usize);
+    tokens::for_each_feature(norm, |k| {
+        words += usize::from(tokens::family(k) == tokens::WORD as usize);
+        add(&mut bins, k);
+    });
+    (words >= MIN_WORDS).then(|| from_bins(&bins))
 }
 
-/// The sketch of a set of distinct feature keys (at least one).
-fn from_features(features: &[u64]) -> Sketch {
-    let mut bins = [u64::MAX; BINS];
-    for &k in features {
-        // Rehash: a key's low bits are its family, and the bin must not depend on them.
-        let h = tokens::fmix64(k ^ 0x5bd1_e995_5bd1_e995);
-        let bin = (h >> 59) as usize; // top 5 bits: 32 bins
-        let value = h & ((1 << 59) - 1);
-        bins[bin] = bins[bin].min(value);
-    }
+/// Puts a feature key into its bin (keeping the bin's smallest value).
+fn add(bins: &mut [u64; BINS], key: u64) {
+    // Rehash: a key's low bits are its family, and the bin must not depend on them.
+    let h = tokens::fmix64(key ^ 0x5bd1_e995_5bd1_e995);
+    let bin = (h >> 59) as usize; // top 5 bits: 32 bins
+    let value = h & ((1 << 59) - 1);
+    bins[bin] = bins[bin].min(value);
+}
+
+/// The band values from the bins of at least one feature.
+fn from_bins(bins: &[u64; BINS]) -> Sketch {
     // Densify: an empty bin takes the next non-empty bin's value (circularly), mixed with its own index so two
     // empty bins that borrow the same value still differ.
-    let mut filled = bins;
+    let mut filled = *bins;
     for i in 0..BINS {
         if bins[i] == u64::MAX {
             let donor = (1..BINS).map(|d| (i + d) % BINS).find(|&j| bins[j] != u64::MAX);
@@ -128,6 +132,9 @@ mod tests {
     fn short_texts_have_no_sketch() {
         assert_eq!(sk("Great article, thank you for writing it"), None);
         assert!(sk(CAMPAIGN).is_some());
+        let eleven = "one two three four five six seven eight nine ten eleven";
+        assert_eq!(sk(eleven), None, "fewer than MIN_WORDS words, however many n-grams");
+        assert!(sk(&format!("{eleven} twelve")).is_some());
     }
 
     #[test]
@@ -157,5 +164,20 @@ mod tests {
     #[test]
     fn sketches_are_deterministic() {
         assert_eq!(sk(CAMPAIGN), sk(CAMPAIGN));
+    }
+
+    /// Stored sketches must not change with how they are computed: streaming every feature (repeats included)
+    /// gives the sketch of the distinct feature set.
+    #[test]
+    fn streamed_features_sketch_like_the_distinct_set() {
+        for text in [CAMPAIGN, &CAMPAIGN.repeat(3), &format!("{CAMPAIGN} https://bit.ly/x1 ۱۲۳ آپ کا شکریہ بہت")]
+        {
+            let norm = Normalized::new(text);
+            let mut distinct = Vec::new();
+            tokens::feature_set(norm.as_str(), &mut distinct);
+            let mut bins = [u64::MAX; BINS];
+            distinct.iter().for_each(|&k| add(&mut bins, k));
+            assert_eq!(sketch(norm.as_str()), Some(from_bins(&bins)), "{text}");
+        }
     }
 }
