@@ -222,6 +222,45 @@ fn fresh_set_figures() {
     assert!(all.abusive > 0 && all.clean > 0);
 }
 
+/// The third development set (`fresh2.jsonl`), written in two batches at once: batch A (u0001-u0226) measured
+/// blind first and then tuned on, batch B (u0227-u0330) put aside and measured blind once, at the end of that work.
+const FRESH2_BATCHES: [(&str, u32, u32); 2] = [("A", 1, 226), ("B", 227, 330)];
+
+/// The items of one `fresh2.jsonl` batch (by id range).
+fn fresh2_batch(batch: &str) -> Option<Vec<Item>> {
+    let &(_, lo, hi) = FRESH2_BATCHES.iter().find(|(b, _, _)| *b == batch).expect("a known batch");
+    let items = load("fresh2.jsonl")?;
+    let picked: Vec<Item> = items
+        .into_iter()
+        .filter(|it| {
+            it.id.strip_prefix('u').and_then(|n| n.parse::<u32>().ok()).is_some_and(|n| (lo..=hi).contains(&n))
+        })
+        .collect();
+    Some(picked)
+}
+
+/// Batch A of the third dev set: figures and, with `ABUSE_EVAL_ERRORS=1`, its misclassified comments (never batch
+/// B's).
+#[test]
+fn fresh2_set_figures() {
+    let Some(items) = fresh2_batch("A") else { return };
+    let errors = std::env::var_os("ABUSE_EVAL_ERRORS").is_some();
+    let (all, by_lang) = evaluate(&items, &AbuseModel::BASE, errors);
+    table("third dev set, batch A (fresh2.jsonl u0001-u0226)", &all, &by_lang);
+    assert!(all.abusive >= 150 && all.clean >= 60, "batch A is smaller than written");
+}
+
+/// Batch B of the third dev set: figures only, no text printed. Ignored so that it is not run by accident: it is
+/// measured once, blind, with `cargo test --release --test abuse_eval fresh2_batch_b -- --ignored --nocapture`.
+#[test]
+#[ignore = "measured blind once, at the end of a round of work"]
+fn fresh2_batch_b_figures() {
+    let Some(items) = fresh2_batch("B") else { return };
+    let (all, by_lang) = evaluate(&items, &AbuseModel::BASE, false);
+    table("third dev set, batch B (fresh2.jsonl u0227-u0330)", &all, &by_lang);
+    assert!(all.abusive >= 70 && all.clean >= 30, "batch B is smaller than written");
+}
+
 #[test]
 fn heldout_figures() {
     let Some(items) = load("heldout.jsonl") else { return };
