@@ -49,7 +49,10 @@ const CONTENT: u32 = Role::Threat.bit()
     | Role::Dehumanize.bit()
     | Role::Insult.bit()
     | Role::Sexual.bit()
-    | Role::Profanity.bit();
+    | Role::Profanity.bit()
+    | Role::Harm.bit()
+    | Role::Body.bit()
+    | Role::Invite.bit();
 
 /// One abusive term with its features, in folded coordinates.
 #[derive(Debug, Clone, PartialEq)]
@@ -117,6 +120,8 @@ pub fn candidates(folded: &Folded) -> Vec<Candidate> {
             }
             Role::Sexual => out.push(doc.sexual(m)),
             Role::Profanity => out.push(doc.profanity(m)),
+            Role::Harm => out.push(doc.harm(m)),
+            Role::Body | Role::Invite => out.push(doc.allure(m)),
             _ => {}
         }
     }
@@ -400,6 +405,95 @@ impl Doc {
     fn has_intent(&self, m: &Match) -> bool {
         let span = self.around(m, WINDOW, 3);
         self.of(Role::Intent).any(|(_, o)| o.end > span.start && o.start < span.end)
+            // A condition or a wish makes only a severe act a threat: "if ever I hurt you, slap yourself" and
+            // "should I buy the torch" are not.
+            || (m.entry.severity >= 3 && self.marked(m).0)
+    }
+
+    /// The markers that make an act or a harm a threat besides a first person's intent: a condition or a
+    /// prediction ("if you write again", "agli dafa", "warna", "keep writing and", "you'll be") anywhere in `m`'s
+    /// sentence or the sentence before it, or a wish or call before `m` in its sentence ("I hope", "khuda kare",
+    /// "deserves to"). Returns (marked, implied target): an "or else" (`condition` of severity 3: "warna", "ورنہ",
+    /// "otherwise") speaks to the reader even when no "you" is written.
+    fn marked(&self, m: &Match) -> (bool, f64) {
+        let s = self.toks[m.start].sentence;
+        let mut marked = false;
+        let mut implied: f64 = 0.0;
+        for (_, c) in self.of(Role::Condition) {
+            let cs = self.toks[c.start].sentence;
+            if cs == s || cs + 1 == s {
+                marked = true;
+                if c.entry.severity >= 3 {
+                    implied = 0.8;
+                }
+            }
+        }
+        if !marked {
+            let span = self.around(m, 2 * WINDOW, 0);
+            marked = self.of(Role::Wish).any(|(_, w)| w.start >= span.start && w.start < m.start);
+        }
+        (marked, implied)
+    }
+
+    /// The field of harm ("grave", "funeral", "acid", "won't walk again", "tangein tor") is a threat when it has a
+    /// target (or an "or else" implies the reader) and a marker: a first person's intent, a condition, a wish or a
+    /// call. Either alone is a weak candidate: a news report of a funeral, a wish for recovery, a grave in a poem.
+    fn harm(&self, m: &Match) -> Candidate {
+        let targets = Role::Second.bit() | Role::Person.bit() | Role::Object.bit();
+        let (t, _) = self.target(m, targets);
+        // "teri tangein tor", "تمہاری گردن": the reader's possessive right before the harm names the victim.
+        let poss_tight = self
+            .within(Role::SecondPoss.bit(), self.around(m, WINDOW, 0))
+            .any(|o| o.end <= m.start && self.tight(o, m));
+        // "… your car. Accidents happen.": the victim named in the sentence before.
+        let s = self.toks[m.start].sentence;
+        let before = s > 0
+            && self.of(Role::Second).chain(self.of(Role::Object)).any(|(_, o)| {
+                self.toks[o.start].sentence + 1 == s && o.entry.severity >= 3 && o.end + 2 * WINDOW >= m.start
+            });
+        let (marked, implied) = self.marked(m);
+        let t = t.max(implied).max(if poss_tight || before { 0.8 } else { 0.0 });
+        let (structure, why) = match (marked || self.has_intent(m), t >= 0.5) {
+            (true, true) if m.entry.severity >= 3 => (0.9, "harm promised, wished or made a condition, with a target"),
+            // The milder field (blood, bones, a knife) only adds to a threat made otherwise: "it gets in your bones,
+            // I'm dancing", "if her blood pressure is normal".
+            (true, true) => (0.45, "harm promised, wished or made a condition, with a target"),
+            (true, false) => (0.35, "harm promised or wished"),
+            (false, true) => (0.25, "harm near a target"),
+            (false, false) => (0.05, "a word of harm"),
+        };
+        let f = self.context(m, m.entry.severity, structure, t);
+        self.candidate(Category::Threat, m, f, why)
+    }
+
+    /// A body part, clothes or looks (`body`), or a private meeting, a number or pictures (`invite`), made sexual by
+    /// an `allure` word in the sentence ("so tight", "juicy", "darling", "nazar ruk gayi") and aimed at a person:
+    /// "her dress was so tight", "apna number do jaan". Without the allure word ("her dress was elegant", "send me
+    /// your number for the survey") it stays weak.
+    fn allure(&self, m: &Match) -> Candidate {
+        let roles = Role::Second.bit() | Role::Person.bit() | Role::Object.bit();
+        let (t, _) = self.target(m, roles);
+        let s = self.toks[m.start].sentence;
+        // An endearment alone is no allure ("not tonight babe", "hi babe … my bed"): friends and couples write so.
+        let allure = self.of(Role::Allure).any(|(_, a)| a.entry.severity < 3 && self.toks[a.start].sentence == s);
+        // "your lips", "tumhari tasveerein": the reader's own body or pictures; an endearment ("darling", "jaan":
+        // `allure` of severity 3) speaks to the reader too.
+        let (poss, _) = self.target(m, Role::SecondPoss.bit());
+        let endeared = self.of(Role::Allure).any(|(_, a)| a.entry.severity >= 3 && self.toks[a.start].sentence == s);
+        let t = if poss > 0.0 || endeared { t.max(0.8) } else { t };
+        // A body part next to an invitation ("send pics of your body") or a second one is allure enough.
+        let paired = self
+            .of(Role::Body)
+            .chain(self.of(Role::Invite))
+            .any(|(_, o)| o.entry.role != m.entry.role && self.toks[o.start].sentence == s);
+        let (structure, why) = match (allure || paired, t >= 0.5) {
+            (true, true) => (0.85, "a sexual remark or proposition aimed at a person"),
+            (true, false) => (0.5, "a sexual remark or proposition"),
+            (false, true) => (0.2, "looks or a meeting, near a person"),
+            (false, false) => (0.05, "looks or a meeting"),
+        };
+        let f = self.context(m, m.entry.severity, structure, t);
+        self.candidate(Category::Sexual, m, f, why)
     }
 
     fn threat_phrase(&self, m: &Match) -> Candidate {
