@@ -308,9 +308,18 @@ impl Doc {
     /// side with `m`. Strength: the reader, a group or a pronoun object by the term's severity / 3 (an ambiguous
     /// "تو" counts less than "تم"); a person 1, 0.8 or 0.5 by severity; a possessive 0.4 × severity / 3.
     fn target(&self, m: &Match, roles: u32) -> (f64, bool) {
+        self.target_in(m, roles, self.around(m, WINDOW, WINDOW), false)
+    }
+
+    /// As [`Doc::target`], over the tokens of `span`; `clear_second` skips an ambiguous second person (Urdu "تو" is
+    /// also the "then" of "اگر … تو", which a conditional threat is full of).
+    fn target_in(&self, m: &Match, roles: u32, span: Range<usize>, clear_second: bool) -> (f64, bool) {
         let mut best = (0.0, false);
-        for t in self.within(roles, self.around(m, WINDOW, WINDOW)) {
+        for t in self.within(roles, span) {
             if t.entry.role == Role::Person && t.entry.severity == 1 && self.demonstrative(t) {
+                continue;
+            }
+            if clear_second && t.entry.role == Role::Second && t.entry.severity < 3 {
                 continue;
             }
             let sev = f64::from(t.entry.severity) / 3.0;
@@ -407,32 +416,40 @@ impl Doc {
         self.of(Role::Intent).any(|(_, o)| o.end > span.start && o.start < span.end)
             // A condition or a wish makes only a severe act a threat: "if ever I hurt you, slap yourself" and
             // "should I buy the torch" are not.
-            || (m.entry.severity >= 3 && self.marked(m).0)
+            || (m.entry.severity >= 3 && {
+                let (_, wish, implied) = self.markers(m);
+                wish || implied > 0.0
+            })
     }
 
     /// The markers that make an act or a harm a threat besides a first person's intent: a condition or a
     /// prediction ("if you write again", "agli dafa", "warna", "keep writing and", "you'll be") anywhere in `m`'s
     /// sentence or the sentence before it, or a wish or call before `m` in its sentence ("I hope", "khuda kare",
-    /// "deserves to"). Returns (marked, implied target): an "or else" (`condition` of severity 3: "warna", "ورنہ",
+    /// "deserves to"). A violent act takes only the wish and the "or else" ("if you need the acid test" is no
+    /// threat); the field of harm takes all. Returns (marked, implied target): an "or else" (`condition` of severity 3: "warna", "ورنہ",
     /// "otherwise") speaks to the reader even when no "you" is written.
     fn marked(&self, m: &Match) -> (bool, f64) {
+        let (condition, wish, implied) = self.markers(m);
+        (condition || wish, implied)
+    }
+
+    /// The parts of [`Doc::marked`]: (a condition, a wish, the implied target).
+    fn markers(&self, m: &Match) -> (bool, bool, f64) {
         let s = self.toks[m.start].sentence;
-        let mut marked = false;
+        let mut condition = false;
         let mut implied: f64 = 0.0;
         for (_, c) in self.of(Role::Condition) {
             let cs = self.toks[c.start].sentence;
             if cs == s || cs + 1 == s {
-                marked = true;
+                condition = true;
                 if c.entry.severity >= 3 {
                     implied = 0.8;
                 }
             }
         }
-        if !marked {
-            let span = self.around(m, 2 * WINDOW, 0);
-            marked = self.of(Role::Wish).any(|(_, w)| w.start >= span.start && w.start < m.start);
-        }
-        (marked, implied)
+        let span = self.around(m, 2 * WINDOW, 0);
+        let wish = self.of(Role::Wish).any(|(_, w)| w.start >= span.start && w.start < m.start);
+        (condition, wish, implied)
     }
 
     /// The field of harm ("grave", "funeral", "acid", "won't walk again", "tangein tor") is a threat when it has a
@@ -440,7 +457,8 @@ impl Doc {
     /// call. Either alone is a weak candidate: a news report of a funeral, a wish for recovery, a grave in a poem.
     fn harm(&self, m: &Match) -> Candidate {
         let targets = Role::Second.bit() | Role::Person.bit() | Role::Object.bit();
-        let (t, _) = self.target(m, targets);
+        // The victim may stand further back than an insult's target: "your mother will be picking out a coffin".
+        let (t, _) = self.target_in(m, targets, self.around(m, 2 * WINDOW, WINDOW), true);
         // "teri tangein tor", "تمہاری گردن": the reader's possessive right before the harm names the victim.
         let poss_tight = self
             .within(Role::SecondPoss.bit(), self.around(m, WINDOW, 0))
@@ -481,11 +499,14 @@ impl Doc {
         let (poss, _) = self.target(m, Role::SecondPoss.bit());
         let endeared = self.of(Role::Allure).any(|(_, a)| a.entry.severity >= 3 && self.toks[a.start].sentence == s);
         let t = if poss > 0.0 || endeared { t.max(0.8) } else { t };
-        // A body part next to an invitation ("send pics of your body") or a second one is allure enough.
-        let paired = self
-            .of(Role::Body)
-            .chain(self.of(Role::Invite))
-            .any(|(_, o)| o.entry.role != m.entry.role && self.toks[o.start].sentence == s);
+        // Body and meeting together are allure enough ("send pics of your body", "dupatta hata do, video call
+        // karo"); two meeting words are only with an endearment ("number do jaan, raat ko akele mein"): "DM me your
+        // number for the form" and "a shindig at my place tonight" are not.
+        let paired = self.of(Role::Body).chain(self.of(Role::Invite)).any(|(_, o)| {
+            (o.end <= m.start || o.start >= m.end)
+                && self.toks[o.start].sentence == s
+                && (o.entry.role != m.entry.role || endeared)
+        });
         let (structure, why) = match (allure || paired, t >= 0.5) {
             (true, true) => (0.85, "a sexual remark or proposition aimed at a person"),
             (true, false) => (0.5, "a sexual remark or proposition"),
