@@ -493,7 +493,9 @@ impl Doc {
         let (t, _) = self.target(m, roles);
         let s = self.toks[m.start].sentence;
         // An endearment alone is no allure ("not tonight babe", "hi babe … my bed"): friends and couples write so.
-        let allure = self.of(Role::Allure).any(|(_, a)| a.entry.severity < 3 && self.toks[a.start].sentence == s);
+        // A sexual term in the sentence sexualises too ("fun in the sack, look at that body").
+        let allure = self.of(Role::Allure).any(|(_, a)| a.entry.severity < 3 && self.toks[a.start].sentence == s)
+            || self.of(Role::Sexual).any(|(_, a)| self.toks[a.start].sentence == s);
         // "your lips", "tumhari tasveerein": the reader's own body or pictures; an endearment ("darling", "jaan":
         // `allure` of severity 3) speaks to the reader too.
         let (poss, _) = self.target(m, Role::SecondPoss.bit());
