@@ -6,6 +6,8 @@
 //!    category's precision ≥ 0.95, non-abusive held ≤ 2%.
 //! 2. **Second dev set** (`tests/fixtures/abuse/fresh.jsonl`): new wording written after the first round of tuning,
 //!    measured once blind, then tuned on; figures printed, misses listed with `ABUSE_EVAL_ERRORS=1`.
+//!    The third dev set (`tests/fixtures/abuse/fresh2.jsonl`): batch A printed like the second (tuned on after its
+//!    blind measurement), batch B only with `--ignored` and without any text.
 //! 3. **Held-out set** (`tests/fixtures/abuse/heldout.jsonl`, never used for tuning): the same figures, printed
 //!    only — it measures generalisation; no text of it is ever printed.
 //! 4. **Real data**: every comment of the YouTube Spam Collection and every message of the SMS Spam Collection
@@ -27,7 +29,10 @@ const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/abus
 const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data");
 
 /// Real-data bounds per set: (name, most texts held in any category, most held in a category other than
-/// profanity). Every hold was read (`ABUSE_EVAL_ERRORS=1` lists them). Measured 2026-12-04: YouTube 78 of 1956
+/// profanity). Every hold was read (`ABUSE_EVAL_ERRORS=1` lists them). After the construction pass (commit 651f081,
+/// 2026-12-04) one YouTube comment held for swearing is held as sexual too (78 of 1956, 21 other than profanity:
+/// "her outfit was so fucking sexy") and SMS holds three more (118 of 5574, 28 other than profanity: "hot XXX pics" adult spam twice and "alone U
+/// wanna cum over 2nite" chat spam). Measured before it, 2026-12-04: YouTube 78 of 1956
 /// held, 58 for swearing alone, all real ("fuck", "shit", "piece of shit", "bitch"); the other 20 are slurs
 /// ("nigger fools", "gook", "terrorist muslims"), name-calling ("you are all sheep", "she is a fool … idiots", "fuck
 /// you Eminem") and sexual remarks ("sit on my face", "her boobs", "old whore", "nice tits"), two of them doubtful

@@ -15,7 +15,14 @@
 //!   ("abe gadhe", "chup kar be ghatiya insaan", "چپ کر بے وقوف"), closing a clause that opens with "you" with at
 //!   most one describing word that is no filler between ("you circus clown", `Doc::addressed`), or standing alone
 //!   as its clause ("Idiot!");
-//! * **sexual** — an explicit term, more so aimed at the reader;
+//! * **threat**, as an open construction — the field of harm (`harm`: a grave, a funeral, a bullet, "won't walk
+//!   again", a body part with a breaking verb) with a target (also one named in the sentence before, or implied by
+//!   an "or else") and a marker: a first person's intent, a condition ("if", "agar", "next time", "keep … and"), a
+//!   wish or call ("I hope", "khuda kare", "deserves"); the milder field (blood, a knife) never holds alone
+//!   (`Doc::harm`);
+//! * **sexual** — an explicit term, more so aimed at the reader; and as an open construction, a body part, clothes
+//!   or a private meeting (`body`, `invite`) made sexual by an `allure` word, a sexual term or a second such word,
+//!   aimed at a person, the reader's possessive or an endearment (`Doc::allure`);
 //! * **profanity** — the term itself.
 //!
 //! "Side by side" (*tight*) means in the same clause with at most a few `filler` tokens between ("you are such a
