@@ -6,6 +6,8 @@
 //!    category's precision ≥ 0.95, non-abusive held ≤ 2%.
 //! 2. **Second dev set** (`tests/fixtures/abuse/fresh.jsonl`): new wording written after the first round of tuning,
 //!    measured once blind, then tuned on; figures printed, misses listed with `ABUSE_EVAL_ERRORS=1`.
+//!    The third dev set (`tests/fixtures/abuse/fresh2.jsonl`): batch A printed like the second (tuned on after its
+//!    blind measurement), batch B only with `--ignored` and without any text.
 //! 3. **Held-out set** (`tests/fixtures/abuse/heldout.jsonl`, never used for tuning): the same figures, printed
 //!    only — it measures generalisation; no text of it is ever printed.
 //! 4. **Real data**: every comment of the YouTube Spam Collection and every message of the SMS Spam Collection
@@ -27,7 +29,10 @@ const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/abus
 const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data");
 
 /// Real-data bounds per set: (name, most texts held in any category, most held in a category other than
-/// profanity). Every hold was read (`ABUSE_EVAL_ERRORS=1` lists them). Measured 2026-12-04: YouTube 78 of 1956
+/// profanity). Every hold was read (`ABUSE_EVAL_ERRORS=1` lists them). After the construction pass (commit 651f081,
+/// 2026-12-04) one YouTube comment held for swearing is held as sexual too (78 of 1956, 21 other than profanity:
+/// "her outfit was so fucking sexy") and SMS holds three more (118 of 5574, 28 other than profanity: "hot XXX pics" adult spam twice and "alone U
+/// wanna cum over 2nite" chat spam). Measured before it, 2026-12-04: YouTube 78 of 1956
 /// held, 58 for swearing alone, all real ("fuck", "shit", "piece of shit", "bitch"); the other 20 are slurs
 /// ("nigger fools", "gook", "terrorist muslims"), name-calling ("you are all sheep", "she is a fool … idiots", "fuck
 /// you Eminem") and sexual remarks ("sit on my face", "her boobs", "old whore", "nice tits"), two of them doubtful
@@ -220,6 +225,45 @@ fn fresh_set_figures() {
     let (all, by_lang) = evaluate(&items, &AbuseModel::BASE, errors);
     table("second dev set (fresh.jsonl)", &all, &by_lang);
     assert!(all.abusive > 0 && all.clean > 0);
+}
+
+/// The third development set (`fresh2.jsonl`), written in two batches at once: batch A (u0001-u0226) measured
+/// blind first and then tuned on, batch B (u0227-u0330) put aside and measured blind once, at the end of that work.
+const FRESH2_BATCHES: [(&str, u32, u32); 2] = [("A", 1, 226), ("B", 227, 330)];
+
+/// The items of one `fresh2.jsonl` batch (by id range).
+fn fresh2_batch(batch: &str) -> Option<Vec<Item>> {
+    let &(_, lo, hi) = FRESH2_BATCHES.iter().find(|(b, _, _)| *b == batch).expect("a known batch");
+    let items = load("fresh2.jsonl")?;
+    let picked: Vec<Item> = items
+        .into_iter()
+        .filter(|it| {
+            it.id.strip_prefix('u').and_then(|n| n.parse::<u32>().ok()).is_some_and(|n| (lo..=hi).contains(&n))
+        })
+        .collect();
+    Some(picked)
+}
+
+/// Batch A of the third dev set: figures and, with `ABUSE_EVAL_ERRORS=1`, its misclassified comments (never batch
+/// B's).
+#[test]
+fn fresh2_set_figures() {
+    let Some(items) = fresh2_batch("A") else { return };
+    let errors = std::env::var_os("ABUSE_EVAL_ERRORS").is_some();
+    let (all, by_lang) = evaluate(&items, &AbuseModel::BASE, errors);
+    table("third dev set, batch A (fresh2.jsonl u0001-u0226)", &all, &by_lang);
+    assert!(all.abusive >= 150 && all.clean >= 60, "batch A is smaller than written");
+}
+
+/// Batch B of the third dev set: figures only, no text printed. Ignored so that it is not run by accident: it is
+/// measured once, blind, with `cargo test --release --test abuse_eval fresh2_batch_b -- --ignored --nocapture`.
+#[test]
+#[ignore = "measured blind once, at the end of a round of work"]
+fn fresh2_batch_b_figures() {
+    let Some(items) = fresh2_batch("B") else { return };
+    let (all, by_lang) = evaluate(&items, &AbuseModel::BASE, false);
+    table("third dev set, batch B (fresh2.jsonl u0227-u0330)", &all, &by_lang);
+    assert!(all.abusive >= 70 && all.clean >= 30, "batch B is smaller than written");
 }
 
 #[test]

@@ -23,6 +23,14 @@
 //! `news` ("police", "attacker"), `idiom` (a phrase whose violent or insulting word is harmless: "killed it",
 //! "kutte ki tarah"), and `roman` (Roman Urdu/Hindi function words, for the gate).
 //!
+//! Three more content roles are the open *fields* of the constructions of [`super::structure`] rather than words that
+//! abuse on their own: `harm` (the field of injury, death and its aftermath: a grave, a funeral, a bullet, acid,
+//! petrol, a wheelchair, "won't walk again", a body part with a breaking or cutting verb) threatens only with a
+//! target and a marker — `intent`, `condition` ("if", "agar", "warna", "next time", "one more", "keep … and") or
+//! `wish` ("I hope", "pray", "khuda kare", "should", "deserves"); `body` (body parts, clothes, looks) and `invite`
+//! (a number, pictures, a night, a bed, "alone") are sexual only with an `allure` word (an evaluation or an
+//! endearment that sexualises: "tight", "hot", "juicy", "darling", "nazar", "maza aa gaya") and a person.
+//!
 //! The lists describe constructions by their parts rather than by whole sentences, so that a new wording of a known
 //! construction still matches: a violent verb stem with each light verb and ending (`{phaar|kaat|tor} {dunga|denge}`,
 //! `{پھاڑ|کاٹ} {دوں گا|دیں گے}`), the reader's or a third person's body part or belonging as an `object` (`tera sar`,
@@ -77,11 +85,17 @@ pub enum Role {
     Roman,
     Menace,
     Detail,
+    Harm,
+    Condition,
+    Wish,
+    Body,
+    Invite,
+    Allure,
 }
 
 impl Role {
     /// Number of roles (the last variant's index + 1).
-    pub const COUNT: usize = Role::Detail as usize + 1;
+    pub const COUNT: usize = Role::Allure as usize + 1;
 
     /// The role's bit in a token's role mask.
     pub const fn bit(self) -> u32 {
@@ -101,6 +115,9 @@ impl Role {
                 | Role::Insult
                 | Role::Sexual
                 | Role::Profanity
+                | Role::Harm
+                | Role::Body
+                | Role::Invite
         )
     }
 }

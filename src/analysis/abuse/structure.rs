@@ -15,7 +15,14 @@
 //!   ("abe gadhe", "chup kar be ghatiya insaan", "چپ کر بے وقوف"), closing a clause that opens with "you" with at
 //!   most one describing word that is no filler between ("you circus clown", `Doc::addressed`), or standing alone
 //!   as its clause ("Idiot!");
-//! * **sexual** — an explicit term, more so aimed at the reader;
+//! * **threat**, as an open construction — the field of harm (`harm`: a grave, a funeral, a bullet, "won't walk
+//!   again", a body part with a breaking verb) with a target (also one named in the sentence before, or implied by
+//!   an "or else") and a marker: a first person's intent, a condition ("if", "agar", "next time", "keep … and"), a
+//!   wish or call ("I hope", "khuda kare", "deserves"); the milder field (blood, a knife) never holds alone
+//!   (`Doc::harm`);
+//! * **sexual** — an explicit term, more so aimed at the reader; and as an open construction, a body part, clothes
+//!   or a private meeting (`body`, `invite`) made sexual by an `allure` word, a sexual term or a second such word,
+//!   aimed at a person, the reader's possessive or an endearment (`Doc::allure`);
 //! * **profanity** — the term itself.
 //!
 //! "Side by side" (*tight*) means in the same clause with at most a few `filler` tokens between ("you are such a
@@ -49,7 +56,10 @@ const CONTENT: u32 = Role::Threat.bit()
     | Role::Dehumanize.bit()
     | Role::Insult.bit()
     | Role::Sexual.bit()
-    | Role::Profanity.bit();
+    | Role::Profanity.bit()
+    | Role::Harm.bit()
+    | Role::Body.bit()
+    | Role::Invite.bit();
 
 /// One abusive term with its features, in folded coordinates.
 #[derive(Debug, Clone, PartialEq)]
@@ -117,6 +127,8 @@ pub fn candidates(folded: &Folded) -> Vec<Candidate> {
             }
             Role::Sexual => out.push(doc.sexual(m)),
             Role::Profanity => out.push(doc.profanity(m)),
+            Role::Harm => out.push(doc.harm(m)),
+            Role::Body | Role::Invite => out.push(doc.allure(m)),
             _ => {}
         }
     }
@@ -303,9 +315,18 @@ impl Doc {
     /// side with `m`. Strength: the reader, a group or a pronoun object by the term's severity / 3 (an ambiguous
     /// "تو" counts less than "تم"); a person 1, 0.8 or 0.5 by severity; a possessive 0.4 × severity / 3.
     fn target(&self, m: &Match, roles: u32) -> (f64, bool) {
+        self.target_in(m, roles, self.around(m, WINDOW, WINDOW), false)
+    }
+
+    /// As [`Doc::target`], over the tokens of `span`; `clear_second` skips an ambiguous second person (Urdu "تو" is
+    /// also the "then" of "اگر … تو", which a conditional threat is full of).
+    fn target_in(&self, m: &Match, roles: u32, span: Range<usize>, clear_second: bool) -> (f64, bool) {
         let mut best = (0.0, false);
-        for t in self.within(roles, self.around(m, WINDOW, WINDOW)) {
+        for t in self.within(roles, span) {
             if t.entry.role == Role::Person && t.entry.severity == 1 && self.demonstrative(t) {
+                continue;
+            }
+            if clear_second && t.entry.role == Role::Second && t.entry.severity < 3 {
                 continue;
             }
             let sev = f64::from(t.entry.severity) / 3.0;
@@ -400,6 +421,109 @@ impl Doc {
     fn has_intent(&self, m: &Match) -> bool {
         let span = self.around(m, WINDOW, 3);
         self.of(Role::Intent).any(|(_, o)| o.end > span.start && o.start < span.end)
+            // A condition or a wish makes only a severe act a threat: "if ever I hurt you, slap yourself" and
+            // "should I buy the torch" are not.
+            || (m.entry.severity >= 3 && {
+                let (_, wish, implied) = self.markers(m);
+                wish || implied > 0.0
+            })
+    }
+
+    /// The markers that make an act or a harm a threat besides a first person's intent: a condition or a
+    /// prediction ("if you write again", "agli dafa", "warna", "keep writing and", "you'll be") anywhere in `m`'s
+    /// sentence or the sentence before it, or a wish or call before `m` in its sentence ("I hope", "khuda kare",
+    /// "deserves to"). A violent act takes only the wish and the "or else" ("if you need the acid test" is no
+    /// threat); the field of harm takes all. Returns (marked, implied target): an "or else" (`condition` of severity 3: "warna", "ورنہ",
+    /// "otherwise") speaks to the reader even when no "you" is written.
+    fn marked(&self, m: &Match) -> (bool, f64) {
+        let (condition, wish, implied) = self.markers(m);
+        (condition || wish, implied)
+    }
+
+    /// The parts of [`Doc::marked`]: (a condition, a wish, the implied target).
+    fn markers(&self, m: &Match) -> (bool, bool, f64) {
+        let s = self.toks[m.start].sentence;
+        let mut condition = false;
+        let mut implied: f64 = 0.0;
+        for (_, c) in self.of(Role::Condition) {
+            let cs = self.toks[c.start].sentence;
+            if cs == s || cs + 1 == s {
+                condition = true;
+                if c.entry.severity >= 3 {
+                    implied = 0.8;
+                }
+            }
+        }
+        let span = self.around(m, 2 * WINDOW, 0);
+        let wish = self.of(Role::Wish).any(|(_, w)| w.start >= span.start && w.start < m.start);
+        (condition, wish, implied)
+    }
+
+    /// The field of harm ("grave", "funeral", "acid", "won't walk again", "tangein tor") is a threat when it has a
+    /// target (or an "or else" implies the reader) and a marker: a first person's intent, a condition, a wish or a
+    /// call. Either alone is a weak candidate: a news report of a funeral, a wish for recovery, a grave in a poem.
+    fn harm(&self, m: &Match) -> Candidate {
+        let targets = Role::Second.bit() | Role::Person.bit() | Role::Object.bit();
+        // The victim may stand further back than an insult's target: "your mother will be picking out a coffin".
+        let (t, _) = self.target_in(m, targets, self.around(m, 2 * WINDOW, WINDOW), true);
+        // "teri tangein tor", "تمہاری گردن": the reader's possessive right before the harm names the victim.
+        let poss_tight = self
+            .within(Role::SecondPoss.bit(), self.around(m, WINDOW, 0))
+            .any(|o| o.end <= m.start && self.tight(o, m));
+        // "… your car. Accidents happen.": the victim named in the sentence before.
+        let s = self.toks[m.start].sentence;
+        let before = s > 0
+            && self.of(Role::Second).chain(self.of(Role::Object)).any(|(_, o)| {
+                self.toks[o.start].sentence + 1 == s && o.entry.severity >= 3 && o.end + 2 * WINDOW >= m.start
+            });
+        let (marked, implied) = self.marked(m);
+        let t = t.max(implied).max(if poss_tight || before { 0.8 } else { 0.0 });
+        let (structure, why) = match (marked || self.has_intent(m), t >= 0.5) {
+            (true, true) if m.entry.severity >= 3 => (0.9, "harm promised, wished or made a condition, with a target"),
+            // The milder field (blood, bones, a knife) only adds to a threat made otherwise: "it gets in your bones,
+            // I'm dancing", "if her blood pressure is normal".
+            (true, true) => (0.45, "harm promised, wished or made a condition, with a target"),
+            (true, false) => (0.35, "harm promised or wished"),
+            (false, true) => (0.25, "harm near a target"),
+            (false, false) => (0.05, "a word of harm"),
+        };
+        let f = self.context(m, m.entry.severity, structure, t);
+        self.candidate(Category::Threat, m, f, why)
+    }
+
+    /// A body part, clothes or looks (`body`), or a private meeting, a number or pictures (`invite`), made sexual by
+    /// an `allure` word in the sentence ("so tight", "juicy", "darling", "nazar ruk gayi") and aimed at a person:
+    /// "her dress was so tight", "apna number do jaan". Without the allure word ("her dress was elegant", "send me
+    /// your number for the survey") it stays weak.
+    fn allure(&self, m: &Match) -> Candidate {
+        let roles = Role::Second.bit() | Role::Person.bit() | Role::Object.bit();
+        let (t, _) = self.target(m, roles);
+        let s = self.toks[m.start].sentence;
+        // An endearment alone is no allure ("not tonight babe", "hi babe … my bed"): friends and couples write so.
+        // A sexual term in the sentence sexualises too ("fun in the sack, look at that body").
+        let allure = self.of(Role::Allure).any(|(_, a)| a.entry.severity < 3 && self.toks[a.start].sentence == s)
+            || self.of(Role::Sexual).any(|(_, a)| self.toks[a.start].sentence == s);
+        // "your lips", "tumhari tasveerein": the reader's own body or pictures; an endearment ("darling", "jaan":
+        // `allure` of severity 3) speaks to the reader too.
+        let (poss, _) = self.target(m, Role::SecondPoss.bit());
+        let endeared = self.of(Role::Allure).any(|(_, a)| a.entry.severity >= 3 && self.toks[a.start].sentence == s);
+        let t = if poss > 0.0 || endeared { t.max(0.8) } else { t };
+        // Body and meeting together are allure enough ("send pics of your body", "dupatta hata do, video call
+        // karo"); two meeting words are only with an endearment ("number do jaan, raat ko akele mein"): "DM me your
+        // number for the form" and "a shindig at my place tonight" are not.
+        let paired = self.of(Role::Body).chain(self.of(Role::Invite)).any(|(_, o)| {
+            (o.end <= m.start || o.start >= m.end)
+                && self.toks[o.start].sentence == s
+                && (o.entry.role != m.entry.role || endeared)
+        });
+        let (structure, why) = match (allure || paired, t >= 0.5) {
+            (true, true) => (0.85, "a sexual remark or proposition aimed at a person"),
+            (true, false) => (0.5, "a sexual remark or proposition"),
+            (false, true) => (0.2, "looks or a meeting, near a person"),
+            (false, false) => (0.05, "looks or a meeting"),
+        };
+        let f = self.context(m, m.entry.severity, structure, t);
+        self.candidate(Category::Sexual, m, f, why)
     }
 
     fn threat_phrase(&self, m: &Match) -> Candidate {

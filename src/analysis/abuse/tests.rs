@@ -274,3 +274,78 @@ fn constructions_generalise_to_unlisted_wordings() {
     failures.extend(CLEAN.iter().filter_map(|b| check(b, &[], ALL)));
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// Threats as a construction (structure.rs `harm`): a target + the field of harm + a marker (intent, a condition, a
+/// wish, an "or else"), in wordings no list spells out; each part alone, or the parts in news, negation or friendly
+/// use, is not held.
+#[test]
+fn harm_with_a_target_and_a_marker_is_a_threat() {
+    const HELD: &[Case] = &[
+        ("If you show up at the hearing tomorrow, your mother will be picking out a coffin.", &[T], &[]),
+        ("Write one more word about the general and you won't be able to walk to your car.", &[T], &[]),
+        ("I pray someone puts a bullet through this editor's skull.", &[T], &[]),
+        ("Keep reporting on the mafia. Your funeral will be a big one.", &[T], &[]),
+        ("Agar tum ne phir se likha to tumhari ungliyan kaat denge", &[T], &[]),
+        ("Warna teri lash nahar mein milegi", &[T], &[]),
+        ("ورنہ تمہاری لاش بھی نہیں ملے گی", &[T], &[]),
+        ("अगली बार तेरी टांगें तोड़ देंगे", &[T], &[]),
+    ];
+    const CLEAN: &[&str] = &[
+        "The funeral of the journalist was attended by thousands, police said.",
+        "If you need the acid test results, call the lab.",
+        "I hope you recover soon and get back to writing.",
+        "The petrol price will kill us if it rises again.",
+        "Nobody should ever be told they won't walk again without a second opinion.",
+        "Agar petrol ki qeemat barhi to awam ki kamar toot jayegi",
+        "اگر بارش ہوئی تو جنازہ کل ہوگا",
+        "My brother broke his leg playing football, please pray for him.",
+    ];
+    let mut failures: Vec<String> = HELD.iter().filter_map(|(b, must, not)| check(b, must, not)).collect();
+    failures.extend(CLEAN.iter().filter_map(|b| check(b, &[], ALL)));
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Sexual remarks and propositions as a construction (structure.rs `allure`): a body part, clothes or a private
+/// meeting + a word that sexualises it + a person (or the reader, by a possessive or an endearment). Clothes
+/// praised, a number asked for a survey, an endearment between friends are not held.
+#[test]
+fn looks_or_a_meeting_made_sexual_is_a_sexual_remark() {
+    const HELD: &[Case] = &[
+        ("Her figure in that tight kurta, uff, what a sight", &[S], &[T]),
+        ("Apna number do jaan, akele mein milte hain", &[S], &[]),
+        ("DM me your pics darling, nobody will know", &[S], &[]),
+        ("اس کی کمر پر سب کی نظر ہے", &[S], &[]),
+        ("इसकी कमर देख के मज़ा आ गया", &[S], &[]),
+    ];
+    const CLEAN: &[&str] = &[
+        "Send me your number for the survey please.",
+        "She wore a lovely dress at the wedding, very graceful.",
+        "Tumhari tasveer bohat achi aayi hai, mubarak ho",
+        "I'm really not up to it tonight babe",
+        "Breast cancer screening is free for women this month",
+        "The dress code at the assembly was debated for an hour",
+    ];
+    let mut failures: Vec<String> = HELD.iter().filter_map(|(b, must, not)| check(b, must, not)).collect();
+    failures.extend(CLEAN.iter().filter_map(|b| check(b, &[], ALL)));
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Contempt for a group as a construction: sending or locking a group away, "don't belong", "only fit for", born
+/// so, animal brains; the same words about a person's own travel or a policy are not held.
+#[test]
+fn exclusion_and_contempt_for_a_group_are_identity_attacks() {
+    const HELD: &[Case] = &[
+        ("Sikhs should be packed onto trucks and sent back", &[I], &[]),
+        ("Christians don't belong in our colony", &[I], &[]),
+        ("Bengalis have the brains of a goat", &[I], &[]),
+        ("Hindu log sirf safai ke laiq hain", &[I], &[]),
+    ];
+    const CLEAN: &[&str] = &[
+        "The refugees were sent back to Torkham yesterday, officials said",
+        "My parcel was sent back by the courier twice",
+        "Hindu log Diwali pe mithai baant rahe the",
+    ];
+    let mut failures: Vec<String> = HELD.iter().filter_map(|(b, must, not)| check(b, must, not)).collect();
+    failures.extend(CLEAN.iter().filter_map(|b| check(b, &[], ALL)));
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
