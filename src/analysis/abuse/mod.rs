@@ -35,6 +35,7 @@ pub mod fold;
 pub mod learned;
 pub mod lexicon;
 pub mod model;
+pub mod ngram;
 pub mod structure;
 
 pub use model::{AbuseModel, Features, HOLD, Weights};
@@ -166,12 +167,32 @@ pub struct Candidate {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Assessment {
     pub candidates: Vec<Candidate>,
+    /// The learned n-gram model's calibrated log-odds per category ([`ngram`]); `None` means no opinion (an
+    /// assessment built by hand).
+    pub ngram: Option<[f64; 5]>,
+}
+
+/// The n-gram model is not let raise a score when a candidate of the comment is negated, quoted or reported, or in
+/// news about violence, at least this strongly: those signals come from the comment's structure, which a bag of
+/// n-grams cannot see (`he said "I will kill you", I reported it` has the threat's n-grams).
+pub const NGRAM_CONTEXT_GATE: f64 = 0.6;
+
+/// The n-gram model's calibrated log-odds are lowered by this before they meet [`HOLD`]: it holds a comment on its own
+/// only where its out-of-fold calibrated probability is at least sigmoid(1.1) ≈ 0.75. At 0.5 it held hand-written
+/// hard negatives a bag of n-grams cannot tell from abuse ("kutta wafadar janwar hai", "corona se bach ke rehna";
+/// `tests.rs`), at 0.6–0.73.
+pub const NGRAM_MARGIN: f64 = 1.1;
+
+/// The text the lexicons and the n-gram model read: `text` folded for disguises (see [`fold`]).
+pub fn folded(text: &Normalized) -> fold::Folded {
+    let lexicon = lexicon::get();
+    fold::Folded::with_words(text.as_str(), &|w| lexicon.is_content_word(w))
 }
 
 /// Finds the candidates of `text`. Pure and linear.
 pub fn assess(text: &Normalized) -> Assessment {
-    let lexicon = lexicon::get();
-    let folded = fold::Folded::with_words(text.as_str(), &|w| lexicon.is_content_word(w));
+    let folded = folded(text);
+    let ngram = Some(ngram::get().logits(folded.as_str()));
     let candidates = structure::candidates(&folded)
         .into_iter()
         .filter_map(|c| {
@@ -185,7 +206,7 @@ pub fn assess(text: &Normalized) -> Assessment {
             })
         })
         .collect();
-    Assessment { candidates }
+    Assessment { candidates, ngram }
 }
 
 /// Scans `text` with the shipped model.
@@ -227,6 +248,20 @@ pub fn score(assessment: &Assessment, model: &AbuseModel) -> AbuseReport {
             report.scores.0[i] = model.probability(cat, &f).clamp(0.0, 1.0);
         }
     }
+    if let Some(ngram) = assessment.ngram {
+        let context = assessment
+            .candidates
+            .iter()
+            .map(|c| c.features.negated.max(c.features.mention).max(c.features.news))
+            .fold(0.0, f64::max);
+        if context < NGRAM_CONTEXT_GATE {
+            for cat in Category::ALL {
+                let i = cat.index();
+                let p = model::sigmoid(ngram[i] + model.shift[i] - NGRAM_MARGIN);
+                report.scores.0[i] = report.scores.0[i].max(p).clamp(0.0, 1.0);
+            }
+        }
+    }
     report.hits.sort_by_key(|h| (h.range.start, h.range.end, h.category));
     report
 }
@@ -255,6 +290,7 @@ pub fn findings_at(report: &AbuseReport, at: &[f64; 5]) -> Vec<Finding> {
         spans.sort_by_key(|r| (r.start, r.end));
         spans.dedup();
         let detail = match spans.len() {
+            0 => "wording the learned model reads as abusive".to_string(),
             1 => why.to_string(),
             n => format!("{why} ({n} places)"),
         };
@@ -266,6 +302,7 @@ pub fn findings_at(report: &AbuseReport, at: &[f64; 5]) -> Vec<Finding> {
 /// Compiles the lexicons and tables, so the first comment is as fast as the rest.
 pub fn warm_up() {
     lexicon::warm_up();
+    ngram::warm_up();
     let _ = scan(&Normalized::new("warm up: you idiot, tum ullu ho, تم کتے ہو"));
 }
 
