@@ -29,7 +29,7 @@ const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data");
 const OUT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/src/analysis/abuse/ngram_model.bin");
 
 /// log2 of the number of buckets.
-const BITS_DEFAULT: u8 = 16;
+const BITS_DEFAULT: u8 = 15;
 const EPOCHS_DEFAULT: usize = 30;
 const RATE_DEFAULT: f64 = 0.5;
 const L2_DEFAULT: f64 = 3e-3;

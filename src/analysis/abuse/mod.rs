@@ -183,6 +183,11 @@ pub const NGRAM_CONTEXT_GATE: f64 = 0.6;
 /// `tests.rs`), at 0.6–0.73.
 pub const NGRAM_MARGIN: f64 = 1.1;
 
+/// How strongly a candidate is negated, quoted or reported, or in news (see [`NGRAM_CONTEXT_GATE`]).
+fn context(f: &Features) -> f64 {
+    f.negated.max(f.mention).max(f.news)
+}
+
 /// The text the lexicons and the n-gram model read: `text` folded for disguises (see [`fold`]).
 pub fn folded(text: &Normalized) -> fold::Folded {
     let lexicon = lexicon::get();
@@ -192,7 +197,6 @@ pub fn folded(text: &Normalized) -> fold::Folded {
 /// Finds the candidates of `text`. Pure and linear.
 pub fn assess(text: &Normalized) -> Assessment {
     let folded = folded(text);
-    let ngram = Some(ngram::get().logits(folded.as_str()));
     let candidates = structure::candidates(&folded)
         .into_iter()
         .filter_map(|c| {
@@ -205,7 +209,10 @@ pub fn assess(text: &Normalized) -> Assessment {
                 why: c.why,
             })
         })
-        .collect();
+        .collect::<Vec<Candidate>>();
+    // The n-gram model is not asked where the context gate would ignore it anyway.
+    let gated = candidates.iter().any(|c| context(&c.features) >= NGRAM_CONTEXT_GATE);
+    let ngram = (!gated).then(|| ngram::get().logits(folded.as_str()));
     Assessment { candidates, ngram }
 }
 
@@ -249,12 +256,7 @@ pub fn score(assessment: &Assessment, model: &AbuseModel) -> AbuseReport {
         }
     }
     if let Some(ngram) = assessment.ngram {
-        let context = assessment
-            .candidates
-            .iter()
-            .map(|c| c.features.negated.max(c.features.mention).max(c.features.news))
-            .fold(0.0, f64::max);
-        if context < NGRAM_CONTEXT_GATE {
+        if assessment.candidates.iter().all(|c| context(&c.features) < NGRAM_CONTEXT_GATE) {
             for cat in Category::ALL {
                 let i = cat.index();
                 let p = model::sigmoid(ngram[i] + model.shift[i] - NGRAM_MARGIN);

@@ -376,7 +376,9 @@ fn the_ngram_model_holds_a_threat_the_lexicons_miss_but_not_its_report() {
 #[test]
 fn a_reported_candidate_gates_the_ngram_model() {
     let text = Normalized::new("he wrote 'we will end you and your family', I reported it to the police");
-    let a = assess(&text);
-    assert!(a.ngram.is_some_and(|l| model::sigmoid(l[T.index()]) >= HOLD), "the n-gram model alone would hold it");
-    assert!(score(&a, &AbuseModel::BASE).scores.get(T) < HOLD);
+    let mut a = assess(&text);
+    assert_eq!(a.ngram, None, "not asked");
+    a.ngram = Some(ngram::get().logits(folded(&text).as_str()));
+    assert!(model::sigmoid(a.ngram.map_or(0.0, |l| l[T.index()])) >= 0.8, "the n-gram model alone would hold it");
+    assert!(score(&a, &AbuseModel::BASE).scores.get(T) < HOLD, "and the gate keeps it out");
 }
