@@ -14,6 +14,10 @@
 //!    target, whether it is negated, quoted or reported, whether the sentence is news.
 //! 4. **Scores** ([`model`]): a small logistic model per category turns the strongest candidate's features into a
 //!    probability. A score of [`HOLD`] (0.5) or more means "would hold by default", in every category.
+//! 5. **Learned n-grams** ([`ngram`]): a hashed n-gram logistic model over the folded text, calibrated out of fold,
+//!    may raise a category's score to its own probability less [`NGRAM_MARGIN`] — unless a candidate of the comment
+//!    is negated, quoted, reported or in news ([`NGRAM_CONTEXT_GATE`]): a bag of n-grams cannot see that. It
+//!    finds wordings the lexicons do not list; its findings have no spans when no lexicon term stood out.
 //!
 //! [`analyze`](crate::analysis::analyze) turns every category at or above [`HOLD`] into an `abuse.*` finding whose
 //! spans are the terms that made it.
@@ -25,7 +29,8 @@
 //!
 //! # Invariants
 //!
-//! * Pure: no I/O, no clock; the only globals are the lazily compiled, immutable lexicons and look-alike table.
+//! * Pure: no I/O, no clock; the only globals are the lazily compiled, immutable lexicons and look-alike table and
+//!   the parsed n-gram model.
 //! * Never panics; linear in the body (the automaton runs once; at most [`structure::MAX_MATCHES`] matches are
 //!   weighed).
 //! * Every score is finite and in 0..1; every span is a non-empty byte range on char boundaries of the ORIGINAL
@@ -178,10 +183,11 @@ pub struct Assessment {
 pub const NGRAM_CONTEXT_GATE: f64 = 0.6;
 
 /// The n-gram model's calibrated log-odds are lowered by this before they meet [`HOLD`]: it holds a comment on its own
-/// only where its out-of-fold calibrated probability is at least sigmoid(1.1) ≈ 0.75. At 0.5 it held hand-written
-/// hard negatives a bag of n-grams cannot tell from abuse ("kutta wafadar janwar hai", "corona se bach ke rehna";
-/// `tests.rs`), at 0.6–0.73.
-pub const NGRAM_MARGIN: f64 = 1.1;
+/// only where its out-of-fold calibrated probability is at least sigmoid(0.7) ≈ 0.67. Without the margin it held
+/// hand-written hard negatives a bag of n-grams cannot tell from abuse (`tests.rs`: "We will beat you in the semis",
+/// "The petrol price will kill us", "teri behen ki shaadi mein aaunga"), the highest at log-odds 0.64; the margin is
+/// the next round value above. Chosen on those cases only, not on any evaluation set.
+pub const NGRAM_MARGIN: f64 = 0.7;
 
 /// How strongly a candidate is negated, quoted or reported, or in news (see [`NGRAM_CONTEXT_GATE`]).
 fn context(f: &Features) -> f64 {

@@ -31,13 +31,14 @@
 //! # Training
 //!
 //! `cargo run --release --example train_abuse_ngram` reads `tests/fixtures/abuse/corpus.jsonl`, `fresh.jsonl` and
-//! batch A of `fresh2.jsonl` (u0001–u0226; never batch B, never `heldout.jsonl`) and writes `ngram_model.bin` next
-//! to this file. Training is deterministic (fixed seed, fixed order): the same texts give the same bytes.
+//! batch A of `fresh2.jsonl` (u0001–u0226; never batch B, never `heldout.jsonl`), with chat from the spam collections
+//! as non-abusive background, and writes `ngram_model.bin` next to this file (see `tests/fixtures/abuse/README.md`
+//! for the figures). Training is deterministic (fixed seed, fixed order): the same texts give the same bytes.
 //!
 //! # Invariants
 //!
 //! * Pure, no I/O; the embedded model is parsed once ([`get`]), warmed by [`super::warm_up`].
-//! * Linear in the text (one pass of the tokenizer, capped at its byte limit); every logit is finite.
+//! * Linear in the text (one byte pass, capped at [`MAX_BAYES_BYTES`]); every logit is finite.
 
 use crate::analysis::spam::tokens::{MAX_BAYES_BYTES, capped, fmix64};
 use std::sync::LazyLock;
