@@ -15,7 +15,7 @@
 //! 4. **Scores** ([`model`]): a small logistic model per category turns the strongest candidate's features into a
 //!    probability. A score of [`HOLD`] (0.5) or more means "would hold by default", in every category.
 //! 5. **Learned n-grams** ([`ngram`]): a hashed n-gram logistic model over the folded text, calibrated out of fold,
-//!    may raise a category's score to its own probability less [`NGRAM_MARGIN`] — unless a candidate of the comment
+//!    may raise a category's score to its own probability less [`NGRAM_MARGIN`] where that holds (≥ [`HOLD`]) — unless a candidate of the comment
 //!    is negated, quoted, reported or in news ([`NGRAM_CONTEXT_GATE`]): a bag of n-grams cannot see that. It
 //!    finds wordings the lexicons do not list; its findings have no spans when no lexicon term stood out.
 //!
@@ -265,8 +265,15 @@ pub fn score(assessment: &Assessment, model: &AbuseModel) -> AbuseReport {
         if assessment.candidates.iter().all(|c| context(&c.features) < NGRAM_CONTEXT_GATE) {
             for cat in Category::ALL {
                 let i = cat.index();
-                let p = model::sigmoid(ngram[i] + model.shift[i] - NGRAM_MARGIN);
-                report.scores.0[i] = report.scores.0[i].max(p).clamp(0.0, 1.0);
+                // Only a holding score counts: below it the model's probability is no evidence, and a comment
+                // without abusive terms keeps scoring exactly 0 (a category chosen by the highest score, as when
+                // moderators reject a comment as abuse without naming one, must not be picked by noise).
+                // A site's learned shift only lowers it: its raises already score the taught words themselves
+                // (`learned.rs`), and adding them here too would count them twice.
+                let p = model::sigmoid(ngram[i] + model.shift[i].min(0.0) - NGRAM_MARGIN);
+                if p >= HOLD {
+                    report.scores.0[i] = report.scores.0[i].max(p).clamp(0.0, 1.0);
+                }
             }
         }
     }
