@@ -267,7 +267,7 @@ pub fn scan(text: &Normalized, model: &AbuseModel, learned: &Learned) -> AbuseRe
         // What the learned words alone make of a comment: a featureless candidate with the shift.
         let alone = shifted.probability(cat, &Features::default());
         if !assessment.candidates.iter().any(|c| c.category == cat) {
-            report.scores.0[cat.index()] = alone.clamp(0.0, 1.0);
+            report.scores.0[cat.index()] = alone.max(report.scores.0[cat.index()]).clamp(0.0, 1.0);
         }
         for range in ranges {
             report.hits.push(Hit { category: cat, range: range.clone(), severity: 1, score: alone, why: WHY });
@@ -341,7 +341,7 @@ mod tests {
         let text = "Ye sab dhakkanwala log hain";
         let before = report(text, &Learned::default());
         let after = report(text, &learned);
-        assert_eq!(before.scores.get(Category::Insult), 0.0, "the lexicons do not know the word");
+        assert!(before.scores.get(Category::Insult) < 0.1, "the lexicons do not know the word: {:?}", before.scores);
         assert!(after.scores.get(Category::Insult) >= super::super::HOLD, "{:?}", after.scores);
         for c in [Category::Threat, Category::IdentityAttack, Category::Sexual, Category::Profanity] {
             assert_eq!(after.scores.get(c), before.scores.get(c), "{c:?}");

@@ -14,6 +14,10 @@
 //!    target, whether it is negated, quoted or reported, whether the sentence is news.
 //! 4. **Scores** ([`model`]): a small logistic model per category turns the strongest candidate's features into a
 //!    probability. A score of [`HOLD`] (0.5) or more means "would hold by default", in every category.
+//! 5. **Learned n-grams** ([`ngram`]): a hashed n-gram logistic model over the folded text, calibrated out of fold,
+//!    may raise a category's score to its own probability less [`NGRAM_MARGIN`] where that holds (≥ [`HOLD`]) — unless a candidate of the comment
+//!    is negated, quoted, reported or in news ([`NGRAM_CONTEXT_GATE`]): a bag of n-grams cannot see that. It
+//!    finds wordings the lexicons do not list; its findings have no spans when no lexicon term stood out.
 //!
 //! [`analyze`](crate::analysis::analyze) turns every category at or above [`HOLD`] into an `abuse.*` finding whose
 //! spans are the terms that made it.
@@ -25,7 +29,8 @@
 //!
 //! # Invariants
 //!
-//! * Pure: no I/O, no clock; the only globals are the lazily compiled, immutable lexicons and look-alike table.
+//! * Pure: no I/O, no clock; the only globals are the lazily compiled, immutable lexicons and look-alike table and
+//!   the parsed n-gram model.
 //! * Never panics; linear in the body (the automaton runs once; at most [`structure::MAX_MATCHES`] matches are
 //!   weighed).
 //! * Every score is finite and in 0..1; every span is a non-empty byte range on char boundaries of the ORIGINAL
@@ -35,6 +40,7 @@ pub mod fold;
 pub mod learned;
 pub mod lexicon;
 pub mod model;
+pub mod ngram;
 pub mod structure;
 
 pub use model::{AbuseModel, Features, HOLD, Weights};
@@ -166,12 +172,37 @@ pub struct Candidate {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Assessment {
     pub candidates: Vec<Candidate>,
+    /// The learned n-gram model's calibrated log-odds per category ([`ngram`]); `None` means no opinion (an
+    /// assessment built by hand).
+    pub ngram: Option<[f64; 5]>,
+}
+
+/// The n-gram model is not let raise a score when a candidate of the comment is negated, quoted or reported, or in
+/// news about violence, at least this strongly: those signals come from the comment's structure, which a bag of
+/// n-grams cannot see (`he said "I will kill you", I reported it` has the threat's n-grams).
+pub const NGRAM_CONTEXT_GATE: f64 = 0.6;
+
+/// The n-gram model's calibrated log-odds are lowered by this before they meet [`HOLD`]: it holds a comment on its own
+/// only where its out-of-fold calibrated probability is at least sigmoid(0.7) ≈ 0.67. Without the margin it held
+/// hand-written hard negatives a bag of n-grams cannot tell from abuse (`tests.rs`: "We will beat you in the semis",
+/// "The petrol price will kill us", "teri behen ki shaadi mein aaunga"), the highest at log-odds 0.64; the margin is
+/// the next round value above. Chosen on those cases only, not on any evaluation set.
+pub const NGRAM_MARGIN: f64 = 0.7;
+
+/// How strongly a candidate is negated, quoted or reported, or in news (see [`NGRAM_CONTEXT_GATE`]).
+fn context(f: &Features) -> f64 {
+    f.negated.max(f.mention).max(f.news)
+}
+
+/// The text the lexicons and the n-gram model read: `text` folded for disguises (see [`fold`]).
+pub fn folded(text: &Normalized) -> fold::Folded {
+    let lexicon = lexicon::get();
+    fold::Folded::with_words(text.as_str(), &|w| lexicon.is_content_word(w))
 }
 
 /// Finds the candidates of `text`. Pure and linear.
 pub fn assess(text: &Normalized) -> Assessment {
-    let lexicon = lexicon::get();
-    let folded = fold::Folded::with_words(text.as_str(), &|w| lexicon.is_content_word(w));
+    let folded = folded(text);
     let candidates = structure::candidates(&folded)
         .into_iter()
         .filter_map(|c| {
@@ -184,8 +215,11 @@ pub fn assess(text: &Normalized) -> Assessment {
                 why: c.why,
             })
         })
-        .collect();
-    Assessment { candidates }
+        .collect::<Vec<Candidate>>();
+    // The n-gram model is not asked where the context gate would ignore it anyway.
+    let gated = candidates.iter().any(|c| context(&c.features) >= NGRAM_CONTEXT_GATE);
+    let ngram = (!gated).then(|| ngram::get().logits(folded.as_str()));
+    Assessment { candidates, ngram }
 }
 
 /// Scans `text` with the shipped model.
@@ -227,6 +261,22 @@ pub fn score(assessment: &Assessment, model: &AbuseModel) -> AbuseReport {
             report.scores.0[i] = model.probability(cat, &f).clamp(0.0, 1.0);
         }
     }
+    if let Some(ngram) = assessment.ngram {
+        if assessment.candidates.iter().all(|c| context(&c.features) < NGRAM_CONTEXT_GATE) {
+            for cat in Category::ALL {
+                let i = cat.index();
+                // Only a holding score counts: below it the model's probability is no evidence, and a comment
+                // without abusive terms keeps scoring exactly 0 (a category chosen by the highest score, as when
+                // moderators reject a comment as abuse without naming one, must not be picked by noise).
+                // A site's learned shift only lowers it: its raises already score the taught words themselves
+                // (`learned.rs`), and adding them here too would count them twice.
+                let p = model::sigmoid(ngram[i] + model.shift[i].min(0.0) - NGRAM_MARGIN);
+                if p >= HOLD {
+                    report.scores.0[i] = report.scores.0[i].max(p).clamp(0.0, 1.0);
+                }
+            }
+        }
+    }
     report.hits.sort_by_key(|h| (h.range.start, h.range.end, h.category));
     report
 }
@@ -255,6 +305,7 @@ pub fn findings_at(report: &AbuseReport, at: &[f64; 5]) -> Vec<Finding> {
         spans.sort_by_key(|r| (r.start, r.end));
         spans.dedup();
         let detail = match spans.len() {
+            0 => "wording the learned model reads as abusive".to_string(),
             1 => why.to_string(),
             n => format!("{why} ({n} places)"),
         };
@@ -266,6 +317,7 @@ pub fn findings_at(report: &AbuseReport, at: &[f64; 5]) -> Vec<Finding> {
 /// Compiles the lexicons and tables, so the first comment is as fast as the rest.
 pub fn warm_up() {
     lexicon::warm_up();
+    ngram::warm_up();
     let _ = scan(&Normalized::new("warm up: you idiot, tum ullu ho, تم کتے ہو"));
 }
 

@@ -349,3 +349,36 @@ fn exclusion_and_contempt_for_a_group_are_identity_attacks() {
     failures.extend(CLEAN.iter().filter_map(|b| check(b, &[], ALL)));
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// The learned n-gram model ([`ngram`]) holds a threat worded as the lexicons do not describe it ("I will do such a
+/// state to you that you remember it"), while the same words reported to the police, or quoted and reported, stay
+/// below the threshold.
+#[test]
+fn the_ngram_model_holds_a_threat_the_lexicons_miss_but_not_its_report() {
+    let threat = "tera wo haal karenge ke yaad rakhega";
+    let mut lexicons_only = assess(&Normalized::new(threat));
+    lexicons_only.ngram = None;
+    assert!(score(&lexicons_only, &AbuseModel::BASE).scores.get(T) < HOLD, "the lexicons miss it");
+    let r = report(threat);
+    assert!(r.scores.get(T) >= HOLD, "{:?}", r.scores);
+    let f = findings(&r);
+    assert!(f.iter().any(|f| f.code == T.code()), "a finding without spans still says what it is: {f:?}");
+    for reported in [
+        "police ne bataya ke mulzim ne likha tha 'tera wo haal karenge ke yaad rakhega', report darj",
+        "usne likha 'tera wo haal karenge ke yaad rakhega', maine report kar diya",
+    ] {
+        let s = report(reported).scores.get(T);
+        assert!(s < HOLD && s < r.scores.get(T), "{reported}: {s}");
+    }
+}
+
+/// A candidate that is reported or in news keeps the n-gram model from raising any category of the comment.
+#[test]
+fn a_reported_candidate_gates_the_ngram_model() {
+    let text = Normalized::new("he wrote 'we will end you and your family', I reported it to the police");
+    let mut a = assess(&text);
+    assert_eq!(a.ngram, None, "not asked");
+    a.ngram = Some(ngram::get().logits(folded(&text).as_str()));
+    assert!(model::sigmoid(a.ngram.map_or(0.0, |l| l[T.index()])) >= 0.8, "the n-gram model alone would hold it");
+    assert!(score(&a, &AbuseModel::BASE).scores.get(T) < HOLD, "and the gate keeps it out");
+}
