@@ -15,9 +15,10 @@
 //! 4. **Scores** ([`model`]): a small logistic model per category turns the strongest candidate's features into a
 //!    probability. A score of [`HOLD`] (0.5) or more means "would hold by default", in every category.
 //! 5. **Learned n-grams** ([`ngram`]): a hashed n-gram logistic model over the folded text, calibrated out of fold,
-//!    may raise a category's score to its own probability less [`NGRAM_MARGIN`] where that holds (≥ [`HOLD`]) — unless a candidate of the comment
-//!    is negated, quoted, reported or in news ([`NGRAM_CONTEXT_GATE`]): a bag of n-grams cannot see that. It
-//!    finds wordings the lexicons do not list; its findings have no spans when no lexicon term stood out.
+//!    may raise a category's score to its own probability less [`NGRAM_MARGIN`] where that holds (≥ [`HOLD`]) —
+//!    unless a candidate of the comment is negated, quoted, reported or in news ([`NGRAM_CONTEXT_GATE`]): a bag of
+//!    n-grams cannot see that. It finds wordings the lexicons do not list; its findings have no spans when no
+//!    lexicon term stood out.
 //!
 //! [`analyze`](crate::analysis::analyze) turns every category at or above [`HOLD`] into an `abuse.*` finding whose
 //! spans are the terms that made it.

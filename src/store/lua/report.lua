@@ -10,8 +10,13 @@ local ckey = prefix .. 'c:' .. cid
 local rec = redis.call('HMGET', ckey, 'thread', 'verdict', 'redacted', 'answer', 'rec')
 if not rec[2] then return {'notfound'} end
 -- Records keep the thread and the redacted body only inside their JSON (older ones also as fields of their own).
-rec[1] = rec[1] or cjson.decode(rec[5] or '{}').thread_id or ''
-rec[3] = rec[3] or cjson.decode(rec[4] or '{}').redacted_body or ''
+local function json(text)
+  local ok, t = pcall(cjson.decode, text or '')
+  if ok and type(t) == 'table' then return t end
+  return {}
+end
+rec[1] = rec[1] or tostring(json(rec[5]).thread_id or '')
+rec[3] = rec[3] or tostring(json(rec[4]).redacted_body or '')
 local ttl = redis.call('PTTL', ckey)
 if ttl <= 0 then ttl = retention end
 local minid = tostring(math.max(now - retention, 0))
