@@ -28,6 +28,9 @@ const ABUSIVE: &[Case] = &[
     ("If I see you at the press club I will break your jaw", &[T], &[]),
     ("Hang the editor from a lamppost", &[T], &[]),
     ("we'll torch your house while you sleep", &[T], &[]),
+    // "we'll" and "they'll" fold to "well" and "theyll": still intents.
+    ("we'll kill you", &[T], &[]),
+    ("We\u{2019}ll kill you all, they'll kill your family", &[T], &[]),
     ("This traitor deserves to be shot", &[T], &[]),
     ("tumhe goli maar deni chahiye, hum tumhara ghar jaante hain", &[T], &[I]),
     ("wajib ul qatl", &[T], &[]),
@@ -97,6 +100,9 @@ const ABUSIVE: &[Case] = &[
 /// Hard non-abusive comments: heated criticism, reports, quotes, negation, news, idioms, literal words and
 /// substrings across scripts.
 const CLEAN: &[&str] = &[
+    // "well" is an intent only as "we'll" next to a violent verb.
+    "Well said, this budget will kill the opposition's chances",
+    "well, kill the bill then",
     "I strongly disagree with the government's budget, it is a disaster for the poor",
     "The minister's idiotic policy will hurt the poor",
     "calling him a traitor is wrong",
