@@ -30,6 +30,10 @@ const ABUSIVE: &[Case] = &[
     ("we'll torch your house while you sleep", &[T], &[]),
     // "we'll" and "they'll" fold to "well" and "theyll": still intents.
     ("we'll kill you", &[T], &[]),
+    // "you'll" folds to "youll": still the reader, and the lexicons' `{will|ll}` forms apply.
+    ("you'll be killed", &[T], &[]),
+    ("you'll die, journalist", &[T], &[]),
+    ("you'll be sorry, journalist", &[T], &[]),
     ("We\u{2019}ll kill you all, they'll kill your family", &[T], &[]),
     ("This traitor deserves to be shot", &[T], &[]),
     ("tumhe goli maar deni chahiye, hum tumhara ghar jaante hain", &[T], &[I]),
@@ -100,6 +104,8 @@ const ABUSIVE: &[Case] = &[
 /// Hard non-abusive comments: heated criticism, reports, quotes, negation, news, idioms, literal words and
 /// substrings across scripts.
 const CLEAN: &[&str] = &[
+    "you'll love this recipe, you'll see",
+    "you will die laughing at this video",
     // "well" is an intent only as "we'll" next to a violent verb.
     "Well said, this budget will kill the opposition's chances",
     "well, kill the bill then",
