@@ -32,15 +32,9 @@ local cid = st[9]
 local ckey = prefix .. 'c:' .. cid
 local rec = redis.call('HMGET', ckey, 'thread', 'redacted', 'ak', 'ik', 'answer', 'rec')
 if not rec[5] then return {'notfound'} end
--- Records keep the thread and the redacted body only inside their JSON (older ones also as fields of their own).
-local function json(text)
-  local ok, t = pcall(cjson.decode, text or '')
-  if ok and type(t) == 'table' then return t end
-  return {}
-end
+-- json and thread_and_redacted: lua/lib/record.lua, put before this script (scripts.rs).
 local answer = json(rec[5])
-rec[1] = rec[1] or tostring(json(rec[6]).thread_id or '')
-rec[2] = rec[2] or tostring(answer.redacted_body or '')
+rec[1], rec[2] = thread_and_redacted(rec[1], rec[2], rec[6], answer)
 local retention = tonumber(ARGV[13])
 local minid = tostring(math.max(now - retention, 0))
 local publish = '0'

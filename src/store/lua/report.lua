@@ -9,14 +9,8 @@ local threshold, now, retention = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber
 local ckey = prefix .. 'c:' .. cid
 local rec = redis.call('HMGET', ckey, 'thread', 'verdict', 'redacted', 'answer', 'rec')
 if not rec[2] then return {'notfound'} end
--- Records keep the thread and the redacted body only inside their JSON (older ones also as fields of their own).
-local function json(text)
-  local ok, t = pcall(cjson.decode, text or '')
-  if ok and type(t) == 'table' then return t end
-  return {}
-end
-rec[1] = rec[1] or tostring(json(rec[5]).thread_id or '')
-rec[3] = rec[3] or tostring(json(rec[4]).redacted_body or '')
+-- json and thread_and_redacted: lua/lib/record.lua, put before this script (scripts.rs).
+rec[1], rec[3] = thread_and_redacted(rec[1], rec[3], rec[5], json(rec[4]))
 local ttl = redis.call('PTTL', ckey)
 if ttl <= 0 then ttl = retention end
 local minid = tostring(math.max(now - retention, 0))

@@ -11,12 +11,18 @@
 
 use std::sync::LazyLock;
 
+/// `NAME => "file.lua";`, or `NAME => "file.lua" after "lib.lua";` for a script that uses the helpers of
+/// `lua/lib/lib.lua` (put before the script's own text: one script body, one SHA, as Redis needs).
 macro_rules! scripts {
-    ($($(#[$doc:meta])* $name:ident => $file:literal;)*) => {
+    ($($(#[$doc:meta])* $name:ident => $file:literal $(after $lib:literal)?;)*) => {
         $(
             $(#[$doc])*
-            pub(super) static $name: LazyLock<redis::Script> =
-                LazyLock::new(|| redis::Script::new(include_str!(concat!("../lua/", $file))));
+            pub(super) static $name: LazyLock<redis::Script> = LazyLock::new(|| {
+                redis::Script::new(concat!(
+                    $(include_str!(concat!("../lua/lib/", $lib)),)?
+                    include_str!(concat!("../lua/", $file))
+                ))
+            });
         )*
 
         /// Every script with its file name (tests check each one compiles in Redis).
@@ -37,7 +43,7 @@ scripts! {
     /// Review: what moderators see for a list of items, in one round trip.
     LOAD_ITEMS => "load_items.lua";
     /// Review: apply one moderator decision.
-    DECIDE => "decide.lua";
+    DECIDE => "decide.lua" after "record.lua";
     /// Review: give a claimed item back.
     RELEASE => "release.lua";
     /// Review: one page of a queue.
@@ -45,7 +51,7 @@ scripts! {
     /// Review: queue counters.
     STATS => "stats.lua";
     /// Review: a reader's report.
-    REPORT => "report.lua";
+    REPORT => "report.lua" after "record.lua";
     /// Learning: claim a site's feedback for one learner.
     CLAIM_FEEDBACK => "claim_feedback.lua";
     /// Learning: install a delta and acknowledge its feedback.
