@@ -129,6 +129,15 @@ fn ratio(a: usize, b: usize) -> f64 {
     if b == 0 { 1.0 } else { a as f64 / b as f64 }
 }
 
+/// Evaluates `items` with `model` and prints the table under `title`; the misclassified comments too when `misses`
+/// and `ABUSE_EVAL_ERRORS` is set (never for the sets measured blind).
+fn figures(title: &str, items: &[Item], model: &AbuseModel, misses: bool) -> Counts {
+    let errors = misses && std::env::var_os("ABUSE_EVAL_ERRORS").is_some();
+    let (all, by_lang) = evaluate(items, model, errors);
+    table(title, &all, &by_lang);
+    all
+}
+
 /// Scans every item: (whole file, per language), plus the dev file's errors when asked.
 fn evaluate(items: &[Item], model: &AbuseModel, errors: bool) -> (Counts, BTreeMap<String, Counts>) {
     let mut all = Counts::default();
@@ -194,9 +203,7 @@ fn table(title: &str, all: &Counts, by_lang: &BTreeMap<String, Counts>) {
 #[test]
 fn dev_corpus_meets_the_targets() {
     let Some(items) = load("corpus.jsonl") else { return };
-    let errors = std::env::var_os("ABUSE_EVAL_ERRORS").is_some();
-    let (all, by_lang) = evaluate(&items, &AbuseModel::BASE, errors);
-    table("dev corpus (corpus.jsonl)", &all, &by_lang);
+    let all = figures("dev corpus (corpus.jsonl)", &items, &AbuseModel::BASE, true);
     assert!(all.abusive >= 400 && all.clean >= 800, "the corpus is smaller than the issue asks");
     let mut failed = Vec::new();
     for c in [Category::Threat, Category::IdentityAttack] {
@@ -221,9 +228,7 @@ fn dev_corpus_meets_the_targets() {
 #[test]
 fn fresh_set_figures() {
     let Some(items) = load("fresh.jsonl") else { return };
-    let errors = std::env::var_os("ABUSE_EVAL_ERRORS").is_some();
-    let (all, by_lang) = evaluate(&items, &AbuseModel::BASE, errors);
-    table("second dev set (fresh.jsonl)", &all, &by_lang);
+    let all = figures("second dev set (fresh.jsonl)", &items, &AbuseModel::BASE, true);
     assert!(all.abusive > 0 && all.clean > 0);
 }
 
@@ -249,9 +254,7 @@ fn fresh2_batch(batch: &str) -> Option<Vec<Item>> {
 #[test]
 fn fresh2_set_figures() {
     let Some(items) = fresh2_batch("A") else { return };
-    let errors = std::env::var_os("ABUSE_EVAL_ERRORS").is_some();
-    let (all, by_lang) = evaluate(&items, &AbuseModel::BASE, errors);
-    table("third dev set, batch A (fresh2.jsonl u0001-u0226)", &all, &by_lang);
+    let all = figures("third dev set, batch A (fresh2.jsonl u0001-u0226)", &items, &AbuseModel::BASE, true);
     assert!(all.abusive >= 150 && all.clean >= 60, "batch A is smaller than written");
 }
 
@@ -261,8 +264,7 @@ fn fresh2_set_figures() {
 #[ignore = "measured blind once, at the end of a round of work"]
 fn fresh2_batch_b_figures() {
     let Some(items) = fresh2_batch("B") else { return };
-    let (all, by_lang) = evaluate(&items, &AbuseModel::BASE, false);
-    table("third dev set, batch B (fresh2.jsonl u0227-u0330)", &all, &by_lang);
+    let all = figures("third dev set, batch B (fresh2.jsonl u0227-u0330)", &items, &AbuseModel::BASE, false);
     assert!(all.abusive >= 70 && all.clean >= 30, "batch B is smaller than written");
 }
 
@@ -270,8 +272,7 @@ fn fresh2_batch_b_figures() {
 fn heldout_figures() {
     let Some(items) = load("heldout.jsonl") else { return };
     // Figures only: the held-out set measures generalisation and is never tuned on, so no text is printed.
-    let (all, by_lang) = evaluate(&items, &AbuseModel::BASE, false);
-    table("held-out set (heldout.jsonl)", &all, &by_lang);
+    let all = figures("held-out set (heldout.jsonl)", &items, &AbuseModel::BASE, false);
     assert!(all.abusive > 0 && all.clean > 0);
 }
 
@@ -364,8 +365,7 @@ fn refit_on_the_dev_corpus() {
         let ws: Vec<String> = w.w.iter().map(|x| format!("{x:.2}")).collect();
         println!("  {:<16} {:>6.2}; [{}]", c.name(), w.bias, ws.join(", "));
     }
-    let (all, by_lang) = evaluate(&items, &fitted, false);
-    table("dev corpus with the fitted weights", &all, &by_lang);
+    let all = figures("dev corpus with the fitted weights", &items, &fitted, false);
     for c in Category::ALL {
         assert!(all.precision(c) >= 0.95, "fitted {} precision {:.3}", c.name(), all.precision(c));
     }

@@ -190,9 +190,11 @@ pub const NGRAM_CONTEXT_GATE: f64 = 0.6;
 /// the next round value above. Chosen on those cases only, not on any evaluation set.
 pub const NGRAM_MARGIN: f64 = 0.7;
 
-/// How strongly a candidate is negated, quoted or reported, or in news (see [`NGRAM_CONTEXT_GATE`]).
-fn context(f: &Features) -> f64 {
-    f.negated.max(f.mention).max(f.news)
+/// Whether a candidate is negated, quoted or reported, or in news, at least [`NGRAM_CONTEXT_GATE`]: then the n-gram
+/// model has no say on the comment. Asked by [`assess`] (so the model is not even run) and by [`score`] (which may
+/// get an assessment built by hand).
+fn gates_ngram(candidates: &[Candidate]) -> bool {
+    candidates.iter().any(|c| c.features.negated.max(c.features.mention).max(c.features.news) >= NGRAM_CONTEXT_GATE)
 }
 
 /// The text the lexicons and the n-gram model read: `text` folded for disguises (see [`fold`]).
@@ -217,9 +219,7 @@ pub fn assess(text: &Normalized) -> Assessment {
             })
         })
         .collect::<Vec<Candidate>>();
-    // The n-gram model is not asked where the context gate would ignore it anyway.
-    let gated = candidates.iter().any(|c| context(&c.features) >= NGRAM_CONTEXT_GATE);
-    let ngram = (!gated).then(|| ngram::get().logits(folded.as_str()));
+    let ngram = (!gates_ngram(&candidates)).then(|| ngram::get().logits(folded.as_str()));
     Assessment { candidates, ngram }
 }
 
@@ -262,19 +262,17 @@ pub fn score(assessment: &Assessment, model: &AbuseModel) -> AbuseReport {
             report.scores.0[i] = model.probability(cat, &f).clamp(0.0, 1.0);
         }
     }
-    if let Some(ngram) = assessment.ngram {
-        if assessment.candidates.iter().all(|c| context(&c.features) < NGRAM_CONTEXT_GATE) {
-            for cat in Category::ALL {
-                let i = cat.index();
-                // Only a holding score counts: below it the model's probability is no evidence, and a comment
-                // without abusive terms keeps scoring exactly 0 (a category chosen by the highest score, as when
-                // moderators reject a comment as abuse without naming one, must not be picked by noise).
-                // A site's learned shift only lowers it: its raises already score the taught words themselves
-                // (`learned.rs`), and adding them here too would count them twice.
-                let p = model::sigmoid(ngram[i] + model.shift[i].min(0.0) - NGRAM_MARGIN);
-                if p >= HOLD {
-                    report.scores.0[i] = report.scores.0[i].max(p).clamp(0.0, 1.0);
-                }
+    if let Some(ngram) = assessment.ngram.filter(|_| !gates_ngram(&assessment.candidates)) {
+        for cat in Category::ALL {
+            let i = cat.index();
+            // Only a holding score counts: below it the model's probability is no evidence, and a comment without
+            // abusive terms keeps scoring exactly 0 (a category chosen by the highest score, as when moderators
+            // reject a comment as abuse without naming one, must not be picked by noise). A site's learned shift
+            // only lowers it: its raises already score the taught words themselves (`learned.rs`), and adding them
+            // here too would count them twice.
+            let p = model::sigmoid(ngram[i] + model.shift[i].min(0.0) - NGRAM_MARGIN);
+            if p >= HOLD {
+                report.scores.0[i] = report.scores.0[i].max(p).clamp(0.0, 1.0);
             }
         }
     }
