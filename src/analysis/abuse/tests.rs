@@ -171,16 +171,21 @@ fn check(body: &str, must: &[Category], must_not: &[Category]) -> Option<String>
     })
 }
 
-#[test]
-fn abusive_comments_are_held_in_their_categories() {
-    let failures: Vec<String> = ABUSIVE.iter().filter_map(|(b, must, not)| check(b, must, not)).collect();
+/// Asserts every case of `held` and that no comment of `clean` is held in any category, listing all failures at once.
+fn assert_cases(held: &[Case], clean: &[&str]) {
+    let mut failures: Vec<String> = held.iter().filter_map(|(b, must, not)| check(b, must, not)).collect();
+    failures.extend(clean.iter().filter_map(|b| check(b, &[], ALL)));
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
 #[test]
+fn abusive_comments_are_held_in_their_categories() {
+    assert_cases(ABUSIVE, &[]);
+}
+
+#[test]
 fn hard_clean_comments_are_not_held() {
-    let failures: Vec<String> = CLEAN.iter().filter_map(|b| check(b, &[], ALL)).collect();
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert_cases(&[], CLEAN);
 }
 
 #[test]
@@ -282,9 +287,7 @@ fn constructions_generalise_to_unlisted_wordings() {
         "If I ever see you in Lahore, lunch is on me",
         "you circus fans are the best",
     ];
-    let mut failures: Vec<String> = HELD.iter().filter_map(|(b, must, not)| check(b, must, not)).collect();
-    failures.extend(CLEAN.iter().filter_map(|b| check(b, &[], ALL)));
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert_cases(HELD, CLEAN);
 }
 
 /// Threats as a construction (structure.rs `harm`): a target + the field of harm + a marker (intent, a condition, a
@@ -312,9 +315,7 @@ fn harm_with_a_target_and_a_marker_is_a_threat() {
         "اگر بارش ہوئی تو جنازہ کل ہوگا",
         "My brother broke his leg playing football, please pray for him.",
     ];
-    let mut failures: Vec<String> = HELD.iter().filter_map(|(b, must, not)| check(b, must, not)).collect();
-    failures.extend(CLEAN.iter().filter_map(|b| check(b, &[], ALL)));
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert_cases(HELD, CLEAN);
 }
 
 /// Sexual remarks and propositions as a construction (structure.rs `allure`): a body part, clothes or a private
@@ -337,9 +338,7 @@ fn looks_or_a_meeting_made_sexual_is_a_sexual_remark() {
         "Breast cancer screening is free for women this month",
         "The dress code at the assembly was debated for an hour",
     ];
-    let mut failures: Vec<String> = HELD.iter().filter_map(|(b, must, not)| check(b, must, not)).collect();
-    failures.extend(CLEAN.iter().filter_map(|b| check(b, &[], ALL)));
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert_cases(HELD, CLEAN);
 }
 
 /// Contempt for a group as a construction: sending or locking a group away, "don't belong", "only fit for", born
@@ -357,9 +356,7 @@ fn exclusion_and_contempt_for_a_group_are_identity_attacks() {
         "My parcel was sent back by the courier twice",
         "Hindu log Diwali pe mithai baant rahe the",
     ];
-    let mut failures: Vec<String> = HELD.iter().filter_map(|(b, must, not)| check(b, must, not)).collect();
-    failures.extend(CLEAN.iter().filter_map(|b| check(b, &[], ALL)));
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert_cases(HELD, CLEAN);
 }
 
 /// The learned n-gram model ([`ngram`]) holds a threat worded as the lexicons do not describe it ("I will do such a
