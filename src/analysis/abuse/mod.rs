@@ -16,9 +16,9 @@
 //!    probability. A score of [`HOLD`] (0.5) or more means "would hold by default", in every category.
 //! 5. **Learned n-grams** ([`ngram`]): a hashed n-gram logistic model over the folded text, calibrated out of fold,
 //!    may raise a category's score to its own probability less [`NGRAM_MARGIN`] where that holds (≥ [`HOLD`]) —
-//!    unless a candidate of the comment is negated, quoted, reported or in news ([`NGRAM_CONTEXT_GATE`]): a bag of
-//!    n-grams cannot see that. It finds wordings the lexicons do not list; its findings have no spans when no
-//!    lexicon term stood out.
+//!    unless a candidate of that category is negated, quoted or reported ([`NGRAM_CONTEXT_GATE`]): a bag of n-grams
+//!    cannot see that. It finds wordings the lexicons do not list; its findings have no spans when no lexicon term
+//!    stood out.
 //!
 //! [`analyze`](crate::analysis::analyze) turns every category at or above [`HOLD`] into an `abuse.*` finding whose
 //! spans are the terms that made it.
@@ -178,29 +178,39 @@ pub struct Assessment {
     pub ngram: Option<[f64; 5]>,
 }
 
-/// The n-gram model is not let raise a score when a candidate of the comment is negated, quoted or reported, or in
-/// news about violence, at least this strongly: those signals come from the comment's structure, which a bag of
-/// n-grams cannot see (`he said "I will kill you", I reported it` has the threat's n-grams).
+/// The n-gram model is not let raise a category when a candidate of that category is negated, quoted or reported
+/// at least this strongly: a bag of n-grams cannot see that "you are not an idiot" denies the insult or that
+/// `usne likha 'tera wo haal karenge…', maine report kar diya` reports the threat. Other categories, and news
+/// words, do not gate it: it learned those from the reported threats, quotes and news it was trained on, and gating
+/// on any candidate of any kind cost a tenth of threat recall on the validation set (`blind3.jsonl`: threats that
+/// carry their own negation, "you won't see next Eid") for no precision.
 pub const NGRAM_CONTEXT_GATE: f64 = 0.6;
 
-/// The n-gram model's calibrated log-odds are lowered by this before they meet [`HOLD`]: it holds a comment on its own
-/// only where its out-of-fold calibrated probability is at least sigmoid(0.7) ≈ 0.67. Without the margin it held
-/// hand-written hard negatives a bag of n-grams cannot tell from abuse (`tests.rs`: "We will beat you in the semis",
-/// "The petrol price will kill us", "teri behen ki shaadi mein aaunga"), the highest at log-odds 0.64; the margin is
-/// the next round value above. Chosen on those cases only, not on any evaluation set.
-pub const NGRAM_MARGIN: f64 = 0.7;
-
-/// Whether a candidate is negated, quoted or reported, or in news, at least [`NGRAM_CONTEXT_GATE`]: then the n-gram
-/// model has no say on the comment. Asked by [`assess`] (so the model is not even run) and by [`score`] (which may
-/// get an assessment built by hand).
-fn gates_ngram(candidates: &[Candidate]) -> bool {
-    candidates.iter().any(|c| c.features.negated.max(c.features.mention).max(c.features.news) >= NGRAM_CONTEXT_GATE)
+/// Whether a candidate of `category` is negated, quoted or reported at least [`NGRAM_CONTEXT_GATE`]: then the n-gram
+/// model has no say on that category.
+fn gates_ngram(candidates: &[Candidate], category: Category) -> bool {
+    candidates
+        .iter()
+        .any(|c| c.category == category && c.features.negated.max(c.features.mention) >= NGRAM_CONTEXT_GATE)
 }
+
+/// The n-gram model's calibrated log-odds are lowered by this before they meet [`HOLD`]: it holds a comment on its own
+/// only where its out-of-fold calibrated probability is at least sigmoid(0.8) ≈ 0.69. Without the margin it held
+/// hand-written hard negatives a bag of n-grams cannot tell from abuse (`tests.rs`: "Tumhari tasveer bohat achi aayi
+/// hai, mubarak ho", "We will beat you in the semis", "The petrol price will kill us"), the highest at log-odds
+/// 0.75; the margin is the next round value above. Chosen on those cases only, not on any evaluation set.
+pub const NGRAM_MARGIN: f64 = 0.8;
 
 /// The text the lexicons and the n-gram model read: `text` folded for disguises (see [`fold`]).
 pub fn folded(text: &Normalized) -> fold::Folded {
     let lexicon = lexicon::get();
     fold::Folded::with_words(text.as_str(), &|w| lexicon.is_content_word(w))
+}
+
+/// The text the n-gram model reads, in training as in a scan: the folded text without its quoted words
+/// ([`structure::unquoted`]).
+pub fn ngram_text(folded: &fold::Folded) -> std::borrow::Cow<'_, str> {
+    structure::unquoted(folded.as_str())
 }
 
 /// Finds the candidates of `text`. Pure and linear.
@@ -219,7 +229,7 @@ pub fn assess(text: &Normalized) -> Assessment {
             })
         })
         .collect::<Vec<Candidate>>();
-    let ngram = (!gates_ngram(&candidates)).then(|| ngram::get().logits(folded.as_str()));
+    let ngram = Some(ngram::get().logits(&ngram_text(&folded)));
     Assessment { candidates, ngram }
 }
 
@@ -262,8 +272,8 @@ pub fn score(assessment: &Assessment, model: &AbuseModel) -> AbuseReport {
             report.scores.0[i] = model.probability(cat, &f).clamp(0.0, 1.0);
         }
     }
-    if let Some(ngram) = assessment.ngram.filter(|_| !gates_ngram(&assessment.candidates)) {
-        for cat in Category::ALL {
+    if let Some(ngram) = assessment.ngram {
+        for cat in Category::ALL.into_iter().filter(|&c| !gates_ngram(&assessment.candidates, c)) {
             let i = cat.index();
             // Only a holding score counts: below it the model's probability is no evidence, and a comment without
             // abusive terms keeps scoring exactly 0 (a category chosen by the highest score, as when moderators

@@ -35,6 +35,7 @@ use super::Category;
 use super::fold::{Folded, is_word};
 use super::lexicon::{self, Entry, Role};
 use super::model::Features;
+use std::borrow::Cow;
 use std::ops::Range;
 
 /// At most this many lexicon matches are considered per comment: a comment with more says nothing more, and the
@@ -368,14 +369,19 @@ impl Doc {
 
     /// Whether the term is mentioned rather than used: quoted, or a reporting or condemning word in its clause (1),
     /// its sentence (0.6) or elsewhere in the comment (0.3). "you said that, you idiot" keeps its insult: the
-    /// reporting word is in another clause.
+    /// reporting word is the reader's own act.
     fn mention(&self, m: &Match) -> f64 {
         if self.toks[m.start].quoted {
             return 1.0;
         }
         let (clause, sentence) = (self.toks[m.start].clause, self.toks[m.start].sentence);
         let mut best: f64 = 0.0;
-        let outside = |o: &Match| (o.end <= m.start || o.start >= m.end) && !self.tok_has(o.start, CONTENT);
+        // A reporting word that is the reader's or a person's own act ("you wrote", "whoever wrote this") reports
+        // no one else's words.
+        let outside = |o: &Match| {
+            (o.end <= m.start || o.start >= m.end)
+                && !self.tok_has(o.start, CONTENT | Role::Second.bit() | Role::Person.bit())
+        };
         for (_, o) in self.of(Role::Mention).filter(|(_, o)| outside(o)) {
             let t = &self.toks[o.start];
             best = best.max(if t.clause == clause {
@@ -832,6 +838,27 @@ fn is_sentence_end(c: char) -> bool {
 
 fn is_clause_end(c: char) -> bool {
     matches!(c, ',' | '،' | ';' | '؛' | ':' | '(' | ')' | '-' | '–' | '—')
+}
+
+/// `text` (folded) without its quoted words: borrowed as it is when nothing is quoted (the quote marks are looked for
+/// before any tokenising). A quote's words are someone else's; the lexicon path reads them as mentioned
+/// ([`Doc::mention`]), and this is how the n-gram model is kept from reading them as used.
+pub fn unquoted(text: &str) -> Cow<'_, str> {
+    if !text.contains(['"', '“', '«', '「', '\'', '‘']) {
+        return Cow::Borrowed(text);
+    }
+    let toks = tokenize(text);
+    if !toks.iter().any(|t| t.quoted) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    for t in toks.iter().filter(|t| t.quoted) {
+        out.push_str(&text[at..t.range.start]);
+        at = t.range.end;
+    }
+    out.push_str(&text[at..]);
+    Cow::Owned(out)
 }
 
 /// Tokens of the folded text with their sentence, clause and quoting.

@@ -381,13 +381,60 @@ fn the_ngram_model_holds_a_threat_the_lexicons_miss_but_not_its_report() {
     }
 }
 
-/// A candidate that is reported or in news keeps the n-gram model from raising any category of the comment.
+/// A negated, quoted or reported candidate keeps the n-gram model from raising its own category, and only its own.
 #[test]
-fn a_reported_candidate_gates_the_ngram_model() {
+fn a_negated_candidate_gates_the_ngram_model_in_its_category_only() {
+    let mut a = assess(&Normalized::new("you are not an idiot"));
+    assert!(a.candidates.iter().any(|c| c.category == N && c.features.negated >= NGRAM_CONTEXT_GATE));
+    assert!(a.candidates.iter().all(|c| c.category == N), "{:?}", a.candidates);
+    a.ngram = Some([5.0; 5]);
+    let r = score(&a, &AbuseModel::BASE);
+    assert!(r.scores.get(N) < HOLD, "the negated insult keeps the model out of insult: {:?}", r.scores);
+    for c in [T, I, S, P] {
+        assert!(r.scores.get(c) >= HOLD, "{c:?} has no candidate to gate it: {:?}", r.scores);
+    }
+}
+
+/// The n-gram model never reads quoted words: a reported threat's quote is not in its text, and a comment without
+/// quotes is read as it is.
+#[test]
+fn the_ngram_model_reads_no_quoted_words() {
     let text = Normalized::new("he wrote 'we will end you and your family', I reported it to the police");
-    let mut a = assess(&text);
-    assert_eq!(a.ngram, None, "not asked");
-    a.ngram = Some(ngram::get().logits(folded(&text).as_str()));
-    assert!(model::sigmoid(a.ngram.map_or(0.0, |l| l[T.index()])) >= 0.8, "the n-gram model alone would hold it");
-    assert!(score(&a, &AbuseModel::BASE).scores.get(T) < HOLD, "and the gate keeps it out");
+    let f = folded(&text);
+    let read = ngram_text(&f);
+    assert!(!read.contains("end you") && !read.contains("family"), "{read}");
+    assert!(read.contains("he wrote") && read.contains("reported it to the police"), "{read}");
+    assert!(score(&assess(&text), &AbuseModel::BASE).scores.get(T) < HOLD);
+    let plain = folded(&Normalized::new("we will end you"));
+    assert!(matches!(ngram_text(&plain), std::borrow::Cow::Borrowed(_)));
+    let own_quote = folded(&Normalized::new("we will end you, \"journalist\""));
+    assert!(ngram_text(&own_quote).contains("we will end you"));
+}
+
+/// A reporting word that is the reader's own act ("you wrote", "you would call this") or a person's ("whoever wrote
+/// this") does not make the threat or insult next to it read as mentioned; someone else's report still does.
+#[test]
+fn the_readers_own_words_are_no_report() {
+    let lexicons_only = |body: &str| {
+        let mut a = assess(&Normalized::new(body));
+        a.ngram = None;
+        score(&a, &AbuseModel::BASE).scores
+    };
+    for (body, c) in [
+        ("you'll be sorry you wrote this", T),
+        ("whoever wrote this should be shot", T),
+        ("only a halfwit like you would call this journalism", N),
+        ("you idiot, you wrote the whole thing wrong", N),
+    ] {
+        let s = lexicons_only(body);
+        assert!(s.get(c) >= HOLD, "{body}: {s:?}");
+    }
+    for body in [
+        "he wrote that you'll be sorry, I reported it",
+        "they called him an idiot, that is wrong",
+        "you were told you'd be sorry and you reported it",
+    ] {
+        let s = lexicons_only(body);
+        assert!(s.max() < HOLD, "{body}: {s:?}");
+    }
 }
