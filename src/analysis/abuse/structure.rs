@@ -376,11 +376,11 @@ impl Doc {
         }
         let (clause, sentence) = (self.toks[m.start].clause, self.toks[m.start].sentence);
         let mut best: f64 = 0.0;
-        // A reporting word that is the reader's or a person's own act ("you wrote", "whoever wrote this") reports
-        // no one else's words.
+        // A reporting word that is the reader's or a person's own act ("you wrote", "whoever wrote this") or part of
+        // an idiom ("great reporting") reports no one else's words.
         let outside = |o: &Match| {
             (o.end <= m.start || o.start >= m.end)
-                && !self.tok_has(o.start, CONTENT | Role::Second.bit() | Role::Person.bit())
+                && !self.tok_has(o.start, CONTENT | Role::Second.bit() | Role::Person.bit() | Role::Idiom.bit())
         };
         for (_, o) in self.of(Role::Mention).filter(|(_, o)| outside(o)) {
             let t = &self.toks[o.start];

@@ -438,3 +438,30 @@ fn the_readers_own_words_are_no_report() {
         assert!(s.max() < HOLD, "{body}: {s:?}");
     }
 }
+
+/// Constructions from the validation set's misses (blind3.jsonl, turned development set): time running out, where
+/// the reader sleeps, a body never found, consequences to think of, worthlessness idioms, adverbs between "tu" and
+/// its insult, a threat after praise of the reporting; and what must stay clean next to them.
+#[test]
+fn time_running_out_bodies_never_found_and_praise_of_reporting() {
+    const HELD: &[Case] = &[
+        ("enjoy your evening walks while you still can", &[T], &[]),
+        ("WE KNOW WHICH HOSTEL YOU STAY IN. DELETE IT OR WE COME TONIGHT", &[T], &[]),
+        ("likhte raho, tumhari laash bhi nahi milegi", &[T], &[]),
+        ("ज़्यादा उड़ मत, अंजाम सोच ले", &[T], &[]),
+        ("پھر لکھا تو تمہاری لاش بھی نہیں ملے گی", &[T], &[]),
+        ("great reporting as always, we will slash your neck", &[T], &[]),
+        ("sh1t for brains, thats what u r", &[N], &[]),
+        ("Bhai tu sach me pagal ka bacha hai", &[N], &[]),
+        ("Ap jese do takke ke sahafi ki kya aukaat hai", &[N], &[]),
+    ];
+    const CLEAN: &[&str] = &[
+        "Honestly I deserve to be shot for forgetting my wife's birthday again",
+        "Black labrador bitch, free to a good home in Islamabad, fully vaccinated",
+        "ایف آئی آر کے مطابق ملزم نے فون پر کہا تھا کہ تمہیں جان سے مار دوں گا، پولیس نے گرفتار کر لیا",
+        "Musalman bhi is desh ke nagrik hain, katua jaisi gaali dene wale apni soch badlo",
+        "Great reporting as always, thank you for covering the flood relief",
+        "Enjoy the holidays while you still can, exams start Monday",
+    ];
+    assert_cases(HELD, CLEAN);
+}
