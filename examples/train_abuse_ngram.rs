@@ -6,7 +6,7 @@
 //! cargo run --release --example train_abuse_ngram -- --check # trains, compares with the file, writes nothing
 //! ```
 //!
-//! Training texts: `tests/fixtures/abuse/` [`TRAINING`]. Never `blind3.jsonl` (the validation set the settings were
+//! Training texts: `tests/fixtures/abuse/` [`TRAINING`]. Never `blind4.jsonl` (the validation set the settings were
 //! chosen on) and never `heldout.jsonl` (not even opened). Background
 //! non-abusive texts: every other text of the YouTube and SMS spam collections (`../shared/data`) that the lexicons
 //! hold for nothing (see `background_texts`); `NGRAM_BACKGROUND=0` leaves them out.
@@ -21,7 +21,7 @@
 //! on every text. Everything is deterministic: the same files give the same bytes.
 //!
 //! The `*_DEFAULT` constants are the shipped settings; `NGRAM_BITS`, `NGRAM_EPOCHS`, `NGRAM_RATE`, `NGRAM_L2`,
-//! `NGRAM_FLOOR`, `NGRAM_NEG_WEIGHT`, `NGRAM_IDF` override them and `NGRAM_OUT` the output path, for experiments.
+//! `NGRAM_FLOOR`, `NGRAM_NEG_WEIGHT`, `NGRAM_BACKGROUND_WEIGHT`, `NGRAM_IDF` override them and `NGRAM_OUT` the output path, for experiments.
 //! They were chosen on the out-of-fold figures and the holds on the untrained half of the chat collections (L2
 //! 3e-3 and negative weight 1.5 over 1e-4..3e-2 and 1..3; IDF scaling, 60 epochs and 2^14..2^20 buckets did no
 //! better; 2^15 rather than 2^16 for half the file and cache footprint at the same figures).
@@ -34,7 +34,16 @@ use std::path::Path;
 
 /// The labelled training files: every development set (`fresh2.jsonl`'s batch B, once kept aside, has been read
 /// too often to validate anything).
-const TRAINING: [&str; 5] = ["corpus.jsonl", "fresh.jsonl", "fresh2.jsonl", "fresh3.jsonl", "fresh4.jsonl"];
+const TRAINING: [&str; 8] = [
+    "corpus.jsonl",
+    "fresh.jsonl",
+    "fresh2.jsonl",
+    "fresh3.jsonl",
+    "fresh4.jsonl",
+    "blind3.jsonl",
+    "fresh5.jsonl",
+    "fresh6.jsonl",
+];
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/abuse");
 const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data");
 const OUT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/src/analysis/abuse/ngram_model.bin");
@@ -48,12 +57,20 @@ const L2_DEFAULT: f64 = 3e-3;
 const FLOOR_DEFAULT: f32 = 32.0;
 const FOLDS: usize = 5;
 const NEG_WEIGHT_DEFAULT: f64 = 1.5;
+/// A background text's weight in the loss. At 1 the chat texts (as many as the labelled ones) pull the model away
+/// from news-comment abuse: validation (`blind4.jsonl`) threat recall 0.73 at 1 and 0.76 at 0.3–0.6, 0.80 without
+/// any background — which held 354 of the 3,765 untrained chat texts instead of ~106. 0.6 is the lowest weight at
+/// which the SMS collection's holds stay within their bounds (`tests/abuse_eval.rs`; at 0.3 long "I will … you …
+/// home" messages were held as threats).
+const BACKGROUND_WEIGHT_DEFAULT: f64 = 0.6;
 const SEED: u64 = 0x5eed_ab05_e000_0001;
 /// Weights are clipped at this quantile of their magnitudes before quantising (a handful of extreme weights would
 /// otherwise take the whole `i8` range).
 const CLIP_QUANTILE: f64 = 0.9995;
 
 struct Sample {
+    /// How much the sample counts in the loss: 1 for labelled texts, [`background_weight`] for background ones.
+    weight: f64,
     /// (bucket, value), buckets distinct.
     x: Vec<(u32, f32)>,
     y: [bool; CATEGORIES],
@@ -72,9 +89,17 @@ fn load(name: &str) -> Vec<Sample> {
                 let c = Category::from_name(l.as_str().expect("a label")).expect("a known label");
                 y[c.index()] = true;
             }
+            // A non-abusive text is read as a scan reads it (without its quotes and idioms: "he wrote '…', I
+            // reported it" teaches that the frame is harmless). An abusive one is read whole: its label may be for
+            // the quoted words ('"journalist" sahab, ab tumhari baari'), and cut out they would teach that the frame
+            // words are abuse.
             let folded = abuse::folded(&Normalized::new(v["text"].as_str().expect("a text")));
-            let folded = abuse::ngram_text(&folded).into_owned();
-            Sample { x: features(&folded, bits(), floor()), y, text: folded }
+            let folded = if y.iter().any(|&a| a) {
+                folded.as_str().to_string()
+            } else {
+                abuse::ngram_text(&folded).into_owned()
+            };
+            Sample { weight: 1.0, x: features(&folded, bits(), floor()), y, text: folded }
         })
         .collect()
 }
@@ -119,7 +144,12 @@ fn background_texts() -> Vec<Sample> {
                 return None;
             }
             let folded = abuse::ngram_text(&abuse::folded(&norm)).into_owned();
-            Some(Sample { x: features(&folded, bits(), floor()), y: [false; CATEGORIES], text: folded })
+            Some(Sample {
+                weight: background_weight(),
+                x: features(&folded, bits(), floor()),
+                y: [false; CATEGORIES],
+                text: folded,
+            })
         })
         .collect()
 }
@@ -165,6 +195,7 @@ fn train(samples: &[Sample], idx: &[usize], seed: u64, idf: &[f64]) -> NgramMode
                 let z = bias[c] + s.x.iter().map(|&(k, v)| w[k as usize * CATEGORIES + c] * f64::from(v)).sum::<f64>();
                 let p = 1.0 / (1.0 + (-z).exp());
                 let (err, weight) = if s.y[c] { (p - 1.0, cw[c].0) } else { (p, cw[c].1) };
+                let weight = weight * s.weight;
                 let g = err * weight;
                 gb2[c] += g * g;
                 bias[c] -= rate * g / gb2[c].sqrt();
@@ -321,6 +352,10 @@ fn l2() -> f64 {
 
 fn floor() -> f32 {
     param("NGRAM_FLOOR", FLOOR_DEFAULT)
+}
+
+fn background_weight() -> f64 {
+    param("NGRAM_BACKGROUND_WEIGHT", BACKGROUND_WEIGHT_DEFAULT)
 }
 
 fn neg_weight() -> f64 {

@@ -16,8 +16,8 @@
 //!    probability. A score of [`HOLD`] (0.5) or more means "would hold by default", in every category.
 //! 5. **Learned n-grams** ([`ngram`]): a hashed n-gram logistic model over the folded text, calibrated out of fold,
 //!    may raise a category's score to its own probability less [`NGRAM_MARGIN`] where that holds (≥ [`HOLD`]) —
-//!    unless a candidate of that category is negated, quoted or reported ([`NGRAM_CONTEXT_GATE`]): a bag of n-grams
-//!    cannot see that. It finds wordings the lexicons do not list; its findings have no spans when no lexicon term
+//!    unless a candidate of that category is negated, quoted or reported ([`NGRAM_CONTEXT_GATE`]), or the comment
+//!    reports a quote: a bag of n-grams cannot see that. It never reads quoted words or idioms. It finds wordings the lexicons do not list; its findings have no spans when no lexicon term
 //!    stood out.
 //!
 //! [`analyze`](crate::analysis::analyze) turns every category at or above [`HOLD`] into an `abuse.*` finding whose
@@ -207,16 +207,18 @@ pub fn folded(text: &Normalized) -> fold::Folded {
     fold::Folded::with_words(text.as_str(), &|w| lexicon.is_content_word(w))
 }
 
-/// The text the n-gram model reads, in training as in a scan: the folded text without its quoted words
-/// ([`structure::unquoted`]).
+/// The text the n-gram model reads, in training as in a scan: the folded text without its quoted words and idioms
+/// ([`structure::Scan::ngram_text`]).
 pub fn ngram_text(folded: &fold::Folded) -> std::borrow::Cow<'_, str> {
-    structure::unquoted(folded.as_str())
+    structure::scan(folded).ngram_text
 }
 
 /// Finds the candidates of `text`. Pure and linear.
 pub fn assess(text: &Normalized) -> Assessment {
     let folded = folded(text);
-    let candidates = structure::candidates(&folded)
+    let scan = structure::scan(&folded);
+    let candidates = scan
+        .candidates
         .into_iter()
         .filter_map(|c| {
             let range = text.original_range(folded.norm_range(c.range));
@@ -229,7 +231,7 @@ pub fn assess(text: &Normalized) -> Assessment {
             })
         })
         .collect::<Vec<Candidate>>();
-    let ngram = Some(ngram::get().logits(&ngram_text(&folded)));
+    let ngram = (!scan.reports_a_quote).then(|| ngram::get().logits(&scan.ngram_text));
     Assessment { candidates, ngram }
 }
 

@@ -30,9 +30,9 @@
 //!
 //! # Training
 //!
-//! `cargo run --release --example train_abuse_ngram` reads `tests/fixtures/abuse/corpus.jsonl`, `fresh.jsonl` and
-//! batch A of `fresh2.jsonl` (u0001–u0226; never batch B, never `heldout.jsonl`), with chat from the spam collections
-//! as non-abusive background, and writes `ngram_model.bin` next to this file (see `tests/fixtures/abuse/README.md`
+//! `cargo run --release --example train_abuse_ngram` reads the development sets of `tests/fixtures/abuse/` (never
+//! the validation set `blind4.jsonl`, never `heldout.jsonl`), with chat from the spam collections as non-abusive
+//! background, and writes `ngram_model.bin` next to this file (see `tests/fixtures/abuse/README.md`
 //! for the figures). Training is deterministic (fixed seed, fixed order): the same texts give the same bytes.
 //!
 //! # Invariants
@@ -96,7 +96,7 @@ const PAIR: u64 = 0x2545_f491_4f6c_dd1d;
 
 /// Calls `f(bucket)` for each feature occurrence of `text` (the folded text), and returns how many there were:
 /// every window of four bytes (with a space before and after the text; runs of whitespace count as one space,
-/// digits as `0`), every word (a run of ASCII letters and digits or non-ASCII bytes) and every pair of consecutive
+/// digits as `0`; a window equal to one of the four before it is a repeated run and skipped), every word (a run of ASCII letters and digits or non-ASCII bytes) and every pair of consecutive
 /// words. Reads at most [`MAX_BAYES_BYTES`] bytes.
 ///
 /// Not the spam tokenizer ([`crate::analysis::spam::tokens::for_each_feature`]), though it has the same families:
@@ -111,6 +111,9 @@ pub fn for_each_bucket(text: &str, bits: u8, mut f: impl FnMut(usize)) -> usize 
     let mut word = FNV_OFFSET;
     let mut in_word = false;
     let mut prev: Option<u64> = None;
+    // The last four windows: a window equal to one of them repeats a run of period ≤ 4 bytes ("!!!!", "hahaha", a
+    // four-byte emoji forty times) and is not counted again, or a run's few windows would outweigh the whole comment.
+    let mut recent = [u32::MAX; 4];
     for &b in bytes.iter().chain(std::iter::once(&b' ')) {
         let b = match b {
             b'0'..=b'9' => b'0',
@@ -119,8 +122,12 @@ pub fn for_each_bucket(text: &str, bits: u8, mut f: impl FnMut(usize)) -> usize 
         };
         if !(b == b' ' && last == b' ') {
             win = (win << 8) | u32::from(b);
-            f(bucket(u64::from(win) ^ WINDOW, bits));
-            n += 1;
+            if !recent.contains(&win) {
+                f(bucket(u64::from(win) ^ WINDOW, bits));
+                n += 1;
+            }
+            recent.rotate_right(1);
+            recent[0] = win;
         }
         last = b;
         if b.is_ascii_alphanumeric() || b >= 0x80 {

@@ -105,42 +105,87 @@ struct Doc {
     present: u32,
 }
 
-/// Finds the candidates of `folded`.
-pub fn candidates(folded: &Folded) -> Vec<Candidate> {
-    let Some(doc) = Doc::new(folded.as_str()) else {
-        return Vec::new();
+/// What the structure pass finds in a folded text.
+pub struct Scan<'a> {
+    pub candidates: Vec<Candidate>,
+    /// The text the n-gram model reads: the folded text without its quoted words (someone else's, which
+    /// [`Doc::mention`] reads as mentioned) and without its idioms ("beat you in the semis", "photo shoot": uses
+    /// the lexicons have explained as harmless). Borrowed as it is when there are neither. A bag of n-grams cannot
+    /// tell a quote or an idiom from a use; this keeps it from reading them at all.
+    pub ngram_text: Cow<'a, str>,
+    /// The comment quotes someone and reports or condemns it (a reporting word outside the quote): left to the
+    /// candidates' own context features, as the n-gram model cannot tell the frame of a report from a threat's.
+    pub reports_a_quote: bool,
+}
+
+/// Finds the candidates of `folded` and the text the n-gram model reads.
+pub fn scan(folded: &Folded) -> Scan<'_> {
+    let text = folded.as_str();
+    // Quotes matter even in a comment without an abusive term (the n-gram model must not read them), so such a
+    // comment is analysed whole; any other is done with as soon as no abusive term is found.
+    let quotes = text.contains(['"', '“', '«', '「', '\'', '‘']);
+    let Some(doc) = Doc::new(text, quotes) else {
+        return Scan { candidates: Vec::new(), ngram_text: Cow::Borrowed(text), reports_a_quote: false };
     };
-    let mut out = Vec::new();
-    for (k, m) in doc.matches.iter().enumerate() {
-        if !m.entry.role.is_content() || doc.suppressed(k) {
-            continue;
-        }
-        match m.entry.role {
-            Role::Threat => out.push(doc.threat_phrase(m)),
-            Role::Menace => out.push(doc.menace(m)),
-            Role::Violence => out.push(doc.violence(m)),
-            Role::HarmCall => out.push(doc.harm_call(m)),
-            Role::Slur => out.push(doc.slur(m)),
-            Role::Insult => {
-                if let Some(c) = doc.insult(m) {
-                    out.push(c);
-                }
-            }
-            Role::Sexual => out.push(doc.sexual(m)),
-            Role::Profanity => out.push(doc.profanity(m)),
-            Role::Harm => out.push(doc.harm(m)),
-            Role::Body | Role::Invite => out.push(doc.allure(m)),
-            _ => {}
-        }
-    }
-    for (_, g) in doc.of(Role::Group) {
-        out.extend(doc.group_attack(g));
-    }
-    out
+    Scan { candidates: doc.candidates(), ngram_text: doc.unexplained(text), reports_a_quote: doc.reports_a_quote() }
 }
 
 impl Doc {
-    fn new(text: &str) -> Option<Doc> {
+    fn candidates(&self) -> Vec<Candidate> {
+        let mut out = Vec::new();
+        for (k, m) in self.matches.iter().enumerate() {
+            if !m.entry.role.is_content() || self.suppressed(k) {
+                continue;
+            }
+            match m.entry.role {
+                Role::Threat => out.push(self.threat_phrase(m)),
+                Role::Menace => out.push(self.menace(m)),
+                Role::Violence => out.push(self.violence(m)),
+                Role::HarmCall => out.push(self.harm_call(m)),
+                Role::Slur => out.push(self.slur(m)),
+                Role::Insult => {
+                    if let Some(c) = self.insult(m) {
+                        out.push(c);
+                    }
+                }
+                Role::Sexual => out.push(self.sexual(m)),
+                Role::Profanity => out.push(self.profanity(m)),
+                Role::Harm => out.push(self.harm(m)),
+                Role::Body | Role::Invite => out.push(self.allure(m)),
+                _ => {}
+            }
+        }
+        for (_, g) in self.of(Role::Group) {
+            out.extend(self.group_attack(g));
+        }
+        out
+    }
+
+    /// See [`Scan::reports_a_quote`].
+    fn reports_a_quote(&self) -> bool {
+        self.toks.iter().any(|t| t.quoted) && self.of(Role::Mention).any(|(_, m)| !self.toks[m.start].quoted)
+    }
+
+    /// `text` without its quoted and idiom tokens (see [`Scan::ngram_text`]).
+    fn unexplained<'a>(&self, text: &'a str) -> Cow<'a, str> {
+        let gone = |t: &Token| t.quoted || t.roles & Role::Idiom.bit() != 0;
+        if !self.toks.iter().any(gone) {
+            return Cow::Borrowed(text);
+        }
+        let mut out = String::with_capacity(text.len());
+        let mut at = 0;
+        for t in self.toks.iter().filter(|t| gone(t)) {
+            out.push_str(&text[at..t.range.start]);
+            at = t.range.end;
+        }
+        out.push_str(&text[at..]);
+        Cow::Owned(out)
+    }
+}
+
+impl Doc {
+    /// The analysed comment, or `None` when it has no abusive term (and `whole` is not asked).
+    fn new(text: &str, whole: bool) -> Option<Doc> {
         let lex = lexicon::get();
         let ac = lex.matcher.as_ref()?;
         let mut raw: Vec<(usize, usize, usize)> = Vec::new();
@@ -187,7 +232,7 @@ impl Doc {
             }
         }
         // Most comments hold no abusive term at all: nothing more to do.
-        if !raw.iter().any(|&(_, _, id)| lex.has_content(id)) && !text.contains('*') {
+        if !whole && !raw.iter().any(|&(_, _, id)| lex.has_content(id)) && !text.contains('*') {
             return None;
         }
         let toks = tokenize(text);
@@ -838,27 +883,6 @@ fn is_sentence_end(c: char) -> bool {
 
 fn is_clause_end(c: char) -> bool {
     matches!(c, ',' | '،' | ';' | '؛' | ':' | '(' | ')' | '-' | '–' | '—')
-}
-
-/// `text` (folded) without its quoted words: borrowed as it is when nothing is quoted (the quote marks are looked for
-/// before any tokenising). A quote's words are someone else's; the lexicon path reads them as mentioned
-/// ([`Doc::mention`]), and this is how the n-gram model is kept from reading them as used.
-pub fn unquoted(text: &str) -> Cow<'_, str> {
-    if !text.contains(['"', '“', '«', '「', '\'', '‘']) {
-        return Cow::Borrowed(text);
-    }
-    let toks = tokenize(text);
-    if !toks.iter().any(|t| t.quoted) {
-        return Cow::Borrowed(text);
-    }
-    let mut out = String::with_capacity(text.len());
-    let mut at = 0;
-    for t in toks.iter().filter(|t| t.quoted) {
-        out.push_str(&text[at..t.range.start]);
-        at = t.range.end;
-    }
-    out.push_str(&text[at..]);
-    Cow::Owned(out)
 }
 
 /// Tokens of the folded text with their sentence, clause and quoting.

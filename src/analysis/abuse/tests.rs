@@ -395,8 +395,8 @@ fn a_negated_candidate_gates_the_ngram_model_in_its_category_only() {
     }
 }
 
-/// The n-gram model never reads quoted words: a reported threat's quote is not in its text, and a comment without
-/// quotes is read as it is.
+/// The n-gram model never reads quoted words or idioms: a reported threat's quote is not in its text, nor "beat you
+/// in the semis"; a comment without either is read as it is.
 #[test]
 fn the_ngram_model_reads_no_quoted_words() {
     let text = Normalized::new("he wrote 'we will end you and your family', I reported it to the police");
@@ -409,6 +409,9 @@ fn the_ngram_model_reads_no_quoted_words() {
     assert!(matches!(ngram_text(&plain), std::borrow::Cow::Borrowed(_)));
     let own_quote = folded(&Normalized::new("we will end you, \"journalist\""));
     assert!(ngram_text(&own_quote).contains("we will end you"));
+    let idiom = folded(&Normalized::new("We will beat you in the semis, mark my words"));
+    let read = ngram_text(&idiom);
+    assert!(!read.contains("beat") && read.contains("mark my words"), "an idiom is not read either: {read}");
 }
 
 /// A reporting word that is the reader's own act ("you wrote", "you would call this") or a person's ("whoever wrote
