@@ -113,7 +113,7 @@ pub fn for_each_bucket(text: &str, bits: u8, mut f: impl FnMut(usize)) -> usize 
     let mut prev: Option<u64> = None;
     // The last four windows: a window equal to one of them repeats a run of period ≤ 4 bytes ("!!!!", "hahaha", a
     // four-byte emoji forty times) and is not counted again, or a run's few windows would outweigh the whole comment.
-    let mut recent = [u32::MAX; 4];
+    let (mut w1, mut w2, mut w3, mut w4) = (u32::MAX, u32::MAX, u32::MAX, u32::MAX);
     for &b in bytes.iter().chain(std::iter::once(&b' ')) {
         let b = match b {
             b'0'..=b'9' => b'0',
@@ -122,12 +122,11 @@ pub fn for_each_bucket(text: &str, bits: u8, mut f: impl FnMut(usize)) -> usize 
         };
         if !(b == b' ' && last == b' ') {
             win = (win << 8) | u32::from(b);
-            if !recent.contains(&win) {
+            if win != w1 && win != w2 && win != w3 && win != w4 {
                 f(bucket(u64::from(win) ^ WINDOW, bits));
                 n += 1;
             }
-            recent.rotate_right(1);
-            recent[0] = win;
+            (w4, w3, w2, w1) = (w3, w2, w1, win);
         }
         last = b;
         if b.is_ascii_alphanumeric() || b >= 0x80 {
