@@ -149,7 +149,7 @@ const INSULT: &str = "dhakkanwala";
 const HELD_OUT: [&str; 4] = [
     "Ye columnist poora dhakkanwala hai",
     "Kya dhakkanwala tajzia hai yeh",
-    "Editor sahab aap dhakkanwala ho",
+    "Anchor sahab ka tajzia dhakkanwala tha",
     "Is dhakkanwala ko koi samjhaye",
 ];
 const NEUTRAL: &str = "Budget par achi behas hui, shukriya";
