@@ -17,8 +17,8 @@
 //! 5. **Learned n-grams** ([`ngram`]): a hashed n-gram logistic model over the folded text, calibrated out of fold,
 //!    may raise a category's score to its own probability less [`NGRAM_MARGIN`] where that holds (≥ [`HOLD`]) —
 //!    unless a candidate of that category is negated, quoted or reported ([`NGRAM_CONTEXT_GATE`]), or the comment
-//!    reports a quote: a bag of n-grams cannot see that. It never reads quoted words or idioms. It finds wordings the lexicons do not list; its findings have no spans when no lexicon term
-//!    stood out.
+//!    reports a quote: a bag of n-grams cannot see that. It never reads quoted words or idioms. It finds wordings
+//!    the lexicons do not list; its findings have no spans when no lexicon term stood out.
 //!
 //! [`analyze`](crate::analysis::analyze) turns every category at or above [`HOLD`] into an `abuse.*` finding whose
 //! spans are the terms that made it.

@@ -32,8 +32,8 @@
 //!
 //! `cargo run --release --example train_abuse_ngram` reads the development sets of `tests/fixtures/abuse/` (never
 //! the validation set `blind4.jsonl`, never `heldout.jsonl`), with chat from the spam collections as non-abusive
-//! background, and writes `ngram_model.bin` next to this file (see `tests/fixtures/abuse/README.md`
-//! for the figures). Training is deterministic (fixed seed, fixed order): the same texts give the same bytes.
+//! background, and writes `ngram_model.bin` next to this file (see `tests/fixtures/abuse/README.md` for the
+//! figures). Training is deterministic (fixed seed, fixed order): the same texts give the same bytes.
 //!
 //! # Invariants
 //!
@@ -96,8 +96,9 @@ const PAIR: u64 = 0x2545_f491_4f6c_dd1d;
 
 /// Calls `f(bucket)` for each feature occurrence of `text` (the folded text), and returns how many there were:
 /// every window of four bytes (with a space before and after the text; runs of whitespace count as one space,
-/// digits as `0`; a window equal to one of the four before it is a repeated run and skipped), every word (a run of ASCII letters and digits or non-ASCII bytes) and every pair of consecutive
-/// words. Reads at most [`MAX_BAYES_BYTES`] bytes.
+/// digits as `0`; a window equal to one of the four before it is a repeated run and skipped), every word (a run of
+/// ASCII letters and digits or non-ASCII bytes) and every pair of consecutive words. Reads at most
+/// [`MAX_BAYES_BYTES`] bytes.
 ///
 /// Not the spam tokenizer ([`crate::analysis::spam::tokens::for_each_feature`]), though it has the same families:
 /// that one works on chars and hashes each 4-gram with a full 64-bit mixer — 3.2 µs per 300-byte comment, which with

@@ -181,9 +181,7 @@ impl Doc {
         out.push_str(&text[at..]);
         Cow::Owned(out)
     }
-}
 
-impl Doc {
     /// The analysed comment, or `None` when it has no abusive term (and `whole` is not asked).
     fn new(text: &str, whole: bool) -> Option<Doc> {
         let lex = lexicon::get();
