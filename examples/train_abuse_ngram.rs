@@ -34,7 +34,7 @@ use std::path::Path;
 
 /// The labelled training files: every development set (`fresh2.jsonl`'s batch B, once kept aside, has been read
 /// too often to validate anything).
-const TRAINING: [&str; 8] = [
+const TRAINING: [&str; 10] = [
     "corpus.jsonl",
     "fresh.jsonl",
     "fresh2.jsonl",
@@ -43,6 +43,8 @@ const TRAINING: [&str; 8] = [
     "blind3.jsonl",
     "fresh5.jsonl",
     "fresh6.jsonl",
+    "fresh7.jsonl",
+    "fresh8.jsonl",
 ];
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/abuse");
 const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data");
@@ -58,11 +60,11 @@ const FLOOR_DEFAULT: f32 = 32.0;
 const FOLDS: usize = 5;
 const NEG_WEIGHT_DEFAULT: f64 = 1.5;
 /// A background text's weight in the loss. At 1 the chat texts (as many as the labelled ones) pull the model away
-/// from news-comment abuse: validation (`blind4.jsonl`) threat recall 0.73 at 1 and 0.76 at 0.3–0.6, 0.80 without
-/// any background — which held 354 of the 3,765 untrained chat texts instead of ~106. 0.6 is the lowest weight at
-/// which the SMS collection's holds stay within their bounds (`tests/abuse_eval.rs`; at 0.3 long "I will … you …
-/// home" messages were held as threats).
-const BACKGROUND_WEIGHT_DEFAULT: f64 = 0.6;
+/// from news-comment abuse: validation (`blind4.jsonl`) threat recall 0.73 at 1 and 0.76 at 0.3–0.75, 0.80 without
+/// any background — which held 354 of the 3,765 untrained chat texts instead of ~106. 0.75 is the lowest round
+/// weight at which the SMS collection's holds stay within their bounds (`tests/abuse_eval.rs`; at 0.3 long "I will …
+/// you … home" messages were held as threats).
+const BACKGROUND_WEIGHT_DEFAULT: f64 = 0.75;
 const SEED: u64 = 0x5eed_ab05_e000_0001;
 /// Weights are clipped at this quantile of their magnitudes before quantising (a handful of extreme weights would
 /// otherwise take the whole `i8` range).
