@@ -6,8 +6,7 @@
 //!    category's precision ≥ 0.95, non-abusive held ≤ 2%.
 //! 2. **Second dev set** (`tests/fixtures/abuse/fresh.jsonl`): new wording written after the first round of tuning,
 //!    measured once blind, then tuned on; figures printed, misses listed with `ABUSE_EVAL_ERRORS=1`.
-//!    The third dev set (`tests/fixtures/abuse/fresh2.jsonl`): batch A printed like the second (tuned on after its
-//!    blind measurement), batch B only with `--ignored` and without any text.
+//!    The third dev set (`tests/fixtures/abuse/fresh2.jsonl`, both batches trained on now) printed like the second.
 //!    `blind3.jsonl` (a validation set until `blind4.jsonl` was written) printed like the second; the validation set
 //!    (`tests/fixtures/abuse/blind4.jsonl`): figures only, never trained or tuned on.
 //! 3. **Held-out set** (`tests/fixtures/abuse/heldout.jsonl`, never used for tuning): the same figures, printed
@@ -235,39 +234,13 @@ fn fresh_set_figures() {
 }
 
 /// The third development set (`fresh2.jsonl`), written in two batches at once: batch A (u0001-u0226) measured
-/// blind first and then tuned on, batch B (u0227-u0330) put aside and measured blind once, at the end of that work.
-const FRESH2_BATCHES: [(&str, u32, u32); 2] = [("A", 1, 226), ("B", 227, 330)];
-
-/// The items of one `fresh2.jsonl` batch (by id range).
-fn fresh2_batch(batch: &str) -> Option<Vec<Item>> {
-    let &(_, lo, hi) = FRESH2_BATCHES.iter().find(|(b, _, _)| *b == batch).expect("a known batch");
-    let items = load("fresh2.jsonl")?;
-    let picked: Vec<Item> = items
-        .into_iter()
-        .filter(|it| {
-            it.id.strip_prefix('u').and_then(|n| n.parse::<u32>().ok()).is_some_and(|n| (lo..=hi).contains(&n))
-        })
-        .collect();
-    Some(picked)
-}
-
-/// Batch A of the third dev set: figures and, with `ABUSE_EVAL_ERRORS=1`, its misclassified comments (never batch
-/// B's).
+/// blind and then tuned on, batch B (u0227-u0330) kept aside as a validation set until `blind3.jsonl` replaced it;
+/// both are trained on now. Figures and, with `ABUSE_EVAL_ERRORS=1`, its misclassified comments.
 #[test]
 fn fresh2_set_figures() {
-    let Some(items) = fresh2_batch("A") else { return };
-    let all = figures("third dev set, batch A (fresh2.jsonl u0001-u0226)", &items, &AbuseModel::BASE, true);
-    assert!(all.abusive >= 150 && all.clean >= 60, "batch A is smaller than written");
-}
-
-/// Batch B of the third dev set: figures only, no text printed. Ignored so that it is not run by accident: it is
-/// measured once, blind, with `cargo test --release --test abuse_eval fresh2_batch_b -- --ignored --nocapture`.
-#[test]
-#[ignore = "measured blind once, at the end of a round of work"]
-fn fresh2_batch_b_figures() {
-    let Some(items) = fresh2_batch("B") else { return };
-    let all = figures("third dev set, batch B (fresh2.jsonl u0227-u0330)", &items, &AbuseModel::BASE, false);
-    assert!(all.abusive >= 70 && all.clean >= 30, "batch B is smaller than written");
+    let Some(items) = load("fresh2.jsonl") else { return };
+    let all = figures("third dev set (fresh2.jsonl)", &items, &AbuseModel::BASE, true);
+    assert!(all.abusive >= 150 && all.clean >= 60, "fresh2 is smaller than written");
 }
 
 /// `blind3.jsonl`: written without reading any other corpus file and first the validation set (never trained on,
