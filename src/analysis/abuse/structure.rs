@@ -105,6 +105,9 @@ struct Doc {
     present: u32,
 }
 
+/// The marks that can open a quote in [`tokenize`]: a text without any has no quoted word.
+const QUOTE_OPENERS: [char; 6] = ['"', '“', '«', '「', '\'', '‘'];
+
 /// What the structure pass finds in a folded text.
 pub struct Scan<'a> {
     pub candidates: Vec<Candidate>,
@@ -123,7 +126,7 @@ pub fn scan(folded: &Folded) -> Scan<'_> {
     let text = folded.as_str();
     // Quotes matter even in a comment without an abusive term (the n-gram model must not read them), so such a
     // comment is analysed whole; any other is done with as soon as no abusive term is found.
-    let quotes = text.contains(['"', '“', '«', '「', '\'', '‘']);
+    let quotes = text.contains(QUOTE_OPENERS);
     let Some(doc) = Doc::new(text, quotes) else {
         return Scan { candidates: Vec::new(), ngram_text: Cow::Borrowed(text), reports_a_quote: false };
     };
