@@ -18,7 +18,7 @@
 //!    may raise a category's score to its own probability less [`NGRAM_MARGIN`] where that holds (≥ [`HOLD`]) —
 //!    unless a candidate of that category is negated, quoted or reported ([`NGRAM_CONTEXT_GATE`]), or the comment
 //!    reports a quote: a bag of n-grams cannot see that. It never reads quoted words or idioms. It finds wordings
-//!    the lexicons do not list; its findings have no spans when no lexicon term stood out.
+//!    the lexicons do not list; where its score is a category's, the words it weighed most are the spans.
 //!
 //! [`analyze`](crate::analysis::analyze) turns every category at or above [`HOLD`] into an `abuse.*` finding whose
 //! spans are the terms that made it.
@@ -140,7 +140,8 @@ pub struct Hit {
     pub category: Category,
     /// Byte range of the ORIGINAL body, on char boundaries.
     pub range: Range<usize>,
-    /// The term's severity in the lexicon: 1 mild, 2 clear, 3 severe.
+    /// The term's severity in the lexicon: 1 mild, 2 clear, 3 severe; 1 for words a learned model weighed (the
+    /// n-gram model's, a site's taught words), which are no lexicon term.
     pub severity: u8,
     /// The model's probability for this hit alone.
     pub score: f64,
@@ -176,6 +177,9 @@ pub struct Assessment {
     /// The learned n-gram model's calibrated log-odds per category ([`ngram`]); `None` means no opinion (an
     /// assessment built by hand).
     pub ngram: Option<[f64; 5]>,
+    /// Per category the n-gram model would hold on its own, the words of the ORIGINAL body that weighed most in
+    /// its opinion ([`NGRAM_WORDS`]): the spans of a finding only the model made.
+    pub ngram_words: Vec<(Category, Range<usize>)>,
 }
 
 /// The n-gram model is not let raise a category when a candidate of that category is negated, quoted or reported
@@ -200,6 +204,22 @@ fn gates_ngram(candidates: &[Candidate], category: Category) -> bool {
 /// hai, mubarak ho", "We will beat you in the semis", "The petrol price will kill us"), the highest at log-odds
 /// 0.75; the margin is the next round value above. Chosen on those cases only, not on any evaluation set.
 pub const NGRAM_MARGIN: f64 = 0.8;
+
+/// At most this many words are shown for a finding the n-gram model made: those adding at least half as much to its
+/// log-odds as the word adding most. A moderator needs to see what tipped it ("laash", "ghar ka pata"), not every
+/// word with a positive weight.
+pub const NGRAM_WORDS: usize = 3;
+
+/// Why a category's score is the n-gram model's (a [`Hit::why`]).
+fn ngram_why(category: Category) -> &'static str {
+    match category {
+        Category::Threat => "wording the learned model reads as a threat",
+        Category::IdentityAttack => "wording the learned model reads as an attack on a group",
+        Category::Insult => "wording the learned model reads as an insult",
+        Category::Sexual => "wording the learned model reads as sexual harassment",
+        Category::Profanity => "wording the learned model reads as swearing",
+    }
+}
 
 /// The text the lexicons and the n-gram model read: `text` folded for disguises (see [`fold`]).
 pub fn folded(text: &Normalized) -> fold::Folded {
@@ -232,7 +252,42 @@ pub fn assess(text: &Normalized) -> Assessment {
         })
         .collect::<Vec<Candidate>>();
     let ngram = (!scan.reports_a_quote).then(|| ngram::get().logits(&scan.ngram_text));
-    Assessment { candidates, ngram }
+    // Only where the model would hold a category on its own (a site's learned shift only lowers it): on the few
+    // comments held, never on the path of the many approved.
+    let shown = |(cat, logit): &(Category, f64)| logit - NGRAM_MARGIN >= 0.0 && !gates_ngram(&candidates, *cat);
+    let logits = Category::ALL.into_iter().zip(ngram.unwrap_or([f64::NEG_INFINITY; 5]));
+    let mut ngram_words = Vec::new();
+    if logits.clone().any(|c| shown(&c)) {
+        let weights = ngram::get().word_weights(&scan.ngram_text);
+        for (cat, _) in logits.filter(shown) {
+            for r in strongest(weights.iter().map(|(r, w)| (r.clone(), w[cat.index()])).collect()) {
+                let range = text.original_range(folded.norm_range(uncut(&scan.cut, r)));
+                if range.start < range.end {
+                    ngram_words.push((cat, range));
+                }
+            }
+        }
+    }
+    Assessment { candidates, ngram, ngram_words }
+}
+
+/// The [`NGRAM_WORDS`] words adding most, each at least half the top one's weight, in order of weight.
+fn strongest(mut words: Vec<(Range<usize>, f64)>) -> impl Iterator<Item = Range<usize>> {
+    words.sort_by(|a, b| b.1.total_cmp(&a.1));
+    let top = words.first().map_or(0.0, |w| w.1);
+    words.into_iter().take(NGRAM_WORDS).take_while(move |w| w.1 > 0.0 && w.1 >= top / 2.0).map(|w| w.0)
+}
+
+/// A range of the n-gram text as a range of the folded text it was cut from (`cut`: the ranges left out, in order).
+fn uncut(cut: &[Range<usize>], r: Range<usize>) -> Range<usize> {
+    let mut shift = 0;
+    for c in cut {
+        if c.start > r.start + shift {
+            break;
+        }
+        shift += c.len();
+    }
+    r.start + shift..r.end + shift
 }
 
 /// Scans `text` with the shipped model.
@@ -283,8 +338,18 @@ pub fn score(assessment: &Assessment, model: &AbuseModel) -> AbuseReport {
             // only lowers it: its raises already score the taught words themselves (`learned.rs`), and adding them
             // here too would count them twice.
             let p = model::sigmoid(ngram[i] + model.shift[i].min(0.0) - NGRAM_MARGIN);
-            if p >= HOLD {
-                report.scores.0[i] = report.scores.0[i].max(p).clamp(0.0, 1.0);
+            if p >= HOLD && p > report.scores.0[i] {
+                report.scores.0[i] = p.clamp(0.0, 1.0);
+                // The score is the model's: the words it weighed most are what a moderator is shown, but for those
+                // inside a term already shown.
+                let terms =
+                    report.hits.iter().filter(|h| h.category == cat).map(|h| h.range.clone()).collect::<Vec<_>>();
+                for (_, range) in assessment.ngram_words.iter().filter(|(c, _)| *c == cat) {
+                    if !terms.iter().any(|t| t.start <= range.start && range.end <= t.end) {
+                        let (range, why) = (range.clone(), ngram_why(cat));
+                        report.hits.push(Hit { category: cat, range, severity: 1, score: p, why });
+                    }
+                }
             }
         }
     }

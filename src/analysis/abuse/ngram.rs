@@ -41,6 +41,7 @@
 //! * Linear in the text (one byte pass, capped at [`MAX_BAYES_BYTES`]); every logit is finite.
 
 use crate::analysis::spam::tokens::{MAX_BAYES_BYTES, capped, fmix64};
+use std::ops::Range;
 use std::sync::LazyLock;
 
 /// File magic.
@@ -105,17 +106,37 @@ const PAIR: u64 = 0x2545_f491_4f6c_dd1d;
 /// the lookups cost the scan 5 µs; this pass reads bytes once, a window being its four bytes as an integer, for
 /// about a third of that. On Urdu and Hindi text a byte window is about two letters.
 pub fn for_each_bucket(text: &str, bits: u8, mut f: impl FnMut(usize)) -> usize {
+    features(text, bits, |b, _| f(b))
+}
+
+/// What a feature occurrence of [`for_each_bucket`] is, in the order the pass meets them: a window comes as its last
+/// byte is read (before the word that byte ends, if any), a word and then its pair with the word before as the word
+/// ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum At {
+    Window,
+    /// A word, by its start and end (byte offsets of the text).
+    Word(usize, usize),
+    /// The word just ended with the one before it.
+    Pair,
+}
+
+/// [`for_each_bucket`] saying what each occurrence is: the one pass that both scoring (which ignores it, and compiles
+/// to the same loop) and [`NgramModel::word_weights`] read, so the words shown are those the score came from.
+#[inline(always)]
+fn features(text: &str, bits: u8, mut f: impl FnMut(usize, At)) -> usize {
     let bytes = capped(text, MAX_BAYES_BYTES).as_bytes();
     let mut n = 0;
     let mut win: u32 = u32::from_le_bytes([b' '; 4]);
     let mut last = b' ';
     let mut word = FNV_OFFSET;
     let mut in_word = false;
+    let mut start = 0;
     let mut prev: Option<u64> = None;
     // The last four windows: a window equal to one of them repeats a run of period ≤ 4 bytes ("!!!!", "hahaha", a
     // four-byte emoji forty times) and is not counted again, or a run's few windows would outweigh the whole comment.
     let (mut w1, mut w2, mut w3, mut w4) = (u32::MAX, u32::MAX, u32::MAX, u32::MAX);
-    for &b in bytes.iter().chain(std::iter::once(&b' ')) {
+    for (i, &b) in bytes.iter().chain(std::iter::once(&b' ')).enumerate() {
         let b = match b {
             b'0'..=b'9' => b'0',
             b' ' | b'\t' | b'\n' | b'\r' => b' ',
@@ -124,21 +145,24 @@ pub fn for_each_bucket(text: &str, bits: u8, mut f: impl FnMut(usize)) -> usize 
         if !(b == b' ' && last == b' ') {
             win = (win << 8) | u32::from(b);
             if win != w1 && win != w2 && win != w3 && win != w4 {
-                f(bucket(u64::from(win) ^ WINDOW, bits));
+                f(bucket(u64::from(win) ^ WINDOW, bits), At::Window);
                 n += 1;
             }
             (w4, w3, w2, w1) = (w3, w2, w1, win);
         }
         last = b;
         if b.is_ascii_alphanumeric() || b >= 0x80 {
+            if !in_word {
+                start = i;
+            }
             word = (word ^ u64::from(b)).wrapping_mul(FNV_PRIME);
             in_word = true;
         } else if in_word {
             let k = fmix64(word);
-            f(bucket(k, bits));
+            f(bucket(k, bits), At::Word(start, i));
             n += 1;
             if let Some(p) = prev {
-                f(bucket(p.rotate_left(23) ^ k ^ PAIR, bits));
+                f(bucket(p.rotate_left(23) ^ k ^ PAIR, bits), At::Pair);
                 n += 1;
             }
             prev = Some(k);
@@ -229,6 +253,37 @@ impl NgramModel {
         let raw = self.raw(text);
         std::array::from_fn(|c| f64::from(self.a[c]) * raw[c] + f64::from(self.b[c]))
     }
+
+    /// What each word of `text` (the folded text) adds to each category's calibrated log-odds: its own feature, half
+    /// of each pair it is in, and the windows ending in it or in the gap before it (the last gap's go to the last
+    /// word). The words a moderator is shown for a finding only this model made (see [`super::assess`]); one pass,
+    /// as the score's, and only for a comment the model holds.
+    pub fn word_weights(&self, text: &str) -> Vec<(Range<usize>, [f64; CATEGORIES])> {
+        let row = |b: usize| &self.weights[b * CATEGORIES..(b + 1) * CATEGORIES];
+        let mut words: Vec<(Range<usize>, [i32; CATEGORIES])> = Vec::new();
+        // Twice the weights, so a pair's half stays an integer.
+        let mut pending = [0i32; CATEGORIES];
+        let n = features(text, self.bits, |b, at| match at {
+            At::Window => pending.iter_mut().zip(row(b)).for_each(|(p, &w)| *p += 2 * i32::from(w)),
+            At::Word(s, e) => {
+                let mut sum = std::mem::take(&mut pending);
+                sum.iter_mut().zip(row(b)).for_each(|(p, &w)| *p += 2 * i32::from(w));
+                words.push((s..e, sum));
+            }
+            At::Pair => {
+                let k = words.len();
+                for (_, sum) in &mut words[k.saturating_sub(2)..] {
+                    sum.iter_mut().zip(row(b)).for_each(|(p, &w)| *p += i32::from(w));
+                }
+            }
+        });
+        if let Some((_, last)) = words.last_mut() {
+            last.iter_mut().zip(pending).for_each(|(p, w)| *p += w);
+        }
+        let norm = f64::from(self.scale) / 2.0 / (n as f64).max(f64::from(self.floor)).max(1.0).sqrt();
+        let words = words.into_iter();
+        words.map(|(r, sum)| (r, std::array::from_fn(|c| f64::from(self.a[c]) * f64::from(sum[c]) * norm))).collect()
+    }
 }
 
 static BYTES: &[u8] = include_bytes!("ngram_model.bin");
@@ -275,6 +330,27 @@ mod tests {
         for l in m.logits("") {
             assert!(l.is_finite());
         }
+    }
+
+    /// The words' weights are the model's log-odds taken apart: together they are the calibrated log-odds less the
+    /// part no word carries (bias and offset), so the words shown are those the score came from.
+    #[test]
+    fn word_weights_add_up_to_the_score() {
+        let m = get();
+        let texts =
+            ["tera wo haal karenge ke yaad rakhega", "we know where you live!!!! 😊😊😊😊", "  x", "ab", "a, b"];
+        for text in texts {
+            let words = m.word_weights(text);
+            assert!(!words.is_empty(), "{text}");
+            let wordlike = |r: &Range<usize>| text[r.clone()].bytes().all(|b| b.is_ascii_alphanumeric() || b >= 0x80);
+            assert!(words.iter().all(|(r, _)| wordlike(r)), "{words:?}");
+            for (c, logit) in m.logits(text).into_iter().enumerate() {
+                let sum: f64 = words.iter().map(|(_, w)| w[c]).sum();
+                let rest = f64::from(m.a[c]) * f64::from(m.bias[c]) + f64::from(m.b[c]);
+                assert!((sum + rest - logit).abs() < 1e-6, "{text} {c}: {sum} + {rest} vs {logit}");
+            }
+        }
+        assert!(m.word_weights("!!! ...").is_empty(), "no word, nothing to show");
     }
 
     #[test]

@@ -116,6 +116,8 @@ pub struct Scan<'a> {
     /// the lexicons have explained as harmless). Borrowed as it is when there are neither. A bag of n-grams cannot
     /// tell a quote or an idiom from a use; this keeps it from reading them at all.
     pub ngram_text: Cow<'a, str>,
+    /// The byte ranges of the folded text left out of `ngram_text`, in order (empty when it is borrowed).
+    pub cut: Vec<Range<usize>>,
     /// The comment quotes someone and reports or condemns it (a reporting word outside the quote): left to the
     /// candidates' own context features, as the n-gram model cannot tell the frame of a report from a threat's.
     pub reports_a_quote: bool,
@@ -128,9 +130,15 @@ pub fn scan(folded: &Folded) -> Scan<'_> {
     // comment is analysed whole; any other is done with as soon as no abusive term is found.
     let quotes = text.contains(QUOTE_OPENERS);
     let Some(doc) = Doc::new(text, quotes) else {
-        return Scan { candidates: Vec::new(), ngram_text: Cow::Borrowed(text), reports_a_quote: false };
+        return Scan {
+            candidates: Vec::new(),
+            ngram_text: Cow::Borrowed(text),
+            cut: Vec::new(),
+            reports_a_quote: false,
+        };
     };
-    Scan { candidates: doc.candidates(), ngram_text: doc.unexplained(text), reports_a_quote: doc.reports_a_quote() }
+    let (ngram_text, cut) = doc.unexplained(text);
+    Scan { candidates: doc.candidates(), ngram_text, cut, reports_a_quote: doc.reports_a_quote() }
 }
 
 impl Doc {
@@ -169,20 +177,22 @@ impl Doc {
         self.toks.iter().any(|t| t.quoted) && self.of(Role::Mention).any(|(_, m)| !self.toks[m.start].quoted)
     }
 
-    /// `text` without its quoted and idiom tokens (see [`Scan::ngram_text`]).
-    fn unexplained<'a>(&self, text: &'a str) -> Cow<'a, str> {
+    /// `text` without its quoted and idiom tokens, and the ranges left out (see [`Scan::ngram_text`]).
+    fn unexplained<'a>(&self, text: &'a str) -> (Cow<'a, str>, Vec<Range<usize>>) {
         let gone = |t: &Token| t.quoted || t.roles & Role::Idiom.bit() != 0;
         if !self.toks.iter().any(gone) {
-            return Cow::Borrowed(text);
+            return (Cow::Borrowed(text), Vec::new());
         }
         let mut out = String::with_capacity(text.len());
+        let mut cut = Vec::new();
         let mut at = 0;
         for t in self.toks.iter().filter(|t| gone(t)) {
             out.push_str(&text[at..t.range.start]);
+            cut.push(t.range.clone());
             at = t.range.end;
         }
         out.push_str(&text[at..]);
-        Cow::Owned(out)
+        (Cow::Owned(out), cut)
     }
 
     /// The analysed comment, or `None` when it has no abusive term (and `whole` is not asked).

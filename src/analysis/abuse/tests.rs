@@ -371,7 +371,13 @@ fn the_ngram_model_holds_a_threat_the_lexicons_miss_but_not_its_report() {
     let r = report(threat);
     assert!(r.scores.get(T) >= HOLD, "{:?}", r.scores);
     let f = findings(&r);
-    assert!(f.iter().any(|f| f.code == T.code()), "a finding without spans still says what it is: {f:?}");
+    let finding = f.iter().find(|f| f.code == T.code()).expect("a threat finding");
+    assert!(finding.detail.starts_with("wording the learned model reads as a threat"), "{}", finding.detail);
+    assert!(!finding.spans.is_empty() && finding.spans.len() <= NGRAM_WORDS, "{finding:?}");
+    for s in &finding.spans {
+        let word = &threat[s.clone()];
+        assert!(!word.is_empty() && word.chars().all(char::is_alphanumeric), "a span is a whole word: {word:?}");
+    }
     for reported in [
         "police ne bataya ke mulzim ne likha tha 'tera wo haal karenge ke yaad rakhega', report darj",
         "usne likha 'tera wo haal karenge ke yaad rakhega', maine report kar diya",
@@ -379,6 +385,35 @@ fn the_ngram_model_holds_a_threat_the_lexicons_miss_but_not_its_report() {
         let s = report(reported).scores.get(T);
         assert!(s < HOLD && s < r.scores.get(T), "{reported}: {s}");
     }
+}
+
+/// The words shown for an n-gram finding are found on the text the model read and mapped back to the body: past an
+/// idiom cut out before them ("beat you in the semis") and through folding (`k@renge`), they still land on whole words
+/// of the threat, not a cut's width off.
+#[test]
+fn ngram_spans_land_on_the_bodys_words_past_cuts_and_folding() {
+    let body = "We will beat you in the semis. Aur tu, tera wo haal k@renge ke yaad rakhega";
+    let r = report(body);
+    assert!(r.scores.get(T) >= HOLD, "{:?}", r.scores);
+    let finding = findings(&r).into_iter().find(|f| f.code == T.code()).expect("a threat finding");
+    let threat_at = body.find("Aur").expect("the threat's start");
+    assert!(!finding.spans.is_empty());
+    for s in &finding.spans {
+        let word = &body[s.clone()];
+        assert!(s.start >= threat_at, "{word:?} is in the idiom, not the threat");
+        let whole = (s.start == 0 || !body[..s.start].ends_with(char::is_alphanumeric))
+            && !body[s.end..].starts_with(char::is_alphanumeric);
+        assert!(whole && !word.trim().is_empty(), "a span is a whole word: {word:?}");
+    }
+}
+
+#[test]
+fn uncut_adds_back_what_was_cut_before_a_range() {
+    let cut = [2..5, 9..12];
+    assert_eq!(uncut(&cut, 0..2), 0..2);
+    assert_eq!(uncut(&cut, 2..4), 5..7, "a word right after the first cut");
+    assert_eq!(uncut(&cut, 6..8), 12..14, "past both cuts");
+    assert_eq!(uncut(&[], 3..5), 3..5);
 }
 
 /// A negated, quoted or reported candidate keeps the n-gram model from raising its own category, and only its own.
