@@ -262,6 +262,16 @@ fn blind4_figures() {
     assert!(all.abusive >= 100 && all.clean >= 150, "the validation set is smaller than written");
 }
 
+/// The second validation set (`blind5.jsonl`, fifth session): written like `blind4.jsonl` without reading any corpus
+/// file, never trained or tuned on; figures only, no text printed. Its first figures, on the model as it was before
+/// the data written with it, are in the fixture README.
+#[test]
+fn blind5_figures() {
+    let Some(items) = load("blind5.jsonl") else { return };
+    let all = figures("validation set (blind5.jsonl)", &items, &AbuseModel::BASE, false);
+    assert!(all.abusive >= 200 && all.clean >= 200, "the validation set is smaller than written");
+}
+
 #[test]
 fn heldout_figures() {
     let Some(items) = load("heldout.jsonl") else { return };
