@@ -6,8 +6,8 @@
 //! cargo run --release --example train_abuse_ngram -- --check # trains, compares with the file, writes nothing
 //! ```
 //!
-//! Training texts: `tests/fixtures/abuse/` [`TRAINING`]. Never `blind4.jsonl` (the validation set the settings were
-//! chosen on) and never `heldout.jsonl` (not even opened). Background
+//! Training texts: `tests/fixtures/abuse/` [`TRAINING`]. Never the validation sets `blind4.jsonl` (the settings were
+//! chosen on it) and `blind5.jsonl`, never `heldout.jsonl` (not even opened). Background
 //! non-abusive texts: every other text of the YouTube and SMS spam collections (`../shared/data`) that the lexicons
 //! hold for nothing (see `background_texts`); `NGRAM_BACKGROUND=0` leaves them out.
 //!
@@ -34,7 +34,7 @@ use std::path::Path;
 
 /// The labelled training files: every development set (`fresh2.jsonl`'s batch B, once kept aside, has been read
 /// too often to validate anything).
-const TRAINING: [&str; 10] = [
+const TRAINING: [&str; 13] = [
     "corpus.jsonl",
     "fresh.jsonl",
     "fresh2.jsonl",
@@ -45,6 +45,9 @@ const TRAINING: [&str; 10] = [
     "fresh6.jsonl",
     "fresh7.jsonl",
     "fresh8.jsonl",
+    "fresh9.jsonl",
+    "fresh10.jsonl",
+    "fresh11.jsonl",
 ];
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/abuse");
 const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data");
@@ -61,10 +64,12 @@ const FOLDS: usize = 5;
 const NEG_WEIGHT_DEFAULT: f64 = 1.5;
 /// A background text's weight in the loss. At 1 the chat texts (as many as the labelled ones) pull the model away
 /// from news-comment abuse: validation (`blind4.jsonl`) threat recall 0.73 at 1 and 0.76 at 0.3–0.75, 0.80 without
-/// any background — which held 354 of the 3,765 untrained chat texts instead of ~106. 0.75 is the lowest round
-/// weight at which the SMS collection's holds stay within their bounds (`tests/abuse_eval.rs`; at 0.3 long "I will …
-/// you … home" messages were held as threats).
-const BACKGROUND_WEIGHT_DEFAULT: f64 = 0.75;
+/// any background — which held 354 of the 3,765 untrained chat texts instead of ~106 (fourth session). With the
+/// threat-heavy `fresh9.jsonl` (fifth session) 0.75 held two more SMS messages of plans and wishes ("I will be ready to
+/// fight with anyone for her", "All will be well in a few months"): 0.85 is the lowest weight in steps of 0.05 that
+/// keeps the SMS collection's holds one under their bound (`tests/abuse_eval.rs`; 0.8 reaches it exactly, and the
+/// validation figures are the same from 0.75 to 1).
+const BACKGROUND_WEIGHT_DEFAULT: f64 = 0.85;
 const SEED: u64 = 0x5eed_ab05_e000_0001;
 /// Weights are clipped at this quantile of their magnitudes before quantising (a handful of extreme weights would
 /// otherwise take the whole `i8` range).
