@@ -181,7 +181,7 @@ async fn moderators_abuse_rejections_teach_their_site_and_revert_restores_the_sc
     }
 
     // Readers post; other readers report; moderators reject the insults as abuse and approve the rest.
-    let insults: Vec<String> = (0..10).map(|i| format!("Sun {INSULT}, tumhari baat {i} bekaar hai")).collect();
+    let insults: Vec<String> = (0..10).map(|i| format!("Sun {INSULT}, tumhari raaye {i} se ikhtilaf hai")).collect();
     let fine: Vec<String> = (0..12).map(|i| format!("Acha column hai, point {i} par mutafiq hoon")).collect();
     let mut client = server.moderation().await;
     let mut labels = HashMap::new();
