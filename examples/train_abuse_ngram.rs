@@ -34,7 +34,7 @@ use std::path::Path;
 
 /// The labelled training files: every development set (`fresh2.jsonl`'s batch B, once kept aside, has been read
 /// too often to validate anything).
-const TRAINING: [&str; 13] = [
+const TRAINING: [&str; 16] = [
     "corpus.jsonl",
     "fresh.jsonl",
     "fresh2.jsonl",
@@ -48,6 +48,9 @@ const TRAINING: [&str; 13] = [
     "fresh9.jsonl",
     "fresh10.jsonl",
     "fresh11.jsonl",
+    "fresh12.jsonl",
+    "fresh13.jsonl",
+    "fresh14.jsonl",
 ];
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/abuse");
 const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data");
@@ -62,14 +65,15 @@ const L2_DEFAULT: f64 = 3e-3;
 const FLOOR_DEFAULT: f32 = 32.0;
 const FOLDS: usize = 5;
 const NEG_WEIGHT_DEFAULT: f64 = 1.5;
-/// A background text's weight in the loss. At 1 the chat texts (as many as the labelled ones) pull the model away
-/// from news-comment abuse: validation (`blind4.jsonl`) threat recall 0.73 at 1 and 0.76 at 0.3–0.75, 0.80 without
-/// any background — which held 354 of the 3,765 untrained chat texts instead of ~106 (fourth session). With the
-/// threat-heavy `fresh9.jsonl` (fifth session) 0.75 held two more SMS messages of plans and wishes ("I will be ready to
-/// fight with anyone for her", "All will be well in a few months"): 0.85 is the lowest weight in steps of 0.05 that
-/// keeps the SMS collection's holds one under their bound (`tests/abuse_eval.rs`; 0.8 reaches it exactly, and the
-/// validation figures are the same from 0.75 to 1).
-const BACKGROUND_WEIGHT_DEFAULT: f64 = 0.85;
+/// A background text's weight in the loss. At 1 the chat texts (as many as the labelled ones) pulled the model away
+/// from news-comment abuse while the labelled set was small: validation (`blind4.jsonl`) threat recall 0.73 at 1 and
+/// 0.76 at 0.3–0.75, 0.80 without any background — which held 354 of the 3,765 untrained chat texts instead of ~106
+/// (fourth session, 7,341 labelled texts). With 10,387 labelled texts (fifth session) the validation figures are the
+/// same from 0.75 to 1, and the threat-heavy new files made lower weights hold SMS messages of plans and wishes ("I
+/// will be ready to fight with anyone for her"): from 0.95 up (insults then held at the 0.8 margin of every category)
+/// the SMS collection's holds are within their bound
+/// (`tests/abuse_eval.rs`), and 1 weighs a chat text as a labelled one.
+const BACKGROUND_WEIGHT_DEFAULT: f64 = 1.0;
 const SEED: u64 = 0x5eed_ab05_e000_0001;
 /// Weights are clipped at this quantile of their magnitudes before quantising (a handful of extreme weights would
 /// otherwise take the whole `i8` range).

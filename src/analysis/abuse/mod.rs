@@ -15,7 +15,7 @@
 //! 4. **Scores** ([`model`]): a small logistic model per category turns the strongest candidate's features into a
 //!    probability. A score of [`HOLD`] (0.5) or more means "would hold by default", in every category.
 //! 5. **Learned n-grams** ([`ngram`]): a hashed n-gram logistic model over the folded text, calibrated out of fold,
-//!    may raise a category's score to its own probability less [`NGRAM_MARGIN`] where that holds (≥ [`HOLD`]) —
+//!    may raise a category's score to its own probability less its [`NGRAM_MARGIN`] where that holds (≥ [`HOLD`]) —
 //!    unless a candidate of that category is negated, quoted or reported ([`NGRAM_CONTEXT_GATE`]), or the comment
 //!    reports a quote: a bag of n-grams cannot see that. It never reads quoted words or idioms. It finds wordings
 //!    the lexicons do not list; where its score is a category's, the words it weighed most are the spans.
@@ -198,12 +198,15 @@ fn gates_ngram(candidates: &[Candidate], category: Category) -> bool {
         .any(|c| c.category == category && c.features.negated.max(c.features.mention) >= NGRAM_CONTEXT_GATE)
 }
 
-/// The n-gram model's calibrated log-odds are lowered by this before they meet [`HOLD`]: it holds a comment on its own
-/// only where its out-of-fold calibrated probability is at least sigmoid(0.8) ≈ 0.69. Without the margin it held
-/// hand-written hard negatives a bag of n-grams cannot tell from abuse (`tests.rs`: "Tumhari tasveer bohat achi aayi
-/// hai, mubarak ho", "We will beat you in the semis", "The petrol price will kill us"), the highest at log-odds
-/// 0.75; the margin is the next round value above. Chosen on those cases only, not on any evaluation set.
-pub const NGRAM_MARGIN: f64 = 0.8;
+/// Per category (by [`Category::index`]), the n-gram model's calibrated log-odds are lowered by this before they meet
+/// [`HOLD`]: it holds a comment on its own only where its out-of-fold calibrated probability is at least sigmoid(0.8)
+/// ≈ 0.69 (insults: sigmoid(1.2) ≈ 0.77). Without a margin it held hand-written hard negatives a bag of n-grams
+/// cannot tell from abuse (`tests.rs`). The rule: the next round value above the highest log-odds of those cases in
+/// the category, and no lower than 0.8 — the value that rule gave for every category when it was one margin ("Tumhari
+/// tasveer bohat achi aayi hai, mubarak ho" at 0.75). Insults: "What a stupid decision by the cricket board" at 1.16
+/// since the fifth session's data ("what a stupid …" is said of people too). Chosen on those cases only, never on an
+/// evaluation set.
+pub const NGRAM_MARGIN: [f64; 5] = [0.8, 0.8, 1.2, 0.8, 0.8];
 
 /// At most this many words are shown for a finding the n-gram model made: those adding at least half as much to its
 /// log-odds as the word adding most. A moderator needs to see what tipped it ("laash", "ghar ka pata"), not every
@@ -254,7 +257,8 @@ pub fn assess(text: &Normalized) -> Assessment {
     let ngram = (!scan.reports_a_quote).then(|| ngram::get().logits(&scan.ngram_text));
     // Only where the model would hold a category on its own (a site's learned shift only lowers it): on the few
     // comments held, never on the path of the many approved.
-    let shown = |(cat, logit): &(Category, f64)| logit - NGRAM_MARGIN >= 0.0 && !gates_ngram(&candidates, *cat);
+    let shown =
+        |(cat, logit): &(Category, f64)| logit - NGRAM_MARGIN[cat.index()] >= 0.0 && !gates_ngram(&candidates, *cat);
     let logits = Category::ALL.into_iter().zip(ngram.unwrap_or([f64::NEG_INFINITY; 5]));
     let mut ngram_words = Vec::new();
     if logits.clone().any(|c| shown(&c)) {
@@ -337,7 +341,7 @@ pub fn score(assessment: &Assessment, model: &AbuseModel) -> AbuseReport {
             // reject a comment as abuse without naming one, must not be picked by noise). A site's learned shift
             // only lowers it: its raises already score the taught words themselves (`learned.rs`), and adding them
             // here too would count them twice.
-            let p = model::sigmoid(ngram[i] + model.shift[i].min(0.0) - NGRAM_MARGIN);
+            let p = model::sigmoid(ngram[i] + model.shift[i].min(0.0) - NGRAM_MARGIN[i]);
             if p >= HOLD && p > report.scores.0[i] {
                 report.scores.0[i] = p.clamp(0.0, 1.0);
                 // The score is the model's: the words it weighed most are what a moderator is shown, but for those
