@@ -7,8 +7,8 @@
 //! 2. **Second dev set** (`tests/fixtures/abuse/fresh.jsonl`): new wording written after the first round of tuning,
 //!    measured once blind, then tuned on; figures printed, misses listed with `ABUSE_EVAL_ERRORS=1`.
 //!    The third dev set (`tests/fixtures/abuse/fresh2.jsonl`, both batches trained on now) printed like the second.
-//!    `blind3.jsonl` (a validation set until `blind4.jsonl` was written) printed like the second; the validation set
-//!    (`tests/fixtures/abuse/blind4.jsonl`): figures only, never trained or tuned on.
+//!    `blind3.jsonl` (a validation set until `blind4.jsonl` was written) printed like the second; the validation sets
+//!    (`tests/fixtures/abuse/blind4.jsonl`, `blind5.jsonl`): figures only, never trained or tuned on.
 //! 3. **Held-out set** (`tests/fixtures/abuse/heldout.jsonl`, never used for tuning): the same figures, printed
 //!    only — it measures generalisation; no text of it is ever printed.
 //! 4. **Real data**: every comment of the YouTube Spam Collection and every message of the SMS Spam Collection
@@ -41,6 +41,10 @@ const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data");
 /// sexting and adult spam ("horny", "your pussy", "sexy singles", "juicy booty"), friends' name-calling ("u weirdo",
 /// "u dumb", "jerk") and two false holds ("anyone going slower than you is an idiot", "u really pig leh"). The
 /// bounds leave a little room above those counts, so a change that starts holding ordinary messages fails here.
+/// Fifth session, after the n-gram model read `fresh9`–`fresh14`: YouTube 79 held, 24 other than profanity (one more:
+/// "You think you're smart? Headbutt your face." as a threat); SMS 119 held, 30 other than profanity ("use your brain
+/// dear" no longer held, three times; one new false hold: a long love letter "…I will be ready to fight with anyone for
+/// her…" as a threat).
 const REAL_DATA_BOUNDS: &[(&str, usize, usize)] =
     &[("YouTube Spam Collection", 85, 30), ("SMS Spam Collection", 125, 35)];
 
