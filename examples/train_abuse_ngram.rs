@@ -34,7 +34,7 @@ use std::path::Path;
 
 /// The labelled training files: every development set (`fresh2.jsonl`'s batch B, once kept aside, has been read
 /// too often to validate anything).
-const TRAINING: [&str; 16] = [
+const TRAINING: [&str; 19] = [
     "corpus.jsonl",
     "fresh.jsonl",
     "fresh2.jsonl",
@@ -51,6 +51,9 @@ const TRAINING: [&str; 16] = [
     "fresh12.jsonl",
     "fresh13.jsonl",
     "fresh14.jsonl",
+    "fresh15.jsonl",
+    "fresh16.jsonl",
+    "fresh17.jsonl",
 ];
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/abuse");
 const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data");
@@ -68,8 +71,8 @@ const NEG_WEIGHT_DEFAULT: f64 = 1.5;
 /// A background text's weight in the loss. At 1 the chat texts (as many as the labelled ones) pulled the model away
 /// from news-comment abuse while the labelled set was small: validation (`blind4.jsonl`) threat recall 0.73 at 1 and
 /// 0.76 at 0.3–0.75, 0.80 without any background — which held 354 of the 3,765 untrained chat texts instead of ~106
-/// (fourth session, 7,341 labelled texts). With 10,387 labelled texts (fifth session) the validation figures are the
-/// same from 0.75 to 1, and the threat-heavy new files made lower weights hold SMS messages of plans and wishes ("I
+/// (fourth session, 7,341 labelled texts). With 10,387 labelled texts (fifth session, before `fresh15`–`fresh17`) the
+/// validation figures were the same from 0.75 to 1, and the threat-heavy new files made lower weights hold SMS messages of plans and wishes ("I
 /// will be ready to fight with anyone for her"): from 0.95 up (insults then held at the 0.8 margin of every category)
 /// the SMS collection's holds are within their bound
 /// (`tests/abuse_eval.rs`), and 1 weighs a chat text as a labelled one.

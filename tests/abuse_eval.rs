@@ -41,10 +41,9 @@ const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data");
 /// sexting and adult spam ("horny", "your pussy", "sexy singles", "juicy booty"), friends' name-calling ("u weirdo",
 /// "u dumb", "jerk") and two false holds ("anyone going slower than you is an idiot", "u really pig leh"). The
 /// bounds leave a little room above those counts, so a change that starts holding ordinary messages fails here.
-/// Fifth session, after the n-gram model read `fresh9`–`fresh14`: YouTube 79 held, 24 other than profanity (one more:
-/// "You think you're smart? Headbutt your face." as a threat); SMS 119 held, 30 other than profanity ("use your brain
-/// dear" no longer held, three times; one new false hold: a long love letter "…I will be ready to fight with anyone for
-/// her…" as a threat).
+/// Fifth session, after the n-gram model read `fresh9`–`fresh17`: YouTube 78 held, 23 other than profanity; SMS 119
+/// held, 30 other than profanity ("use your brain dear" no longer held, three times; one new false hold, "Thank god
+/// they are in bed!" as an identity attack at 0.51).
 const REAL_DATA_BOUNDS: &[(&str, usize, usize)] =
     &[("YouTube Spam Collection", 85, 30), ("SMS Spam Collection", 125, 35)];
 
