@@ -255,8 +255,8 @@ impl NgramModel {
     }
 
     /// What each word of `text` (the folded text) adds to each category's calibrated log-odds: its own feature, half
-    /// of each pair it is in, and the windows ending in it or in the gap before it (the last gap's go to the last
-    /// word). The words a moderator is shown for a finding only this model made (see [`super::assess`]); one pass,
+    /// of each pair it is in, and the windows ending in the gap before it, in it or on the byte that ends it (those
+    /// after the last word go to it). The words a moderator is shown for a finding only this model made (see [`super::assess`]); one pass,
     /// as the score's, and only for a comment the model holds.
     pub fn word_weights(&self, text: &str) -> Vec<(Range<usize>, [f64; CATEGORIES])> {
         let row = |b: usize| &self.weights[b * CATEGORIES..(b + 1) * CATEGORIES];
