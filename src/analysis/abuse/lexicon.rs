@@ -91,11 +91,14 @@ pub enum Role {
     Body,
     Invite,
     Allure,
+    /// An accusation of conduct ("liar", "jhoota"), overlaying the insult entry of the same word: an insult only when
+    /// aimed at the reader or used as a form of address (see `structure.rs` `insult`).
+    Accusation,
 }
 
 impl Role {
     /// Number of roles (the last variant's index + 1).
-    pub const COUNT: usize = Role::Allure as usize + 1;
+    pub const COUNT: usize = Role::Accusation as usize + 1;
 
     /// The role's bit in a token's role mask.
     pub const fn bit(self) -> u32 {

@@ -503,3 +503,17 @@ fn time_running_out_bodies_never_found_and_praise_of_reporting() {
     ];
     assert_cases(HELD, CLEAN);
 }
+
+/// An accusation of conduct ("liar", "jhoota") is an insult only when aimed at the reader or used as a form of address:
+/// said of an office holder it is political criticism by the label rules.
+#[test]
+fn an_accusation_is_an_insult_only_at_the_reader() {
+    const HELD: &[Case] =
+        &[("you liar", &[N], &[]), ("tu jhoota hai", &[N], &[]), ("Liar, you know nothing", &[N], &[])];
+    const CLEAN: &[&str] = &[
+        "The finance minister is a liar, the budget numbers prove it",
+        "Both parties' spokesmen are liars when it comes to the IMF deal",
+        "ye wazir jhoota nikla, wade poore nahi kiye",
+    ];
+    assert_cases(HELD, CLEAN);
+}
