@@ -208,6 +208,13 @@ fn gates_ngram(candidates: &[Candidate], category: Category) -> bool {
 /// evaluation set.
 pub const NGRAM_MARGIN: [f64; 5] = [0.8, 0.8, 1.2, 0.8, 0.8];
 
+/// The n-gram model's log-odds for `category` as they meet [`HOLD`] (held at 0 or more): `logit` less the category's
+/// margin, and less a site's learned shift where that lowers it (see [`score`]). The one rule both [`score`] and the
+/// choice of words to show ([`assess`]) apply.
+fn ngram_hold_logit(category: Category, logit: f64, shift: f64) -> f64 {
+    logit + shift.min(0.0) - NGRAM_MARGIN[category.index()]
+}
+
 /// At most this many words are shown for a finding the n-gram model made: those adding at least half as much to its
 /// log-odds as the word adding most. A moderator needs to see what tipped it ("laash", "ghar ka pata"), not every
 /// word with a positive weight.
@@ -258,7 +265,7 @@ pub fn assess(text: &Normalized) -> Assessment {
     // Only where the model would hold a category on its own (a site's learned shift only lowers it): on the few
     // comments held, never on the path of the many approved.
     let shown =
-        |(cat, logit): &(Category, f64)| logit - NGRAM_MARGIN[cat.index()] >= 0.0 && !gates_ngram(&candidates, *cat);
+        |&(cat, logit): &(Category, f64)| ngram_hold_logit(cat, logit, 0.0) >= 0.0 && !gates_ngram(&candidates, cat);
     let logits = Category::ALL.into_iter().zip(ngram.unwrap_or([f64::NEG_INFINITY; 5]));
     let mut ngram_words = Vec::new();
     if logits.clone().any(|c| shown(&c)) {
@@ -341,7 +348,7 @@ pub fn score(assessment: &Assessment, model: &AbuseModel) -> AbuseReport {
             // reject a comment as abuse without naming one, must not be picked by noise). A site's learned shift
             // only lowers it: its raises already score the taught words themselves (`learned.rs`), and adding them
             // here too would count them twice.
-            let p = model::sigmoid(ngram[i] + model.shift[i].min(0.0) - NGRAM_MARGIN[i]);
+            let p = model::sigmoid(ngram_hold_logit(cat, ngram[i], model.shift[i]));
             if p >= HOLD && p > report.scores.0[i] {
                 report.scores.0[i] = p.clamp(0.0, 1.0);
                 // The score is the model's: the words it weighed most are what a moderator is shown, but for those

@@ -691,8 +691,9 @@ impl Doc {
         // An accusation ("liar", "jhoota") said of an office holder or anyone but the reader is criticism of conduct by
         // the label rules ("The minister is a liar, his own budget proves it"); aimed at the reader or as a form of
         // address ("you liar", "abe jhootay", "Liar, you know nothing") it is name-calling.
-        let at_reader = second_tight || vocative || self.addressed(m) || (second > 0.0 && self.alone_in_clause(m));
-        if self.tok_has(m.start, Role::Accusation.bit()) && !at_reader {
+        if self.tok_has(m.start, Role::Accusation.bit())
+            && !(second_tight || vocative || self.addressed(m) || (second > 0.0 && self.alone_in_clause(m)))
+        {
             return None;
         }
         let (structure, target, why) = if second_tight {
