@@ -417,8 +417,11 @@ impl Doc {
         let clause = self.toks[m.start].clause;
         let lo = m.start.saturating_sub(3);
         let hi = (m.end + 1).min(self.toks.len());
+        // A negation inside a condition negates nothing: "nahi to" is "or else", "aya na to" is "if you come".
         let hit = (lo..m.start).chain(m.end..hi).any(|i| {
-            self.toks[i].clause == clause && self.tok_has(i, Role::Negation.bit()) && !self.tok_has(i, CONTENT)
+            self.toks[i].clause == clause
+                && self.tok_has(i, Role::Negation.bit())
+                && !self.tok_has(i, CONTENT | Role::Condition.bit())
         });
         f64::from(u8::from(hit))
     }
@@ -539,6 +542,8 @@ impl Doc {
                 self.toks[o.start].sentence + 1 == s && o.entry.severity >= 3 && o.end + 2 * WINDOW >= m.start
             });
         let (marked, implied) = self.marked(m);
+        // A veiled menace in the sentence ("yaad rakhna", "soch lo") is a warning: it marks the harm as a threat.
+        let marked = marked || self.of(Role::Menace).any(|(_, o)| self.toks[o.start].sentence == s);
         let t = t.max(implied).max(if poss_tight || before { 0.8 } else { 0.0 });
         let (structure, why) = match (marked || self.has_intent(m), t >= 0.5) {
             (true, true) if m.entry.severity >= 3 => (0.9, "harm promised, wished or made a condition, with a target"),
@@ -731,7 +736,13 @@ impl Doc {
             }
             (if person > 0.0 { 0.3 } else { 0.0 }, person, "an insulting word")
         };
-        let f = self.context(m, m.entry.severity, structure, target);
+        let mut f = self.context(m, m.entry.severity, structure, target);
+        // Aimed at the reader, the insult is the writer's own: a reporting word outside its clause reports something
+        // else ("you absolute muppet, the article says the opposite"). Quoted or reported in its clause, it stays
+        // a mention.
+        if (second_tight || vocative) && f.mention < 1.0 {
+            f.mention = 0.0;
+        }
         Some(self.candidate(Category::Insult, m, f, why))
     }
 
