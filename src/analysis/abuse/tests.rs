@@ -517,3 +517,24 @@ fn an_accusation_is_an_insult_only_at_the_reader() {
     ];
     assert_cases(HELD, CLEAN);
 }
+
+/// Constructions from the misses of `blind4.jsonl` (turned development set), in wordings of their own: the emphatic
+/// "na to" of a Roman Urdu condition is no negation; a veiled menace ("سوچ لو", "remember") marks the field of harm
+/// as a threat; an insult aimed at the reader stays one when a reporting word stands in another clause.
+#[test]
+fn conditions_menaces_and_aimed_insults_from_the_fifth_dev_set() {
+    const HELD: &[Case] = &[
+        ("agli baar idhar nazar aaya na to haddiyan tor ke bhejenge", &[T], &[]),
+        ("phir se post kiya na toh tangen tod ke ghar bhejenge", &[T], &[]),
+        ("تم جیسوں کی قبریں یہیں بنتی ہیں، سوچ لو", &[T], &[]),
+        ("you absolute moron, the report says the opposite", &[N], &[]),
+        ("abe gadhe, the minister said nothing of the sort", &[N], &[]),
+    ];
+    const CLEAN: &[&str] = &[
+        "na to woh aya na uska bhai, shaadi pe koi nahi tha",
+        "agar barish hui na to match nahi hoga",
+        "my grandfather's grave is in Multan, remember to visit it",
+        "The minister said 'you moron' to a reporter, shameful",
+    ];
+    assert_cases(HELD, CLEAN);
+}
