@@ -267,13 +267,32 @@ fn blind4_figures() {
     assert!(all.abusive >= 100 && all.clean >= 150, "the validation set is smaller than written");
 }
 
-/// The second validation set (`blind5.jsonl`, fifth session): written like `blind4.jsonl` without reading any corpus
-/// file, never trained or tuned on; figures only, no text printed. Its first figures, on the model as it was before
-/// the data written with it, are in the fixture README.
+/// `blind5.jsonl` (fifth session): written like `blind4.jsonl` without reading any corpus file, and a validation set
+/// until `blind6.jsonl` and `blind7.jsonl` were written (never trained or tuned on; its first figures are in the
+/// fixture README); since then a development set whose misses were read. Figures and, with `ABUSE_EVAL_ERRORS=1`,
+/// its misclassified comments.
 #[test]
 fn blind5_figures() {
     let Some(items) = load("blind5.jsonl") else { return };
-    let all = figures("validation set (blind5.jsonl)", &items, &AbuseModel::BASE, false);
+    let all = figures("sixth dev set (blind5.jsonl)", &items, &AbuseModel::BASE, true);
+    assert!(all.abusive >= 200 && all.clean >= 200, "the validation set is smaller than written");
+}
+
+/// The third and fourth validation sets (`blind6.jsonl`, `blind7.jsonl`, sixth session): written without reading any
+/// corpus file — comment sections under invented news articles, and threads on video, social and community pages —
+/// never trained or tuned on; figures only, no text printed. Their first figures, on the model as it was when they
+/// were written, are in the fixture README.
+#[test]
+fn blind6_figures() {
+    let Some(items) = load("blind6.jsonl") else { return };
+    let all = figures("validation set (blind6.jsonl)", &items, &AbuseModel::BASE, false);
+    assert!(all.abusive >= 200 && all.clean >= 200, "the validation set is smaller than written");
+}
+
+#[test]
+fn blind7_figures() {
+    let Some(items) = load("blind7.jsonl") else { return };
+    let all = figures("validation set (blind7.jsonl)", &items, &AbuseModel::BASE, false);
     assert!(all.abusive >= 200 && all.clean >= 200, "the validation set is smaller than written");
 }
 

@@ -542,9 +542,11 @@ impl Doc {
                 self.toks[o.start].sentence + 1 == s && o.entry.severity >= 3 && o.end + 2 * WINDOW >= m.start
             });
         let (marked, implied) = self.marked(m);
-        // A veiled menace in the sentence ("yaad rakhna", "soch lo") is a warning: it marks the harm as a threat.
-        let marked = marked || self.of(Role::Menace).any(|(_, o)| self.toks[o.start].sentence == s);
-        let t = t.max(implied).max(if poss_tight || before { 0.8 } else { 0.0 });
+        // A veiled menace in the sentence ("yaad rakhna", "careful rehna") is a warning to the reader, like an "or
+        // else": it marks the harm as a threat and implies its target.
+        let menace = self.of(Role::Menace).any(|(_, o)| self.toks[o.start].sentence == s);
+        let marked = marked || menace;
+        let t = t.max(implied).max(if poss_tight || before || menace { 0.8 } else { 0.0 });
         let (structure, why) = match (marked || self.has_intent(m), t >= 0.5) {
             (true, true) if m.entry.severity >= 3 => (0.9, "harm promised, wished or made a condition, with a target"),
             // The milder field (blood, bones, a knife) only adds to a threat made otherwise: "it gets in your bones,
