@@ -7,8 +7,9 @@
 //! 2. **Second dev set** (`tests/fixtures/abuse/fresh.jsonl`): new wording written after the first round of tuning,
 //!    measured once blind, then tuned on; figures printed, misses listed with `ABUSE_EVAL_ERRORS=1`.
 //!    The third dev set (`tests/fixtures/abuse/fresh2.jsonl`, both batches trained on now) printed like the second.
-//!    `blind3.jsonl` (a validation set until `blind4.jsonl` was written) printed like the second; the validation sets
-//!    (`tests/fixtures/abuse/blind4.jsonl`, `blind5.jsonl`): figures only, never trained or tuned on.
+//!    `blind3.jsonl`, `blind4.jsonl` and `blind5.jsonl` (validation sets until newer ones were written) printed like
+//!    the second; the validation sets (`tests/fixtures/abuse/blind6.jsonl`, `blind7.jsonl`): figures only, never
+//!    trained or tuned on.
 //! 3. **Held-out set** (`tests/fixtures/abuse/heldout.jsonl`, never used for tuning): the same figures, printed
 //!    only — it measures generalisation; no text of it is ever printed.
 //! 4. **Real data**: every comment of the YouTube Spam Collection and every message of the SMS Spam Collection
