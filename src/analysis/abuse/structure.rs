@@ -17,8 +17,9 @@
 //!   as its clause ("Idiot!");
 //! * **threat**, as an open construction — the field of harm (`harm`: a grave, a funeral, a bullet, "won't walk
 //!   again", a body part with a breaking verb) with a target (also one named in the sentence before, or implied by
-//!   an "or else") and a marker: a first person's intent, a condition ("if", "agar", "next time", "keep … and"), a
-//!   wish or call ("I hope", "khuda kare", "deserves"); the milder field (blood, a knife) never holds alone
+//!   an "or else" or a veiled menace) and a marker: a first person's intent, a condition ("if", "agar", "next time",
+//!   "keep … and"), a wish or call ("I hope", "khuda kare", "deserves"), a veiled menace ("yaad rakhna"); the milder
+//!   field (blood, a knife) never holds alone
 //!   (`Doc::harm`);
 //! * **sexual** — an explicit term, more so aimed at the reader; and as an open construction, a body part, clothes
 //!   or a private meeting (`body`, `invite`) made sexual by an `allure` word, a sexual term or a second such word,
