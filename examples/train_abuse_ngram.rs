@@ -6,8 +6,9 @@
 //! cargo run --release --example train_abuse_ngram -- --check # trains, compares with the file, writes nothing
 //! ```
 //!
-//! Training texts: `tests/fixtures/abuse/` [`TRAINING`]. Never the validation sets `blind4.jsonl` (the settings were
-//! chosen on it) and `blind5.jsonl`, never `heldout.jsonl` (not even opened). Background
+//! Training texts: `tests/fixtures/abuse/` [`TRAINING`]. Never the validation sets `blind6.jsonl` and `blind7.jsonl`,
+//! never `heldout.jsonl` (not even opened). `blind4.jsonl` (the settings were chosen on it) and `blind5.jsonl` were
+//! validation sets until the sixth session and are trained on since. Background
 //! non-abusive texts: every other text of the YouTube and SMS spam collections (`../shared/data`) that the lexicons
 //! hold for nothing (see `background_texts`); `NGRAM_BACKGROUND=0` leaves them out.
 //!
@@ -34,7 +35,7 @@ use std::path::Path;
 
 /// The labelled training files: every development set (`fresh2.jsonl`'s batch B, once kept aside, has been read
 /// too often to validate anything).
-const TRAINING: [&str; 19] = [
+const TRAINING: [&str; 24] = [
     "corpus.jsonl",
     "fresh.jsonl",
     "fresh2.jsonl",
@@ -54,6 +55,11 @@ const TRAINING: [&str; 19] = [
     "fresh15.jsonl",
     "fresh16.jsonl",
     "fresh17.jsonl",
+    "blind4.jsonl",
+    "blind5.jsonl",
+    "fresh18.jsonl",
+    "fresh19.jsonl",
+    "fresh20.jsonl",
 ];
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/abuse");
 const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data");
@@ -75,8 +81,11 @@ const NEG_WEIGHT_DEFAULT: f64 = 1.5;
 /// validation figures were the same from 0.75 to 1, and the threat-heavy new files made lower weights hold SMS messages of plans and wishes ("I
 /// will be ready to fight with anyone for her"): from 0.95 up (insults then held at the 0.8 margin of every category)
 /// the SMS collection's holds are within their bound
-/// (`tests/abuse_eval.rs`), and 1 weighs a chat text as a labelled one.
-const BACKGROUND_WEIGHT_DEFAULT: f64 = 1.0;
+/// (`tests/abuse_eval.rs`), and 1 weighs a chat text as a labelled one. With 14,072 labelled texts (sixth session:
+/// `fresh18`–`fresh20`, `blind4`, `blind5`) weight 1 held 37 SMS messages in a category other than profanity, over
+/// the bound of 35; 1.5 holds 31 (2: 31 as well), so 1.5 — the smallest tried that keeps the real data within its
+/// bounds, chosen on that rule, not on the validation figures.
+const BACKGROUND_WEIGHT_DEFAULT: f64 = 1.5;
 const SEED: u64 = 0x5eed_ab05_e000_0001;
 /// Weights are clipped at this quantile of their magnitudes before quantising (a handful of extreme weights would
 /// otherwise take the whole `i8` range).
