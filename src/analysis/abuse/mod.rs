@@ -205,8 +205,9 @@ fn gates_ngram(candidates: &[Candidate], category: Category) -> bool {
 /// the category (the clean cases of `tests.rs` the model is asked on and not gated in that category), and no lower
 /// than 0.8 — the value that rule gave for every category when it was one margin ("Tumhari tasveer bohat achi aayi
 /// hai, mubarak ho" at 0.75). Insults: "What a stupid decision by the cricket board" ("what a stupid …" is said of
-/// people too) at 1.16 with the fifth session's data, 1.49 with the sixth's. Chosen on those cases only, never on an
-/// evaluation set; re-derived at every retrain.
+/// people too) at 1.16 with the fifth session's data, 1.42 with the sixth's. Chosen on those cases only, never on an
+/// evaluation set; `tests.rs` (`ngram_margins_follow_the_hard_negative_rule`) applies the rule to the shipped model,
+/// so a retrain fails there until the margins are derived again.
 pub const NGRAM_MARGIN: [f64; 5] = [0.8, 0.8, 1.5, 0.8, 0.8];
 
 /// The n-gram model's log-odds for `category` as they meet [`HOLD`] (held at 0 or more): `logit` less the category's

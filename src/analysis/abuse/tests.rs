@@ -259,6 +259,17 @@ fn roman_spelling_keys_find_unlisted_variants_without_collisions() {
     assert!(held("bijli walon ne bill bhej ke maar dala").is_empty());
 }
 
+const CONSTRUCTIONS_CLEAN: &[&str] = &[
+    "main ye purana taar kaat dunga, naya lagwa lena",
+    "chabi kho gayi, tala tor do",
+    "bijli ka bill dekh ke dil tor diya",
+    "We need to kill this proposal before it passes",
+    "We will beat you in the semis, mark my words",
+    "I will find you a copy of the report",
+    "If I ever see you in Lahore, lunch is on me",
+    "you circus fans are the best",
+];
+
 /// The lexicons describe threats and insults by their parts (a violent stem with a light verb and an ending, a body
 /// part or belonging as the victim, a rude command as a form of address, describing words between "you" and an
 /// insult): wordings that no list spells out whole are held, and the same parts in harmless use are not.
@@ -277,18 +288,19 @@ fn constructions_generalise_to_unlisted_wordings() {
         ("بکواس بند کرو احمق", &[N], &[]),
         ("चुप कर बेवकूफ", &[N], &[]),
     ];
-    const CLEAN: &[&str] = &[
-        "main ye purana taar kaat dunga, naya lagwa lena",
-        "chabi kho gayi, tala tor do",
-        "bijli ka bill dekh ke dil tor diya",
-        "We need to kill this proposal before it passes",
-        "We will beat you in the semis, mark my words",
-        "I will find you a copy of the report",
-        "If I ever see you in Lahore, lunch is on me",
-        "you circus fans are the best",
-    ];
-    assert_cases(HELD, CLEAN);
+    assert_cases(HELD, CONSTRUCTIONS_CLEAN);
 }
+
+const HARM_CLEAN: &[&str] = &[
+    "The funeral of the journalist was attended by thousands, police said.",
+    "If you need the acid test results, call the lab.",
+    "I hope you recover soon and get back to writing.",
+    "The petrol price will kill us if it rises again.",
+    "Nobody should ever be told they won't walk again without a second opinion.",
+    "Agar petrol ki qeemat barhi to awam ki kamar toot jayegi",
+    "اگر بارش ہوئی تو جنازہ کل ہوگا",
+    "My brother broke his leg playing football, please pray for him.",
+];
 
 /// Threats as a construction (structure.rs `harm`): a target + the field of harm + a marker (intent, a condition, a
 /// wish, an "or else"), in wordings no list spells out; each part alone, or the parts in news, negation or friendly
@@ -305,18 +317,17 @@ fn harm_with_a_target_and_a_marker_is_a_threat() {
         ("ورنہ تمہاری لاش بھی نہیں ملے گی", &[T], &[]),
         ("अगली बार तेरी टांगें तोड़ देंगे", &[T], &[]),
     ];
-    const CLEAN: &[&str] = &[
-        "The funeral of the journalist was attended by thousands, police said.",
-        "If you need the acid test results, call the lab.",
-        "I hope you recover soon and get back to writing.",
-        "The petrol price will kill us if it rises again.",
-        "Nobody should ever be told they won't walk again without a second opinion.",
-        "Agar petrol ki qeemat barhi to awam ki kamar toot jayegi",
-        "اگر بارش ہوئی تو جنازہ کل ہوگا",
-        "My brother broke his leg playing football, please pray for him.",
-    ];
-    assert_cases(HELD, CLEAN);
+    assert_cases(HELD, HARM_CLEAN);
 }
+
+const ALLURE_CLEAN: &[&str] = &[
+    "Send me your number for the survey please.",
+    "She wore a lovely dress at the wedding, very graceful.",
+    "Tumhari tasveer bohat achi aayi hai, mubarak ho",
+    "I'm really not up to it tonight babe",
+    "Breast cancer screening is free for women this month",
+    "The dress code at the assembly was debated for an hour",
+];
 
 /// Sexual remarks and propositions as a construction (structure.rs `allure`): a body part, clothes or a private
 /// meeting + a word that sexualises it + a person (or the reader, by a possessive or an endearment). Clothes
@@ -330,16 +341,14 @@ fn looks_or_a_meeting_made_sexual_is_a_sexual_remark() {
         ("اس کی کمر پر سب کی نظر ہے", &[S], &[]),
         ("इसकी कमर देख के मज़ा आ गया", &[S], &[]),
     ];
-    const CLEAN: &[&str] = &[
-        "Send me your number for the survey please.",
-        "She wore a lovely dress at the wedding, very graceful.",
-        "Tumhari tasveer bohat achi aayi hai, mubarak ho",
-        "I'm really not up to it tonight babe",
-        "Breast cancer screening is free for women this month",
-        "The dress code at the assembly was debated for an hour",
-    ];
-    assert_cases(HELD, CLEAN);
+    assert_cases(HELD, ALLURE_CLEAN);
 }
+
+const EXCLUSION_CLEAN: &[&str] = &[
+    "The refugees were sent back to Torkham yesterday, officials said",
+    "My parcel was sent back by the courier twice",
+    "Hindu log Diwali pe mithai baant rahe the",
+];
 
 /// Contempt for a group as a construction: sending or locking a group away, "don't belong", "only fit for", born
 /// so, animal brains; the same words about a person's own travel or a policy are not held.
@@ -351,12 +360,7 @@ fn exclusion_and_contempt_for_a_group_are_identity_attacks() {
         ("Bengalis have the brains of a goat", &[I], &[]),
         ("Hindu log sirf safai ke laiq hain", &[I], &[]),
     ];
-    const CLEAN: &[&str] = &[
-        "The refugees were sent back to Torkham yesterday, officials said",
-        "My parcel was sent back by the courier twice",
-        "Hindu log Diwali pe mithai baant rahe the",
-    ];
-    assert_cases(HELD, CLEAN);
+    assert_cases(HELD, EXCLUSION_CLEAN);
 }
 
 /// The learned n-gram model ([`ngram`]) holds a threat worded as the lexicons do not describe it ("I will do such a
@@ -477,6 +481,15 @@ fn the_readers_own_words_are_no_report() {
     }
 }
 
+const BODIES_CLEAN: &[&str] = &[
+    "Honestly I deserve to be shot for forgetting my wife's birthday again",
+    "Black labrador bitch, free to a good home in Islamabad, fully vaccinated",
+    "ایف آئی آر کے مطابق ملزم نے فون پر کہا تھا کہ تمہیں جان سے مار دوں گا، پولیس نے گرفتار کر لیا",
+    "Musalman bhi is desh ke nagrik hain, katua jaisi gaali dene wale apni soch badlo",
+    "Great reporting as always, thank you for covering the flood relief",
+    "Enjoy the holidays while you still can, exams start Monday",
+];
+
 /// Constructions from the validation set's misses (blind3.jsonl, turned development set): time running out, where
 /// the reader sleeps, a body never found, consequences to think of, worthlessness idioms, adverbs between "tu" and
 /// its insult, a threat after praise of the reporting; and what must stay clean next to them.
@@ -493,16 +506,14 @@ fn time_running_out_bodies_never_found_and_praise_of_reporting() {
         ("Bhai tu sach me pagal ka bacha hai", &[N], &[]),
         ("Ap jese do takke ke sahafi ki kya aukaat hai", &[N], &[]),
     ];
-    const CLEAN: &[&str] = &[
-        "Honestly I deserve to be shot for forgetting my wife's birthday again",
-        "Black labrador bitch, free to a good home in Islamabad, fully vaccinated",
-        "ایف آئی آر کے مطابق ملزم نے فون پر کہا تھا کہ تمہیں جان سے مار دوں گا، پولیس نے گرفتار کر لیا",
-        "Musalman bhi is desh ke nagrik hain, katua jaisi gaali dene wale apni soch badlo",
-        "Great reporting as always, thank you for covering the flood relief",
-        "Enjoy the holidays while you still can, exams start Monday",
-    ];
-    assert_cases(HELD, CLEAN);
+    assert_cases(HELD, BODIES_CLEAN);
 }
+
+const ACCUSATION_CLEAN: &[&str] = &[
+    "The finance minister is a liar, the budget numbers prove it",
+    "Both parties' spokesmen are liars when it comes to the IMF deal",
+    "ye wazir jhoota nikla, wade poore nahi kiye",
+];
 
 /// An accusation of conduct ("liar", "jhoota") is an insult only when aimed at the reader or used as a form of address:
 /// said of an office holder it is political criticism by the label rules.
@@ -510,13 +521,15 @@ fn time_running_out_bodies_never_found_and_praise_of_reporting() {
 fn an_accusation_is_an_insult_only_at_the_reader() {
     const HELD: &[Case] =
         &[("you liar", &[N], &[]), ("tu jhoota hai", &[N], &[]), ("Liar, you know nothing", &[N], &[])];
-    const CLEAN: &[&str] = &[
-        "The finance minister is a liar, the budget numbers prove it",
-        "Both parties' spokesmen are liars when it comes to the IMF deal",
-        "ye wazir jhoota nikla, wade poore nahi kiye",
-    ];
-    assert_cases(HELD, CLEAN);
+    assert_cases(HELD, ACCUSATION_CLEAN);
 }
+
+const FIFTH_DEV_CLEAN: &[&str] = &[
+    "na to woh aya na uska bhai, shaadi pe koi nahi tha",
+    "agar barish hui na to match nahi hoga",
+    "my grandfather's grave is in Multan, remember to visit it",
+    "The minister said 'you moron' to a reporter, shameful",
+];
 
 /// Constructions from the misses of `blind4.jsonl` (turned development set), in wordings of their own: the emphatic
 /// "na to" of a Roman Urdu condition is no negation; a veiled menace ("سوچ لو", "remember") marks the field of harm
@@ -530,11 +543,43 @@ fn conditions_menaces_and_aimed_insults_from_the_fifth_dev_set() {
         ("you absolute moron, the report says the opposite", &[N], &[]),
         ("abe gadhe, the minister said nothing of the sort", &[N], &[]),
     ];
-    const CLEAN: &[&str] = &[
-        "na to woh aya na uska bhai, shaadi pe koi nahi tha",
-        "agar barish hui na to match nahi hoga",
-        "my grandfather's grave is in Multan, remember to visit it",
-        "The minister said 'you moron' to a reporter, shameful",
-    ];
-    assert_cases(HELD, CLEAN);
+    assert_cases(HELD, FIFTH_DEV_CLEAN);
+}
+
+/// Every hand-written hard negative of this file: what the n-gram margins are derived from.
+const HARD_NEGATIVES: &[&[&str]] = &[
+    CLEAN,
+    CONSTRUCTIONS_CLEAN,
+    HARM_CLEAN,
+    ALLURE_CLEAN,
+    EXCLUSION_CLEAN,
+    BODIES_CLEAN,
+    ACCUSATION_CLEAN,
+    FIFTH_DEV_CLEAN,
+];
+
+/// The margins follow their rule (see [`NGRAM_MARGIN`]): per category, the next tenth above the highest log-odds the
+/// shipped n-gram model gives a hard negative it is asked on and not gated for, and never below 0.8. A retrain that
+/// moves those log-odds fails here until the margin is derived again — higher or lower.
+#[test]
+fn ngram_margins_follow_the_hard_negative_rule() {
+    let mut top = [f64::NEG_INFINITY; 5];
+    for body in HARD_NEGATIVES.iter().flat_map(|cases| cases.iter()) {
+        let a = assess(&Normalized::new(body));
+        let Some(logits) = a.ngram else { continue };
+        for c in Category::ALL.into_iter().filter(|&c| !gates_ngram(&a.candidates, c)) {
+            top[c.index()] = top[c.index()].max(logits[c.index()]);
+        }
+    }
+    for c in Category::ALL {
+        let rule = ((top[c.index()] * 10.0).floor() + 1.0) / 10.0;
+        let want = rule.max(0.8);
+        assert!(
+            (NGRAM_MARGIN[c.index()] - want).abs() < 1e-9,
+            "{}: margin {} but the rule gives {want} (top hard negative at {:.3})",
+            c.name(),
+            NGRAM_MARGIN[c.index()],
+            top[c.index()]
+        );
+    }
 }
