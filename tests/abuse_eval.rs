@@ -228,14 +228,26 @@ fn dev_corpus_meets_the_targets() {
     assert!(failed.is_empty(), "targets missed on the dev corpus: {failed:?}");
 }
 
+/// Measures one labelled file: prints its figures — and, for a development set (`misses`) with
+/// `ABUSE_EVAL_ERRORS=1`, its misclassified comments; a validation or held-out set never prints a text — and checks
+/// that it still holds at least `min` (abusive, non-abusive) comments, as written.
+fn measure(file: &str, title: &str, misses: bool, min: (usize, usize)) {
+    let Some(items) = load(file) else { return };
+    let all = figures(&format!("{title} ({file})"), &items, &AbuseModel::BASE, misses);
+    assert!(
+        all.abusive >= min.0 && all.clean >= min.1,
+        "{file} is smaller than written: {} abusive, {} clean",
+        all.abusive,
+        all.clean
+    );
+}
+
 /// The second development set (`fresh.jsonl`): written after the dev corpus with new wording, first measured blind
 /// (before any change for it), then tuned on like the dev corpus. Figures and, with `ABUSE_EVAL_ERRORS=1`, its
 /// misclassified comments.
 #[test]
 fn fresh_set_figures() {
-    let Some(items) = load("fresh.jsonl") else { return };
-    let all = figures("second dev set (fresh.jsonl)", &items, &AbuseModel::BASE, true);
-    assert!(all.abusive > 0 && all.clean > 0);
+    measure("fresh.jsonl", "second dev set", true, (1, 1));
 }
 
 /// The third development set (`fresh2.jsonl`), written in two batches at once: batch A (u0001-u0226) measured
@@ -243,9 +255,7 @@ fn fresh_set_figures() {
 /// both are trained on now. Figures and, with `ABUSE_EVAL_ERRORS=1`, its misclassified comments.
 #[test]
 fn fresh2_set_figures() {
-    let Some(items) = load("fresh2.jsonl") else { return };
-    let all = figures("third dev set (fresh2.jsonl)", &items, &AbuseModel::BASE, true);
-    assert!(all.abusive >= 150 && all.clean >= 60, "fresh2 is smaller than written");
+    measure("fresh2.jsonl", "third dev set", true, (150, 60));
 }
 
 /// `blind3.jsonl`: written without reading any other corpus file and first the validation set (never trained on,
@@ -253,9 +263,7 @@ fn fresh2_set_figures() {
 /// whose misses were read. Figures and, with `ABUSE_EVAL_ERRORS=1`, its misclassified comments.
 #[test]
 fn blind3_figures() {
-    let Some(items) = load("blind3.jsonl") else { return };
-    let all = figures("fourth dev set (blind3.jsonl)", &items, &AbuseModel::BASE, true);
-    assert!(all.abusive >= 100 && all.clean >= 150, "blind3 is smaller than written");
+    measure("blind3.jsonl", "fourth dev set", true, (100, 150));
 }
 
 /// `blind4.jsonl`: written without reading any other corpus file and the validation set of the fourth and fifth
@@ -264,9 +272,7 @@ fn blind3_figures() {
 /// comments.
 #[test]
 fn blind4_figures() {
-    let Some(items) = load("blind4.jsonl") else { return };
-    let all = figures("fifth dev set (blind4.jsonl)", &items, &AbuseModel::BASE, true);
-    assert!(all.abusive >= 100 && all.clean >= 150, "the validation set is smaller than written");
+    measure("blind4.jsonl", "fifth dev set", true, (100, 150));
 }
 
 /// `blind5.jsonl` (fifth session): written like `blind4.jsonl` without reading any corpus file, and a validation set
@@ -275,9 +281,7 @@ fn blind4_figures() {
 /// its misclassified comments.
 #[test]
 fn blind5_figures() {
-    let Some(items) = load("blind5.jsonl") else { return };
-    let all = figures("sixth dev set (blind5.jsonl)", &items, &AbuseModel::BASE, true);
-    assert!(all.abusive >= 200 && all.clean >= 200, "the validation set is smaller than written");
+    measure("blind5.jsonl", "sixth dev set", true, (200, 200));
 }
 
 /// The third and fourth validation sets (`blind6.jsonl`, `blind7.jsonl`, sixth session): written without reading any
@@ -286,24 +290,18 @@ fn blind5_figures() {
 /// were written, are in the fixture README.
 #[test]
 fn blind6_figures() {
-    let Some(items) = load("blind6.jsonl") else { return };
-    let all = figures("validation set (blind6.jsonl)", &items, &AbuseModel::BASE, false);
-    assert!(all.abusive >= 200 && all.clean >= 200, "the validation set is smaller than written");
+    measure("blind6.jsonl", "validation set", false, (200, 200));
 }
 
 #[test]
 fn blind7_figures() {
-    let Some(items) = load("blind7.jsonl") else { return };
-    let all = figures("validation set (blind7.jsonl)", &items, &AbuseModel::BASE, false);
-    assert!(all.abusive >= 200 && all.clean >= 200, "the validation set is smaller than written");
+    measure("blind7.jsonl", "validation set", false, (200, 200));
 }
 
 #[test]
 fn heldout_figures() {
-    let Some(items) = load("heldout.jsonl") else { return };
     // Figures only: the held-out set measures generalisation and is never tuned on, so no text is printed.
-    let all = figures("held-out set (heldout.jsonl)", &items, &AbuseModel::BASE, false);
-    assert!(all.abusive > 0 && all.clean > 0);
+    measure("heldout.jsonl", "held-out set", false, (1, 1));
 }
 
 fn data(sub: &str) -> Option<PathBuf> {

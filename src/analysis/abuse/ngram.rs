@@ -31,9 +31,9 @@
 //! # Training
 //!
 //! `cargo run --release --example train_abuse_ngram` reads the development sets of `tests/fixtures/abuse/` (never
-//! the validation sets `blind6.jsonl` and `blind7.jsonl`, never `heldout.jsonl`), with chat from the spam collections as non-abusive
-//! background, and writes `ngram_model.bin` next to this file (see `tests/fixtures/abuse/README.md` for the
-//! figures). Training is deterministic (fixed seed, fixed order): the same texts give the same bytes.
+//! the validation sets `blind6.jsonl` and `blind7.jsonl`, never `heldout.jsonl`), with chat from the spam
+//! collections as non-abusive background, and writes `ngram_model.bin` next to this file (see
+//! `tests/fixtures/abuse/README.md` for the figures). Training is deterministic (fixed seed, fixed order): the same texts give the same bytes.
 //!
 //! # Invariants
 //!
@@ -256,8 +256,8 @@ impl NgramModel {
 
     /// What each word of `text` (the folded text) adds to each category's calibrated log-odds: its own feature, half
     /// of each pair it is in, and the windows ending in the gap before it, in it or on the byte that ends it (those
-    /// after the last word go to it). The words a moderator is shown for a finding only this model made (see [`super::assess`]); one pass,
-    /// as the score's, and only for a comment the model holds.
+    /// after the last word go to it). The words a moderator is shown for a finding only this model made (see
+    /// [`super::assess`]); one pass, as the score's, and only for a comment the model holds.
     pub fn word_weights(&self, text: &str) -> Vec<(Range<usize>, [f64; CATEGORIES])> {
         let row = |b: usize| &self.weights[b * CATEGORIES..(b + 1) * CATEGORIES];
         let mut words: Vec<(Range<usize>, [i32; CATEGORIES])> = Vec::new();
