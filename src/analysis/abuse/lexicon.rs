@@ -6,7 +6,8 @@
 //! Each file is TOML: a `[meta]` table (language, source, licence) and `[[group]]` tables, each with a `role`, a
 //! `severity` (1 mild, 2 clear, 3 severe), optional `also` (more roles for the same terms, e.g. an insult that is
 //! also profanity), an optional `gate = "roman"` (the term counts only in a comment written in Roman Urdu/Hindi:
-//! `bc` is "because" in English texting) and `terms`. A term may hold alternatives, `{a|b}`, and optional groups,
+//! `bc` is "because" in English texting), an optional `trade = true` (persons named only by a trade or role —
+//! "bowler", "neta", "drama wale" — the target of an insult but not the victim of a violent word) and `terms`. A term may hold alternatives, `{a|b}`, and optional groups,
 //! `{x}?`, expanded when the automaton is built — Roman Urdu has no standard spelling (`ullu ke {pathay|pattha|
 //! patthe}`).
 //!
@@ -133,6 +134,9 @@ pub struct Entry {
     pub severity: u8,
     /// Counts only when the comment reads as Roman Urdu/Hindi.
     pub gated: bool,
+    /// A person named only by trade or role ("bowler", "neta", "drama wale"): the target of an insult, never the
+    /// victim that makes a violent word a threat ("kill the boss", "bowler ko maar diya" are games and sport).
+    pub trade: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -160,6 +164,9 @@ struct Group {
     also: Vec<Role>,
     #[serde(default)]
     gate: Option<String>,
+    /// Persons named by trade or role (see [`Entry::trade`]).
+    #[serde(default)]
+    trade: bool,
     terms: Vec<String>,
 }
 
@@ -272,13 +279,15 @@ pub fn build(files: &[(&str, &str)]) -> Lexicon {
                             roman_ids.push(id);
                         }
                         for role in std::iter::once(g.role).chain(g.also.iter().copied()) {
-                            let e = Entry { role, severity: g.severity.clamp(1, 3), gated };
+                            let e = Entry { role, severity: g.severity.clamp(1, 3), gated, trade: g.trade };
                             let list = &mut entries[id];
                             match list.iter_mut().find(|x| x.role == role) {
                                 // Listed twice (two files, two spellings): the stronger meaning wins.
                                 Some(x) => {
                                     x.severity = x.severity.max(e.severity);
                                     x.gated &= e.gated;
+                                    // A word that also names a person outright ("anchor") is no mere trade.
+                                    x.trade &= e.trade;
                                 }
                                 None => list.push(e),
                             }

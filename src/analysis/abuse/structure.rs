@@ -144,6 +144,11 @@ pub fn scan(folded: &Folded) -> Scan<'_> {
 
 impl Doc {
     fn candidates(&self) -> Vec<Candidate> {
+        let mut attacks = Vec::new();
+        for (_, g) in self.of(Role::Group) {
+            attacks.extend(self.group_attack(g));
+        }
+        let attacked = self.attacks_a_group(&attacks);
         let mut out = Vec::new();
         for (k, m) in self.matches.iter().enumerate() {
             if !m.entry.role.is_content() || self.suppressed(k) {
@@ -152,7 +157,7 @@ impl Doc {
             match m.entry.role {
                 Role::Threat => out.push(self.threat_phrase(m)),
                 Role::Menace => out.push(self.menace(m)),
-                Role::Violence => out.push(self.violence(m)),
+                Role::Violence => out.push(self.violence(m, attacked)),
                 Role::HarmCall => out.push(self.harm_call(m)),
                 Role::Slur => out.push(self.slur(m)),
                 Role::Insult => {
@@ -162,14 +167,12 @@ impl Doc {
                 }
                 Role::Sexual => out.push(self.sexual(m)),
                 Role::Profanity => out.push(self.profanity(m)),
-                Role::Harm => out.push(self.harm(m)),
+                Role::Harm => out.push(self.harm(m, attacked)),
                 Role::Body | Role::Invite => out.push(self.allure(m)),
                 _ => {}
             }
         }
-        for (_, g) in self.of(Role::Group) {
-            out.extend(self.group_attack(g));
-        }
+        out.extend(attacks);
         out
     }
 
@@ -387,6 +390,9 @@ impl Doc {
             if clear_second && t.entry.role == Role::Second && t.entry.severity < 3 {
                 continue;
             }
+            if t.entry.trade && !self.trade_target(t, m) {
+                continue;
+            }
             let sev = f64::from(t.entry.severity) / 3.0;
             let s = match t.entry.role {
                 Role::Second | Role::Group | Role::Object => sev,
@@ -401,6 +407,18 @@ impl Doc {
             }
         }
         best
+    }
+
+    /// Whether a person named by trade or role (`t`, [`crate::analysis::abuse::lexicon::Entry::trade`]) is the
+    /// target of `m`: only of a clear insult (severity ≥ 2: "madarchod camper", "haramzade siyasatdan"; not "shameless
+    /// ministers", criticism of office holders by the label rules), never of a violent word ("kill the boss"), nor of
+    /// a sexual slur (calling a woman a prostitute is `sexual`, not `insult`), nor when a group names the trade ("Indian
+    /// fans", "Sindhi waderon", "Afghani sabzi wale": the group's attack).
+    fn trade_target(&self, t: &Match, m: &Match) -> bool {
+        let grouped = self.of(Role::Group).any(|(_, g)| {
+            g.end <= t.start && t.start - g.end <= 1 && self.toks[g.start].clause == self.toks[t.start].clause
+        });
+        m.entry.role == Role::Insult && m.entry.severity >= 2 && !self.tok_has(m.start, Role::Sexual.bit()) && !grouped
     }
 
     /// Whether a bare "ye"/"یہ"/"ये" stands before a noun that is no abuse ("ye garmi", "یہ سسٹم"): then it
@@ -521,14 +539,35 @@ impl Doc {
             }
         }
         let span = self.around(m, 2 * WINDOW, 0);
-        let wish = self.of(Role::Wish).any(|(_, w)| w.start >= span.start && w.start < m.start);
+        let wish =
+            self.of(Role::Wish).any(|(_, w)| w.entry.severity >= 2 && w.start >= span.start && w.start < m.start)
+                || self.call_after(m);
         (condition, wish, implied)
+    }
+
+    /// A call put after the act, where Urdu and Hindi put it, at the end of the clause: an imperative or an
+    /// obligation ("bomb kar do", "goli hi marni chahiye", "تیزاب سے علاج کرنا چاہیے") — `wish` terms of severity 1,
+    /// which count only within three tokens after an act of violence or harm in its clause (alone, "do" and "دو" are
+    /// also "two" and "give").
+    fn call_after(&self, m: &Match) -> bool {
+        let clause = self.toks[m.start].clause;
+        self.of(Role::Wish).any(|(_, w)| {
+            w.entry.severity == 1 && w.start >= m.end && w.start <= m.end + 3 && self.toks[w.start].clause == clause
+        })
+    }
+
+    /// Whether the comment attacks a group (an identity-attack candidate of clear structure, neither negated nor
+    /// reported): then a call for violence or harm without a victim of its own is aimed at that group ("Baloch sab
+    /// ghaddar hain, poore sube pe bomb maaro", "X are traitors and deserve every bullet").
+    fn attacks_a_group(&self, attacks: &[Candidate]) -> bool {
+        attacks.iter().any(|c| c.features.structure >= 0.75 && c.features.negated == 0.0 && c.features.mention < 0.6)
     }
 
     /// The field of harm ("grave", "funeral", "acid", "won't walk again", "tangein tor") is a threat when it has a
     /// target (or an "or else" implies the reader) and a marker: a first person's intent, a condition, a wish or a
     /// call. Either alone is a weak candidate: a news report of a funeral, a wish for recovery, a grave in a poem.
-    fn harm(&self, m: &Match) -> Candidate {
+    /// Wished or called for in a comment that attacks a group (`attacked`), the group is the victim.
+    fn harm(&self, m: &Match, attacked: bool) -> Candidate {
         let targets = Role::Second.bit() | Role::Person.bit() | Role::Object.bit();
         // The victim may stand further back than an insult's target: "your mother will be picking out a coffin".
         let (t, _) = self.target_in(m, targets, self.around(m, 2 * WINDOW, WINDOW), true);
@@ -547,7 +586,7 @@ impl Doc {
         // else": it marks the harm as a threat and implies its target.
         let menace = self.of(Role::Menace).any(|(_, o)| self.toks[o.start].sentence == s);
         let marked = marked || menace;
-        let t = t.max(implied).max(if poss_tight || before || menace { 0.8 } else { 0.0 });
+        let t = t.max(implied).max(if poss_tight || before || menace || (marked && attacked) { 0.8 } else { 0.0 });
         let (structure, why) = match (marked || self.has_intent(m), t >= 0.5) {
             (true, true) if m.entry.severity >= 3 => (0.9, "harm promised, wished or made a condition, with a target"),
             // The milder field (blood, bones, a knife) only adds to a threat made otherwise: "it gets in your bones,
@@ -623,7 +662,9 @@ impl Doc {
         self.candidate(Category::Threat, m, f, why)
     }
 
-    fn violence(&self, m: &Match) -> Candidate {
+    /// A violent act: a threat with a stated intent or as an order, against a target. An order without a victim of
+    /// its own in a comment that attacks a group (`attacked`) is aimed at that group.
+    fn violence(&self, m: &Match, attacked: bool) -> Candidate {
         let targets = Role::Second.bit() | Role::Person.bit() | Role::Group.bit() | Role::Object.bit();
         let (t, _) = self.target(m, targets);
         // "tera kaam tamaam kar denge", "تمہارا کام تمام کر دیں گے": the reader's possessive right before the act
@@ -634,8 +675,11 @@ impl Doc {
             .any(|o| o.end <= m.start && self.tight(o, m));
         let t = if poss_tight { t.max(0.8) } else { t };
         let intent = self.has_intent(m);
-        // "Kill this blogger", "hang these liberals": a violent verb opening its clause is an order.
-        let imperative = m.start == 0 || self.toks[m.start - 1].clause != self.toks[m.start].clause;
+        // "Kill this blogger", "hang these liberals": a violent verb opening its clause is an order; so is one with a
+        // call after it ("inko bomb kar do").
+        let imperative =
+            m.start == 0 || self.toks[m.start - 1].clause != self.toks[m.start].clause || self.call_after(m);
+        let t = if imperative && attacked { t.max(0.8) } else { t };
         // A bare "ye"/"یہ" (0.5) is too weak to be the victim of a violent verb ("log marenge tab ye sarak...").
         let (structure, why) = match (intent, t > 0.5) {
             (true, true) => (1.0, "a violent act against a target, with stated intent"),
