@@ -83,8 +83,9 @@ const NEG_WEIGHT_DEFAULT: f64 = 1.5;
 /// 0.73 at 1, 0.76 at 0.3–0.75) and 0.75 was the rule's value; with 10,387 (fifth) the validation figures were the
 /// same from 0.75 to 1, threat-heavy new files made lower weights hold SMS plans and wishes ("I will be ready to
 /// fight with anyone for her") and 1 was kept; with 14,072 (sixth: `fresh18`–`fresh20`, `blind4`, `blind5`) weight 1
-/// held 37 SMS messages in a category other than profanity, over the bound of 35, and 1.5 holds 31 (2 as well).
-const BACKGROUND_WEIGHT_DEFAULT: f64 = 1.5;
+/// held 37 SMS messages in a category other than profanity, over the bound of 35, and 1.5 holds 31 (2 as well); with
+/// 15,026 (seventh: `blind6`, `blind7`, and the insult margin down to 1.1 by its rule) 1.5 held 36 and 2 holds 34.
+const BACKGROUND_WEIGHT_DEFAULT: f64 = 2.0;
 const SEED: u64 = 0x5eed_ab05_e000_0001;
 /// Weights are clipped at this quantile of their magnitudes before quantising (a handful of extreme weights would
 /// otherwise take the whole `i8` range).

@@ -45,7 +45,8 @@ const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data");
 /// Fifth session, after the n-gram model read `fresh9`–`fresh17`: YouTube 78 held, 23 other than profanity; SMS 119
 /// held, 30 other than profanity ("use your brain dear" no longer held, three times; one new false hold, "Thank god
 /// they are in bed!" as an identity attack at 0.51). Sixth session, after `fresh18`–`fresh20`, `blind4`, `blind5`
-/// (chat weighed 1.5): YouTube 79 / 24, SMS 119 / 31.
+/// (chat weighed 1.5): YouTube 79 / 24, SMS 119 / 31. Seventh, after `blind6`, `blind7` (chat weighed 2, threat and
+/// insult margins 1.1): YouTube 79 / 25, SMS 122 / 34 (insults 19: "use your brain dear" back, thrice).
 const REAL_DATA_BOUNDS: &[(&str, usize, usize)] =
     &[("YouTube Spam Collection", 85, 30), ("SMS Spam Collection", 125, 35)];
 

@@ -547,12 +547,16 @@ impl Doc {
 
     /// A call put after the act, where Urdu and Hindi put it, at the end of the clause: an imperative or an
     /// obligation ("bomb kar do", "goli hi marni chahiye", "تیزاب سے علاج کرنا چاہیے") — `wish` terms of severity 1,
-    /// which count only within three tokens after an act of violence or harm in its clause (alone, "do" and "دو" are
-    /// also "two" and "give").
+    /// which count only at the end of an act of violence or harm ("maaro", "مارو": the act in the imperative) or
+    /// within three tokens after it in its clause (alone, "do" and "دو" are also "two" and "give").
     fn call_after(&self, m: &Match) -> bool {
         let clause = self.toks[m.start].clause;
         self.of(Role::Wish).any(|(_, w)| {
-            w.entry.severity == 1 && w.start >= m.end && w.start <= m.end + 3 && self.toks[w.start].clause == clause
+            w.entry.severity == 1
+                && w.start >= m.start
+                && w.end >= m.end
+                && w.start <= m.end + 3
+                && self.toks[w.start].clause == clause
         })
     }
 

@@ -546,6 +546,31 @@ fn conditions_menaces_and_aimed_insults_from_the_fifth_dev_set() {
     assert_cases(HELD, FIFTH_DEV_CLEAN);
 }
 
+/// Constructions from the misses of `blind6.jsonl` and `blind7.jsonl` (turned development sets), in wordings of
+/// their own: a person named by trade or role is the target of a clear insult ("harami umpire"), though not of mild
+/// criticism nor of a violent word; an order put after the act ("bomb maaro", "بم مارو") in a comment that attacks a
+/// group is a call for violence against that group.
+#[test]
+fn trades_as_targets_and_orders_against_an_attacked_group_from_the_seventh_dev_sets() {
+    const HELD: &[Case] = &[
+        ("harami umpire ne phir se ghalat out de diya", &[N], &[]),
+        ("کمینے دکاندار نے پھر دام بڑھا دیے", &[N], &[]),
+        ("कमीने ड्राइवर ने फिर से गाड़ी ठोक दी", &[N], &[]),
+        ("Hazara sab gandagi hain, inke mohallay pe bomb maaro", &[T, I], &[]),
+        ("عیسائی سب غلیظ ہیں، ان کی بستی پر بم مارو", &[T, I], &[]),
+    ];
+    assert_cases(HELD, SEVENTH_DEV_CLEAN);
+}
+
+const SEVENTH_DEV_CLEAN: &[&str] = &[
+    "These ministers are shameless, the budget proves it",
+    "Indian fans bohat shor machate hain stadium mein",
+    "umpire ne ghalat faisla diya, bowler bechara kya kare",
+    "naye players ko moqa do, purane sab thak gaye hain",
+    "bomb disposal squad ne do ghante mein bomb nakara kar diya",
+    "بم دھماکے میں زخمی ہونے والے دکانداروں کو معاوضہ دو",
+];
+
 /// Every hand-written hard negative of this file: what the n-gram margins are derived from. A test's new clean list
 /// belongs here too.
 const HARD_NEGATIVES: &[&[&str]] = &[
@@ -557,6 +582,7 @@ const HARD_NEGATIVES: &[&[&str]] = &[
     BODIES_CLEAN,
     ACCUSATION_CLEAN,
     FIFTH_DEV_CLEAN,
+    SEVENTH_DEV_CLEAN,
 ];
 
 /// The margins follow their rule (see [`NGRAM_MARGIN`]): per category, the next tenth above the highest log-odds the
