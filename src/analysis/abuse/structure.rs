@@ -866,8 +866,9 @@ impl Doc {
         // A group word that is also a person word ("aurat", "woman") is the weaker target its severity says.
         let target = if general { 1.0 } else { 0.7 } * f64::from(g.entry.severity) / 3.0;
         let as_person = self.tok_has(g.start, Role::Person.bit());
-        // "اس عورت", "this woman": a singular group word with a demonstrative names one person.
-        let one_person = g.entry.severity == 1
+        // "اس عورت", "this woman", "ye maulvi", "maulvi sahab": a group word inside a phrase naming one person (a
+        // person term of severity 3) names that person. Not a slur-strength group word (severity 3).
+        let one_person = g.entry.severity <= 2
             && self.of(Role::Person).any(|(_, o)| o.entry.severity == 3 && o.start <= g.start && g.end <= o.end);
         if one_person {
             return Vec::new();

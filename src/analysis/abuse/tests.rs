@@ -549,7 +549,8 @@ fn conditions_menaces_and_aimed_insults_from_the_fifth_dev_set() {
 /// Constructions from the misses of `blind6.jsonl` and `blind7.jsonl` (turned development sets), in wordings of
 /// their own: a person named by trade or role is the target of a clear insult ("harami umpire"), though not of mild
 /// criticism nor of a violent word; an order put after the act ("bomb maaro", "بم مارو") in a comment that attacks a
-/// group is a call for violence against that group.
+/// group is a call for violence against that group; one cleric named by a demonstrative ("ye mulla") is a person
+/// insulted, not the group of clerics attacked.
 #[test]
 fn trades_as_targets_and_orders_against_an_attacked_group_from_the_seventh_dev_sets() {
     const HELD: &[Case] = &[
@@ -558,6 +559,8 @@ fn trades_as_targets_and_orders_against_an_attacked_group_from_the_seventh_dev_s
         ("कमीने ड्राइवर ने फिर से गाड़ी ठोक दी", &[N], &[]),
         ("Hazara sab gandagi hain, inke mohallay pe bomb maaro", &[T, I], &[]),
         ("عیسائی سب غلیظ ہیں، ان کی بستی پر بم مارو", &[T, I], &[]),
+        ("is mulla ne phir se ghatiya baat ki, ye mulla ek number ka jahil hai", &[N], &[I]),
+        ("یہ مولوی پکا جاہل ہے، اسے کچھ نہیں آتا", &[N], &[I]),
     ];
     assert_cases(HELD, SEVENTH_DEV_CLEAN);
 }
