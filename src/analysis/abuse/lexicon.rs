@@ -7,9 +7,9 @@
 //! `severity` (1 mild, 2 clear, 3 severe), optional `also` (more roles for the same terms, e.g. an insult that is
 //! also profanity), an optional `gate = "roman"` (the term counts only in a comment written in Roman Urdu/Hindi:
 //! `bc` is "because" in English texting), an optional `trade = true` (persons named only by a trade or role —
-//! "bowler", "neta", "drama wale" — the target of an insult but not the victim of a violent word) and `terms`. A term may hold alternatives, `{a|b}`, and optional groups,
-//! `{x}?`, expanded when the automaton is built — Roman Urdu has no standard spelling (`ullu ke {pathay|pattha|
-//! patthe}`).
+//! "bowler", "neta", "drama wale" — the target of an insult but not the victim of a violent word) and `terms`. A
+//! term may hold alternatives, `{a|b}`, and optional groups, `{x}?`, expanded when the automaton is built — Roman
+//! Urdu has no standard spelling (`ullu ke {pathay|pattha|patthe}`).
 //!
 //! # Roles
 //!

@@ -148,7 +148,7 @@ impl Doc {
         for (_, g) in self.of(Role::Group) {
             attacks.extend(self.group_attack(g));
         }
-        let attacked = self.attacks_a_group(&attacks);
+        let attacked = attacks_a_group(&attacks);
         let mut out = Vec::new();
         for (k, m) in self.matches.iter().enumerate() {
             if !m.entry.role.is_content() || self.suppressed(k) {
@@ -409,11 +409,11 @@ impl Doc {
         best
     }
 
-    /// Whether a person named by trade or role (`t`, [`crate::analysis::abuse::lexicon::Entry::trade`]) is the
-    /// target of `m`: only of a clear insult (severity ≥ 2: "madarchod camper", "haramzade siyasatdan"; not "shameless
-    /// ministers", criticism of office holders by the label rules), never of a violent word ("kill the boss"), nor of
-    /// a sexual slur (calling a woman a prostitute is `sexual`, not `insult`), nor when a group names the trade ("Indian
-    /// fans", "Sindhi waderon", "Afghani sabzi wale": the group's attack).
+    /// Whether a person named by trade or role (`t`, `Entry::trade`) is the target of `m`: only of a clear insult
+    /// (severity ≥ 2: "madarchod camper", "haramzade siyasatdan"; not "shameless ministers", criticism of office
+    /// holders by the label rules), never of a violent word ("kill the boss"), nor of a sexual slur (calling a woman a
+    /// prostitute is `sexual`, not `insult`), nor when a group names the trade ("Indian fans", "Sindhi waderon",
+    /// "Afghani sabzi wale": the group's attack).
     fn trade_target(&self, t: &Match, m: &Match) -> bool {
         let grouped = self.of(Role::Group).any(|(_, g)| {
             g.end <= t.start && t.start - g.end <= 1 && self.toks[g.start].clause == self.toks[t.start].clause
@@ -558,13 +558,6 @@ impl Doc {
                 && w.start <= m.end + 3
                 && self.toks[w.start].clause == clause
         })
-    }
-
-    /// Whether the comment attacks a group (an identity-attack candidate of clear structure, neither negated nor
-    /// reported): then a call for violence or harm without a victim of its own is aimed at that group ("Baloch sab
-    /// ghaddar hain, poore sube pe bomb maaro", "X are traitors and deserve every bullet").
-    fn attacks_a_group(&self, attacks: &[Candidate]) -> bool {
-        attacks.iter().any(|c| c.features.structure >= 0.75 && c.features.negated == 0.0 && c.features.mention < 0.6)
     }
 
     /// The field of harm ("grave", "funeral", "acid", "won't walk again", "tangein tor") is a threat when it has a
@@ -933,6 +926,13 @@ impl Doc {
         }
         out
     }
+}
+
+/// Whether the comment attacks a group (an identity-attack candidate of clear structure, neither negated nor
+/// reported): then a call for violence or harm without a victim of its own is aimed at that group ("Baloch sab ghaddar
+/// hain, poore sube pe bomb maaro", "X are traitors and deserve every bullet").
+fn attacks_a_group(attacks: &[Candidate]) -> bool {
+    attacks.iter().any(|c| c.features.structure >= 0.75 && c.features.negated == 0.0 && c.features.mention < 0.6)
 }
 
 /// Whole-word in the folded text: where the pattern starts (ends) with a word character, the text must not
