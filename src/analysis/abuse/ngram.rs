@@ -33,7 +33,8 @@
 //! `cargo run --release --example train_abuse_ngram` reads the development sets of `tests/fixtures/abuse/` (never
 //! the validation sets `blind8.jsonl` and `blind9.jsonl`, never `heldout.jsonl`), with chat from the spam
 //! collections as non-abusive background, and writes `ngram_model.bin` next to this file (see
-//! `tests/fixtures/abuse/README.md` for the figures). Training is deterministic (fixed seed, fixed order): the same texts give the same bytes.
+//! `tests/fixtures/abuse/README.md` for the figures). Training is deterministic (fixed seed, fixed order): the same
+//! texts give the same bytes.
 //!
 //! # Invariants
 //!

@@ -6,21 +6,24 @@
 //! its tokens with its role; and each content match becomes a [`Candidate`] whose [`Features`] say how it stands:
 //!
 //! * **threat** — a complete threat phrase; or a violent verb with a first person's intent ("I will", "we'll",
-//!   "-unga/-enge", "chahiye") and a target ("you", "tum", a person, a group) in the same sentence; or a call for
-//!   harm ("should be hanged", "maar do") with its target;
+//!   "-unga/-enge", "chahiye") or as an order (opening its clause, or with an imperative or obligation after it:
+//!   "bomb kar do", `Doc::call_after`) and a target ("you", "tum", a person, a group — in a comment that attacks a
+//!   group, that group when the order names no victim); or a call for harm ("should be hanged", "maar do") with its
+//!   target;
 //! * **identity attack** — a slur; or a group noun side by side with a dehumanising noun, a call for harm or an
 //!   insult ("Pashtun are animals", "qadiani kaafir hain inko maar do", "hindu kutte");
 //! * **insult** — an insult side by side with the second person or a person ("you idiot", "tum ullu ke pathay ho",
 //!   "تم بے غیرت ہو", "the writer is a moron", "حرامی صحافی"), up to three tokens after a vocative or a rude command
 //!   ("abe gadhe", "chup kar be ghatiya insaan", "چپ کر بے وقوف"), closing a clause that opens with "you" with at
 //!   most one describing word that is no filler between ("you circus clown", `Doc::addressed`), or standing alone
-//!   as its clause ("Idiot!");
+//!   as its clause ("Idiot!"); a person named only by trade or role ("harami umpire", "drama wale") is the target
+//!   of a clear insult only (`Doc::trade_target`), and a group word inside a phrase naming one person ("ye
+//!   maulvi") names that person;
 //! * **threat**, as an open construction — the field of harm (`harm`: a grave, a funeral, a bullet, "won't walk
 //!   again", a body part with a breaking verb) with a target (also one named in the sentence before, or implied by
 //!   an "or else" or a veiled menace) and a marker: a first person's intent, a condition ("if", "agar", "next time",
-//!   "keep … and"), a wish or call ("I hope", "khuda kare", "deserves"), a veiled menace ("yaad rakhna"); the milder
-//!   field (blood, a knife) never holds alone
-//!   (`Doc::harm`);
+//!   "keep … and"), a wish or call ("I hope", "khuda kare", "deserves", "karna chahiye"), a veiled menace ("yaad
+//!   rakhna"); the milder field (blood, a knife) never holds alone (`Doc::harm`);
 //! * **sexual** — an explicit term, more so aimed at the reader; and as an open construction, a body part, clothes
 //!   or a private meeting (`body`, `invite`) made sexual by an `allure` word, a sexual term or a second such word,
 //!   aimed at a person, the reader's possessive or an endearment (`Doc::allure`);
@@ -516,9 +519,10 @@ impl Doc {
     /// The markers that make an act or a harm a threat besides a first person's intent: a condition or a
     /// prediction ("if you write again", "agli dafa", "warna", "keep writing and", "you'll be") anywhere in `m`'s
     /// sentence or the sentence before it, or a wish or call before `m` in its sentence ("I hope", "khuda kare",
-    /// "deserves to"). A violent act takes only the wish and the "or else" ("if you need the acid test" is no
-    /// threat); the field of harm takes all. Returns (marked, implied target): an "or else" (`condition` of severity 3: "warna", "ورنہ",
-    /// "otherwise") speaks to the reader even when no "you" is written.
+    /// "deserves to") or put after it (`Doc::call_after`: "bomb kar do"). A violent act takes only the wish and the
+    /// "or else" ("if you need the acid test" is no threat); the field of harm takes all. Returns (marked, implied
+    /// target): an "or else" (`condition` of severity 3: "warna", "ورنہ", "otherwise") speaks to the reader even when
+    /// no "you" is written.
     fn marked(&self, m: &Match) -> (bool, f64) {
         let (condition, wish, implied) = self.markers(m);
         (condition || wish, implied)
