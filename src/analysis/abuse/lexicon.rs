@@ -22,7 +22,11 @@
 //! (words that may stand between a target and a predicate: "are", "a", "ho", "hai"), `family` ("maa", "mother"),
 //! and context: `negation`, `mention` (reporting, quoting or condemning: "he said", "is wrong", "dhamki di"),
 //! `news` ("police", "attacker"), `idiom` (a phrase whose violent or insulting word is harmless: "killed it",
-//! "kutte ki tarah"), and `roman` (Roman Urdu/Hindi function words, for the gate).
+//! "kutte ki tarah"), `fond` (affection between friends: "love you bro", "miss you yaar") and `roman` (Roman
+//! Urdu/Hindi function words, for the gate).
+//!
+//! Urdu and Hindi nouns of abuse need not list their plurals: one-word insults, slurs, sexual slurs and dehumanising
+//! nouns in Urdu or Devanagari script also match with their plural and oblique endings (`inflections`).
 //!
 //! Three more content roles are the open *fields* of the constructions of [`super::structure`] rather than words that
 //! abuse on their own: `harm` (the field of injury, death and its aftermath: a grave, a funeral, a bullet, acid,
@@ -95,15 +99,18 @@ pub enum Role {
     /// An accusation of conduct ("liar", "jhoota"), overlaying the insult entry of the same word: an insult only when
     /// aimed at the reader or used as a form of address (see `structure.rs` `insult`).
     Accusation,
+    /// A token of affection between friends ("love you bro", "miss you yaar", "❤️"): a mild insult aimed at the
+    /// reader in such a comment is banter (see `structure.rs` `insult`).
+    Fond,
 }
 
 impl Role {
-    /// Number of roles (the last variant's index + 1).
-    pub const COUNT: usize = Role::Accusation as usize + 1;
+    /// Number of roles (the last variant's index + 1); at most 64, the width of a role mask.
+    pub const COUNT: usize = Role::Fond as usize + 1;
 
     /// The role's bit in a token's role mask.
-    pub const fn bit(self) -> u32 {
-        1 << self as u32
+    pub const fn bit(self) -> u64 {
+        1 << self as u64
     }
 
     /// Roles that carry abuse (the others only give it structure or context).
@@ -221,6 +228,33 @@ pub fn fold_term(term: &str) -> String {
     out
 }
 
+/// The plural forms of a one-word Urdu or Hindi noun of abuse, which the lists need not spell out: the feminine "-ی"/"-ी"
+/// takes "-یاں"/"-ियाँ" and the oblique "-یوں"/"-ियों" (رنڈی → رنڈیاں, रंडी → रंडियाँ), the masculine "-ا"/"-ہ"/"-ा"/"-आ"
+/// takes "-ے"/"-े"/"-ए" and "-وں"/"-ों"/"-ओं" (کتا → کتے, कटुआ → कटुए). Only for the roles that name someone
+/// (insults, slurs, sexual slurs, dehumanising nouns) and stems of two letters or more: verbs and short words inflect
+/// otherwise.
+fn inflections(language: &str, role: Role, term: &str) -> Vec<String> {
+    if !matches!(role, Role::Insult | Role::Slur | Role::Sexual | Role::Dehumanize)
+        || term.contains(char::is_whitespace)
+    {
+        return Vec::new();
+    }
+    let Some(last) = term.chars().last() else { return Vec::new() };
+    let stem = &term[..term.len() - last.len_utf8()];
+    if stem.chars().count() < 2 {
+        return Vec::new();
+    }
+    let endings: &[&str] = match (language, last) {
+        ("ur", 'ی' | 'ي') => &["یاں", "یوں"],
+        ("ur", 'ا' | 'ہ') => &["ے", "وں"],
+        ("hi", 'ी') => &["ियाँ", "ियां", "ियों"],
+        ("hi", 'ा') => &["े", "ों"],
+        ("hi", 'आ') => &["ए", "ओं"],
+        _ => &[],
+    };
+    endings.iter().map(|e| format!("{stem}{e}")).collect()
+}
+
 /// Compiles `files` (name, TOML text).
 pub fn build(files: &[(&str, &str)]) -> Lexicon {
     let mut ids: HashMap<String, usize> = HashMap::new();
@@ -269,7 +303,8 @@ pub fn build(files: &[(&str, &str)]) -> Lexicon {
                         }
                         _ => None,
                     };
-                    for p in std::iter::once(p).chain(doubled) {
+                    let inflected = inflections(&file.meta.language, g.role, &term).into_iter().map(|t| fold_term(&t));
+                    for p in std::iter::once(p).chain(doubled).chain(inflected) {
                         let id = *ids.entry(p.clone()).or_insert_with(|| {
                             patterns.push(p);
                             entries.push(Vec::new());

@@ -175,7 +175,8 @@ pub struct Candidate {
 pub struct Assessment {
     pub candidates: Vec<Candidate>,
     /// The learned n-gram model's calibrated log-odds per category ([`ngram`]); `None` means no opinion (an
-    /// assessment built by hand).
+    /// assessment built by hand), −∞ in a category none in this comment (an identity attack made of a list of
+    /// groups alone, [`structure::lists_groups`]).
     pub ngram: Option<[f64; 5]>,
     /// Per category the n-gram model would hold on its own, the words of the ORIGINAL body that weighed most in
     /// its opinion ([`NGRAM_WORDS`]): the spans of a finding only the model made.
@@ -191,12 +192,22 @@ pub struct Assessment {
 pub const NGRAM_CONTEXT_GATE: f64 = 0.6;
 
 /// Whether a candidate of `category` is negated, quoted or reported at least [`NGRAM_CONTEXT_GATE`]: then the n-gram
-/// model has no say on that category.
+/// model has no say on that category. A threat candidate counts only with some structure ([`GATING_STRUCTURE`]): a
+/// violent word or a word of harm alone ("khatam", "maar", "grave") is no threat that a report or a negation could be
+/// about — "jo bhi isko dekhe wahin khatam kar de, … zinda rehna hi ghalat hai" condemns the victim, not the threat.
+/// (A quoted insult or swear word has no structure either, and is still what the quote is.) Banter gates it too: a
+/// mild insult in a comment said fondly ([`structure::BANTER`]).
 fn gates_ngram(candidates: &[Candidate], category: Category) -> bool {
-    candidates
-        .iter()
-        .any(|c| c.category == category && c.features.negated.max(c.features.mention) >= NGRAM_CONTEXT_GATE)
+    candidates.iter().any(|c| {
+        c.category == category
+            && (c.why == structure::BANTER
+                || (category != Category::Threat || c.features.structure >= GATING_STRUCTURE)
+                    && c.features.negated.max(c.features.mention) >= NGRAM_CONTEXT_GATE)
+    })
 }
+
+/// See [`gates_ngram`]: above a bare word's structure (0.1 for a violent word alone, 0.05 for a word of harm).
+const GATING_STRUCTURE: f64 = 0.2;
 
 /// Per category (by [`Category::index`]), the n-gram model's calibrated log-odds are lowered by this before they meet
 /// [`HOLD`]: it holds a comment on its own only where its out-of-fold calibrated probability is at least sigmoid(0.8)
@@ -264,7 +275,14 @@ pub fn assess(text: &Normalized) -> Assessment {
             })
         })
         .collect::<Vec<Candidate>>();
-    let ngram = (!scan.reports_a_quote).then(|| ngram::get().logits(&scan.ngram_text));
+    let mut ngram = (!scan.reports_a_quote).then(|| ngram::get().logits(&scan.ngram_text));
+    // A list of groups is the model's to hold as an attack only with an attack the lexicons read in it.
+    if let Some(logits) = ngram.as_mut() {
+        let i = Category::IdentityAttack.index();
+        if ngram_hold_logit(Category::IdentityAttack, logits[i], 0.0) >= 0.0 && structure::lists_groups(&folded) {
+            logits[i] = f64::NEG_INFINITY;
+        }
+    }
     // Only where the model would hold a category on its own (a site's learned shift only lowers it): on the few
     // comments held, never on the path of the many approved.
     let shown =

@@ -53,7 +53,7 @@ const WINDOW: usize = 6;
 const TIGHT_GAP: usize = 4;
 
 /// The role bits of the content roles.
-const CONTENT: u32 = Role::Threat.bit()
+const CONTENT: u64 = Role::Threat.bit()
     | Role::Menace.bit()
     | Role::Violence.bit()
     | Role::HarmCall.bit()
@@ -85,7 +85,7 @@ struct Token {
     clause: u32,
     quoted: bool,
     /// Roles of the matches covering this token.
-    roles: u32,
+    roles: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -106,7 +106,7 @@ struct Doc {
     by_role: Vec<u32>,
     role_at: [u32; Role::COUNT + 1],
     /// Roles present anywhere.
-    present: u32,
+    present: u64,
 }
 
 /// The marks that can open a quote in [`tokenize`]: a text without any has no quoted word.
@@ -143,6 +143,40 @@ pub fn scan(folded: &Folded) -> Scan<'_> {
     };
     let (ngram_text, cut) = doc.unexplained(text);
     Scan { candidates: doc.candidates(), ngram_text, cut, reports_a_quote: doc.reports_a_quote() }
+}
+
+/// Why an insult candidate is banter (see `Doc::insult`): the n-gram model, which cannot see the fondness, has no say
+/// on the insult then ([`super::gates_ngram`]).
+pub const BANTER: &str = "a mild insult said fondly";
+
+/// The words that join the items of a list (written here rather than in the lexicons: they are grammar, not
+/// vocabulary, and the lexicons' roles are all taken).
+const CONJUNCTIONS: &[&str] = &["and", "or", "&", "aur", "or", "ya", "o", "va", "اور", "و", "یا", "और", "या", "व"];
+
+/// Whether `folded` names three or more groups one after another in a list ("Hindus, Christians, Sikhs and Ahmadis
+/// are all citizens", "Shia, Sunni, Hindu, Christian sab ek saath"). Such a list is how unity, equal rights and
+/// relief work are written about; an attack names its group and says what of it, which the lexicons read. The
+/// n-gram model, which sees group names mostly in attacks, is not let make an identity attack of a list on its own.
+/// Builds the analysis of the whole text: asked only of the few comments that model would hold.
+pub fn lists_groups(folded: &Folded) -> bool {
+    let Some(doc) = Doc::new(folded.as_str(), true) else { return false };
+    let mut groups: Vec<&Match> = doc.of(Role::Group).map(|(_, g)| g).collect();
+    groups.sort_by_key(|g| g.start);
+    let mut run = 1;
+    for pair in groups.windows(2) {
+        let (a, b) = (pair[0], pair[1]);
+        let joined = (a.end..b.start).all(|i| CONJUNCTIONS.contains(&&folded.as_str()[doc.toks[i].range.clone()]));
+        let listed = b.start >= a.end
+            && b.start - a.end <= 1
+            && joined
+            && folded.as_str()[a.range.clone()] != folded.as_str()[b.range.clone()]
+            && doc.toks[a.start].sentence == doc.toks[b.start].sentence;
+        run = if listed { run + 1 } else { 1 };
+        if run >= 3 {
+            return true;
+        }
+    }
+    false
 }
 
 impl Doc {
@@ -324,7 +358,7 @@ impl Doc {
         })
     }
 
-    fn tok_has(&self, i: usize, roles: u32) -> bool {
+    fn tok_has(&self, i: usize, roles: u64) -> bool {
         self.toks.get(i).is_some_and(|t| t.roles & roles != 0)
     }
 
@@ -359,7 +393,7 @@ impl Doc {
     }
 
     /// The matches of `roles` whose tokens lie within `span`.
-    fn within<'a>(&'a self, roles: u32, span: Range<usize>) -> impl Iterator<Item = &'a Match> + 'a {
+    fn within<'a>(&'a self, roles: u64, span: Range<usize>) -> impl Iterator<Item = &'a Match> + 'a {
         (0..Role::COUNT)
             .filter(move |r| roles >> r & 1 == 1)
             .flat_map(move |r| &self.by_role[self.role_at[r] as usize..self.role_at[r + 1] as usize])
@@ -378,13 +412,13 @@ impl Doc {
     /// The strongest target near `m` (in its sentence, [`WINDOW`] tokens each side), with whether it stands side by
     /// side with `m`. Strength: the reader, a group or a pronoun object by the term's severity / 3 (an ambiguous
     /// "تو" counts less than "تم"); a person 1, 0.8 or 0.5 by severity; a possessive 0.4 × severity / 3.
-    fn target(&self, m: &Match, roles: u32) -> (f64, bool) {
+    fn target(&self, m: &Match, roles: u64) -> (f64, bool) {
         self.target_in(m, roles, self.around(m, WINDOW, WINDOW), false)
     }
 
     /// As [`Doc::target`], over the tokens of `span`; `clear_second` skips an ambiguous second person (Urdu "تو" is
     /// also the "then" of "اگر … تو", which a conditional threat is full of).
-    fn target_in(&self, m: &Match, roles: u32, span: Range<usize>, clear_second: bool) -> (f64, bool) {
+    fn target_in(&self, m: &Match, roles: u64, span: Range<usize>, clear_second: bool) -> (f64, bool) {
         let mut best = (0.0, false);
         for t in self.within(roles, span) {
             if t.entry.role == Role::Person && t.entry.severity == 1 && self.demonstrative(t) {
@@ -435,17 +469,32 @@ impl Doc {
 
     /// A negation in `m`'s clause: up to 3 tokens before it or 1 after it ("tum jahil nahi ho"), not inside it
     /// nor inside another abusive phrase ("no Ahmadi should be allowed" negates nothing).
+    ///
+    /// A negation after the term denies it only as a predicate, where Urdu and Hindi put the negation before the
+    /// copula at the end of the clause ("tum jahil nahi ho", "ye katue nahi hain"); followed by a verb of its own, the
+    /// negation belongs to that verb and the term is its subject ("ye katue kabhi nahi sudhrenge", "these idiots never
+    /// learn": said of the group, not denied).
     fn negated(&self, m: &Match) -> f64 {
         let clause = self.toks[m.start].clause;
         let lo = m.start.saturating_sub(3);
-        let hi = (m.end + 1).min(self.toks.len());
         // A negation inside a condition negates nothing: "nahi to" is "or else", "aya na to" is "if you come".
-        let hit = (lo..m.start).chain(m.end..hi).any(|i| {
+        let negation = |i: usize| {
             self.toks[i].clause == clause
                 && self.tok_has(i, Role::Negation.bit())
                 && !self.tok_has(i, CONTENT | Role::Condition.bit())
-        });
-        f64::from(u8::from(hit))
+        };
+        let before = (lo..m.start).any(negation);
+        let after = m.end < self.toks.len() && negation(m.end) && self.predicate_negation(m.end);
+        f64::from(u8::from(before || after))
+    }
+
+    /// Whether the negation at token `at` closes its clause: only fillers (a copula, "to", "bhi") after its words.
+    fn predicate_negation(&self, at: usize) -> bool {
+        let end = self.of(Role::Negation).filter(|(_, o)| o.start <= at && at < o.end).map(|(_, o)| o.end).max();
+        let clause = self.toks[at].clause;
+        (end.unwrap_or(at + 1)..self.toks.len())
+            .take_while(|&i| self.toks[i].clause == clause)
+            .all(|i| self.tok_has(i, Role::Filler.bit() | Role::Negation.bit() | Role::Vocative.bit()))
     }
 
     /// Whether the term is mentioned rather than used: quoted, or a reporting or condemning word in its clause (1),
@@ -784,6 +833,10 @@ impl Doc {
             }
             (if person > 0.0 { 0.3 } else { 0.0 }, person, "an insulting word")
         };
+        // Banter: a mild insult in a comment that says it fondly ("you donkey … miss you bro", "tu pagal hai … love
+        // you behna") is friends teasing; a severe one ("harami", "randi") is not softened by it.
+        let fond = m.entry.severity <= 2 && self.present & Role::Fond.bit() != 0;
+        let (structure, why) = if fond { (structure.min(0.2), BANTER) } else { (structure, why) };
         let mut f = self.context(m, m.entry.severity, structure, target);
         // Aimed at the reader, the insult is the writer's own: a reporting word outside its clause reports something
         // else ("you absolute muppet, the article says the opposite"). Quoted or reported in its clause, it stays

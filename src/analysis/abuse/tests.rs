@@ -574,6 +574,46 @@ const SEVENTH_DEV_CLEAN: &[&str] = &[
     "بم دھماکے میں زخمی ہونے والے دکانداروں کو معاوضہ دو",
 ];
 
+/// Constructions from the misses of `blind8.jsonl` and `blind9.jsonl` (turned development sets), in wordings of
+/// their own: a negation followed by a verb of its own does not deny the slur that is its subject ("ye mirzai kabhi
+/// nahi badlenge"), while one before a copula still denies a predicate ("har Baloch ghaddar nahi hota"); the author
+/// named by a relative clause ("the moron who wrote this column", "جس نے یہ خبر لکھی") is a person insulted, not a
+/// report; Urdu and Hindi plurals of the lists' nouns ("رنڈیاں", "रंडियाँ"); "finish them" as an order against
+/// people, but not against a thing ("load shedding khatam karo"); the polite "آپ" as clear a "you" as "تم"; a list of
+/// groups is no attack by itself; a mild insult said fondly is banter, a severe one is not.
+#[test]
+fn subjects_authors_plurals_lists_and_banter_from_the_eighth_dev_sets() {
+    const HELD: &[Case] = &[
+        ("ye mirzai kabhi nahi badlenge, sab ek hi thaali ke chatte batte hain", &[I], &[]),
+        ("یہ مرزائی کبھی نہیں سدھریں گے", &[I], &[]),
+        ("ये मुल्ले कभी नहीं बदलेंगे, इनकी सोच ही ऐसी है", &[I], &[]),
+        ("the moron who wrote this column should retire", &[N], &[]),
+        ("بےوقوف ہے جس نے یہ خبر لکھی", &[N], &[]),
+        ("kamina hai jis ne ye khabar likhi", &[N], &[]),
+        ("उस मोहल्ले की औरतें सब रंडियाँ हैं", &[S], &[]),
+        ("سب مرزائیوں کو ختم کرو", &[T], &[]),
+        ("@سلیم بھائی آپ تو پرلے درجے کے احمق نکلے", &[N], &[]),
+        ("इस एंकर ने बिस्तर गर्म करके शो पाया", &[S], &[]),
+        ("Sikh, Hindu aur Isai sab kafir hain", &[I], &[]),
+        ("madarchod tu phir late aaya, love you", &[N], &[]),
+    ];
+    assert_cases(HELD, EIGHTH_DEV_CLEAN);
+}
+
+const EIGHTH_DEV_CLEAN: &[&str] = &[
+    "tum jahil nahi ho, bas ghalat samjhe",
+    "ہر بلوچ غدار نہیں ہوتا",
+    "हर मुसलमान आतंकवादी नहीं होता",
+    "The man who wrote this column won an award last year",
+    "load shedding khatam karo warna ehtijaj hoga",
+    "یہ ظلم ختم کرو اور بچوں کو سکول بھیجو",
+    "भ्रष्टाचार खत्म करो, यही असली देशभक्ति है",
+    "Shia, Sunni, Deobandi, Barelvi sab ek saath namaz parh rahe the",
+    "Ahmadi, Hindu, Christian, Sikh sab Pakistan ke shehri hain aur barabar hain",
+    "abe gadhe tu phir fail ho gaya, miss you yaar",
+    "tu pagal hai kya, love you bro",
+];
+
 /// Every hand-written hard negative of this file: what the n-gram margins are derived from. A test's new clean list
 /// belongs here too.
 const HARD_NEGATIVES: &[&[&str]] = &[
@@ -586,6 +626,7 @@ const HARD_NEGATIVES: &[&[&str]] = &[
     ACCUSATION_CLEAN,
     FIFTH_DEV_CLEAN,
     SEVENTH_DEV_CLEAN,
+    EIGHTH_DEV_CLEAN,
 ];
 
 /// The margins follow their rule (see [`NGRAM_MARGIN`]): per category, the next tenth above the highest log-odds the
