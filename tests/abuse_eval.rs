@@ -7,9 +7,9 @@
 //! 2. **Second dev set** (`tests/fixtures/abuse/fresh.jsonl`): new wording written after the first round of tuning,
 //!    measured once blind, then tuned on; figures printed, misses listed with `ABUSE_EVAL_ERRORS=1`.
 //!    The third dev set (`tests/fixtures/abuse/fresh2.jsonl`, both batches trained on now) printed like the second.
-//!    `blind3.jsonl`–`blind7.jsonl` (validation sets until newer ones were written) printed like the second; the
-//!    validation sets (`tests/fixtures/abuse/blind8.jsonl`, `blind9.jsonl`): figures only, never
-//!    trained or tuned on.
+//!    `blind3.jsonl`–`blind9.jsonl` (validation sets until newer ones were written) printed like the second; the
+//!    validation sets (`tests/fixtures/abuse/blind10.jsonl`, `blind11.jsonl`): figures only, never trained or tuned
+//!    on.
 //! 3. **Held-out set** (`tests/fixtures/abuse/heldout.jsonl`, never used for tuning): the same figures, printed
 //!    only — it measures generalisation; no text of it is ever printed.
 //! 4. **Real data**: every comment of the YouTube Spam Collection and every message of the SMS Spam Collection
@@ -46,7 +46,9 @@ const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data");
 /// held, 30 other than profanity ("use your brain dear" no longer held, three times; one new false hold, "Thank god
 /// they are in bed!" as an identity attack at 0.51). Sixth session, after `fresh18`–`fresh20`, `blind4`, `blind5`
 /// (chat weighed 1.5): YouTube 79 / 24, SMS 119 / 31. Seventh, after `blind6`, `blind7` (chat weighed 2, threat and
-/// insult margins 1.1): YouTube 79 / 25, SMS 122 / 34 (insults 19: "use your brain dear" back, thrice).
+/// insult margins 1.1): YouTube 79 / 25, SMS 122 / 34 (insults 19: "use your brain dear" back, thrice). Eighth, after
+/// `blind8`, `blind9` and the eighth session's constructions (threat margin 1.2, insult 0.8): YouTube 80 / 25, SMS
+/// 121 / 33.
 const REAL_DATA_BOUNDS: &[(&str, usize, usize)] =
     &[("YouTube Spam Collection", 85, 30), ("SMS Spam Collection", 125, 35)];
 
@@ -300,18 +302,33 @@ fn blind7_figures() {
     measure("blind7.jsonl", "eighth dev set", true, (200, 200));
 }
 
-/// The validation sets of the seventh session (`blind8.jsonl`, `blind9.jsonl`): written without reading any corpus
-/// file — comment sections under invented articles of a Pakistani news site, and replies under news posts on social
-/// media — never trained or tuned on; figures only, no text printed. Their first figures, on the model as it was
-/// when they were written, are in the fixture README.
+/// `blind8.jsonl` and `blind9.jsonl` (seventh session): written without reading any corpus file — comment sections
+/// under invented articles of a Pakistani news site, and replies under news posts on social media — and the
+/// validation sets of the seventh session; since the eighth, when `blind10.jsonl` and `blind11.jsonl` were written,
+/// development sets whose misses were read. Figures and, with `ABUSE_EVAL_ERRORS=1`, their misclassified comments.
 #[test]
 fn blind8_figures() {
-    measure("blind8.jsonl", "validation set", false, (200, 200));
+    measure("blind8.jsonl", "ninth dev set", true, (200, 200));
 }
 
 #[test]
 fn blind9_figures() {
-    measure("blind9.jsonl", "validation set", false, (200, 200));
+    measure("blind9.jsonl", "tenth dev set", true, (200, 200));
+}
+
+/// The validation sets of the eighth session (`blind10.jsonl`, `blind11.jsonl`): written without reading any corpus
+/// file — comments under opinion columns, sports and entertainment pages and an election-night live blog, and the
+/// city pages and Urdu edition of a Pakistani news site with a Hindi site's border stories — never trained or tuned
+/// on; figures only, no text printed. Their first figures, on the model as it was when they were written, are in the
+/// fixture README.
+#[test]
+fn blind10_figures() {
+    measure("blind10.jsonl", "validation set", false, (200, 200));
+}
+
+#[test]
+fn blind11_figures() {
+    measure("blind11.jsonl", "validation set", false, (200, 200));
 }
 
 #[test]
