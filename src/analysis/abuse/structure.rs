@@ -790,11 +790,6 @@ impl Doc {
         if m.entry.role == Role::Dehumanize {
             return None;
         }
-        // A sexual slur ("randi", "kanjri", "slut") calling a person a prostitute is sexual harassment by the label
-        // rules, with the swearing it is — not name-calling besides: the sexual candidate of the same word has it.
-        if self.tok_has(m.start, Role::Sexual.bit()) {
-            return None;
-        }
         // An accusation ("liar", "jhoota") said of an office holder or anyone but the reader is criticism of conduct by
         // the label rules ("The minister is a liar, his own budget proves it"); aimed at the reader or as a form of
         // address ("you liar", "abe jhootay", "Liar, you know nothing") it is name-calling.

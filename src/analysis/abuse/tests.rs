@@ -580,8 +580,7 @@ const SEVENTH_DEV_CLEAN: &[&str] = &[
 /// named by a relative clause ("the moron who wrote this column", "جس نے یہ خبر لکھی") is a person insulted, not a
 /// report; Urdu and Hindi plurals of the lists' nouns ("رنڈیاں", "रंडियाँ"); "finish them" as an order against
 /// people, but not against a thing ("load shedding khatam karo"); the polite "آپ" as clear a "you" as "تم"; a list of
-/// groups is no attack by itself; a mild insult said fondly is banter, a severe one is not; a sexual slur calling a
-/// woman a prostitute is `sexual` (and swearing), not an insult besides.
+/// groups is no attack by itself; a mild insult said fondly is banter, a severe one is not.
 #[test]
 fn subjects_authors_plurals_lists_and_banter_from_the_eighth_dev_sets() {
     const HELD: &[Case] = &[
@@ -597,9 +596,6 @@ fn subjects_authors_plurals_lists_and_banter_from_the_eighth_dev_sets() {
         ("इस एंकर ने बिस्तर गर्म करके शो पाया", &[S], &[]),
         ("Sikh, Hindu aur Isai sab kafir hain", &[I], &[]),
         ("madarchod tu phir late aaya, love you", &[N], &[]),
-        ("yeh actress poori kanjri hai", &[S], &[N]),
-        ("ये एंकर पूरी रंडी है", &[S], &[N]),
-        ("یہ گلوکارہ رنڈی ہے، سب کو پتا ہے", &[S], &[N]),
     ];
     assert_cases(HELD, EIGHTH_DEV_CLEAN);
 }
