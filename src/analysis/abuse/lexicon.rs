@@ -99,7 +99,7 @@ pub enum Role {
     /// An accusation of conduct ("liar", "jhoota"), overlaying the insult entry of the same word: an insult only when
     /// aimed at the reader or used as a form of address (see `structure.rs` `insult`).
     Accusation,
-    /// A token of affection between friends ("love you bro", "miss you yaar", "❤️"): a mild insult aimed at the
+    /// A token of affection between friends ("love you bro", "miss you yaar"): a mild insult aimed at the
     /// reader in such a comment is banter (see `structure.rs` `insult`).
     Fond,
 }

@@ -175,8 +175,8 @@ pub struct Candidate {
 pub struct Assessment {
     pub candidates: Vec<Candidate>,
     /// The learned n-gram model's calibrated log-odds per category ([`ngram`]); `None` means no opinion (an
-    /// assessment built by hand), −∞ in a category none in this comment (an identity attack made of a list of
-    /// groups alone, [`structure::lists_groups`]).
+    /// assessment built by hand); −∞ in a category it has no say on in this comment (an identity attack made of a
+    /// list of groups alone, [`structure::lists_groups`]).
     pub ngram: Option<[f64; 5]>,
     /// Per category the n-gram model would hold on its own, the words of the ORIGINAL body that weighed most in
     /// its opinion ([`NGRAM_WORDS`]): the spans of a finding only the model made.
@@ -277,7 +277,7 @@ pub fn assess(text: &Normalized) -> Assessment {
         })
         .collect::<Vec<Candidate>>();
     let mut ngram = (!scan.reports_a_quote).then(|| ngram::get().logits(&scan.ngram_text));
-    // A list of groups is the model's to hold as an attack only with an attack the lexicons read in it.
+    // A list of groups is no identity attack the model may make on its own (the lexicons still read one in it).
     if let Some(logits) = ngram.as_mut() {
         let i = Category::IdentityAttack.index();
         if ngram_hold_logit(Category::IdentityAttack, logits[i], 0.0) >= 0.0 && structure::lists_groups(&folded) {

@@ -151,7 +151,7 @@ pub const BANTER: &str = "a mild insult said fondly";
 
 /// The words that join the items of a list (written here rather than in the lexicons: they are grammar, not
 /// vocabulary, and the lexicons' roles are all taken).
-const CONJUNCTIONS: &[&str] = &["and", "or", "&", "aur", "or", "ya", "o", "va", "اور", "و", "یا", "और", "या", "व"];
+const CONJUNCTIONS: &[&str] = &["and", "or", "&", "aur", "ya", "o", "va", "اور", "و", "یا", "और", "या", "व"];
 
 /// Whether `folded` names three or more groups one after another in a list ("Hindus, Christians, Sikhs and Ahmadis
 /// are all citizens", "Shia, Sunni, Hindu, Christian sab ek saath"). Such a list is how unity, equal rights and
@@ -488,7 +488,8 @@ impl Doc {
         f64::from(u8::from(before || after))
     }
 
-    /// Whether the negation at token `at` closes its clause: only fillers (a copula, "to", "bhi") after its words.
+    /// Whether the negation at token `at` closes its clause: only fillers (a copula, "to", "bhi") and forms of address
+    /// after its words.
     fn predicate_negation(&self, at: usize) -> bool {
         let end = self.of(Role::Negation).filter(|(_, o)| o.start <= at && at < o.end).map(|(_, o)| o.end).max();
         let clause = self.toks[at].clause;
