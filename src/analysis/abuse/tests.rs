@@ -580,7 +580,8 @@ const SEVENTH_DEV_CLEAN: &[&str] = &[
 /// named by a relative clause ("the moron who wrote this column", "جس نے یہ خبر لکھی") is a person insulted, not a
 /// report; Urdu and Hindi plurals of the lists' nouns ("رنڈیاں", "रंडियाँ"); "finish them" as an order against
 /// people, but not against a thing ("load shedding khatam karo"); the polite "آپ" as clear a "you" as "تم"; a list of
-/// groups is no attack by itself; a mild insult said fondly is banter, a severe one is not.
+/// groups is no attack by itself; a mild insult said fondly is banter, a severe one is not; a garment named by its
+/// absence ("a picture without your hijab") is the body in a request, and its "without" denies nothing.
 #[test]
 fn subjects_authors_plurals_lists_and_banter_from_the_eighth_dev_sets() {
     const HELD: &[Case] = &[
@@ -596,6 +597,8 @@ fn subjects_authors_plurals_lists_and_banter_from_the_eighth_dev_sets() {
         ("इस एंकर ने बिस्तर गर्म करके शो पाया", &[S], &[]),
         ("Sikh, Hindu aur Isai sab kafir hain", &[I], &[]),
         ("madarchod tu phir late aaya, love you", &[N], &[]),
+        ("one selfie without the dupatta and I will follow your page forever", &[S], &[]),
+        ("Mail me a picture without your hijab, nobody will know", &[S], &[]),
     ];
     assert_cases(HELD, EIGHTH_DEV_CLEAN);
 }
@@ -612,6 +615,8 @@ const EIGHTH_DEV_CLEAN: &[&str] = &[
     "Ahmadi, Hindu, Christian, Sikh sab Pakistan ke shehri hain aur barabar hain",
     "abe gadhe tu phir fail ho gaya, miss you yaar",
     "tu pagal hai kya, love you bro",
+    "She read the news without a dupatta and the trolls went wild",
+    "Women can anchor without a hijab, that is their choice",
 ];
 
 /// Every hand-written hard negative of this file: what the n-gram margins are derived from. A test's new clean list
