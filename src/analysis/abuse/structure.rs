@@ -18,7 +18,8 @@
 //!   most one describing word that is no filler between ("you circus clown", `Doc::addressed`), or standing alone
 //!   as its clause ("Idiot!"); a person named only by trade or role ("harami umpire", "drama wale") is the target
 //!   of a clear insult only (`Doc::trade_target`), and a group word inside a phrase naming one person ("ye
-//!   maulvi") names that person;
+//!   maulvi") names that person, as does a relative clause naming the author ("the idiot who wrote this", "جس نے یہ
+//!   کالم لکھا"); a mild insult in a comment said fondly ("love you bro", `fond`) is banter ([`BANTER`]);
 //! * **threat**, as an open construction — the field of harm (`harm`: a grave, a funeral, a bullet, "won't walk
 //!   again", a body part with a breaking verb) with a target (also one named in the sentence before, or implied by
 //!   an "or else" or a veiled menace) and a marker: a first person's intent, a condition ("if", "agar", "next time",
@@ -31,7 +32,11 @@
 //!
 //! "Side by side" (*tight*) means in the same clause with at most a few `filler` tokens between ("you are such a
 //! big idiot", "tum bohat bare ullu ke pathay ho"). Negation near the term, quotes around it, a reporting or
-//! condemning word in its sentence, news words and idioms lower what the term counts for (see [`Features`]).
+//! condemning word in its sentence, news words and idioms lower what the term counts for (see [`Features`]). A
+//! negation after the term denies it only as a predicate closing its clause ("tum jahil nahi ho"), not as the
+//! subject of a verb of its own ("ye katue kabhi nahi sudhrenge", `Doc::negated`). [`lists_groups`] tells the caller
+//! when a comment lists three or more groups (unity, equal rights), which the n-gram model must not make an
+//! identity attack of on its own.
 //!
 //! Invariant: linear in the number of tokens for a bounded number of matches (at most [`MAX_MATCHES`]).
 
@@ -146,7 +151,7 @@ pub fn scan(folded: &Folded) -> Scan<'_> {
 }
 
 /// Why an insult candidate is banter (see `Doc::insult`): the n-gram model, which cannot see the fondness, has no say
-/// on the insult then ([`super::gates_ngram`]).
+/// on the insult then (`gates_ngram` in `mod.rs`).
 pub const BANTER: &str = "a mild insult said fondly";
 
 /// The words that join the items of a list (written here rather than in the lexicons: they are grammar, not
