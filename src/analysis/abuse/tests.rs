@@ -619,6 +619,16 @@ const EIGHTH_DEV_CLEAN: &[&str] = &[
     "Women can anchor without a hijab, that is their choice",
 ];
 
+/// "gand" is also گند, filth: a mess made or spread is an idiom, the body part is swearing.
+#[test]
+fn a_mess_made_is_no_swearing() {
+    const HELD: &[Case] = &[("teri gand mein dum nahi hai", &[P], &[])];
+    assert_cases(HELD, NINTH_CLEAN);
+}
+
+const NINTH_CLEAN: &[&str] =
+    &["yaar gand mat machao, pehle hi mushkil hai", "bachon ne poore ghar mein gand machaya hua hai"];
+
 /// Every hand-written hard negative of this file: what the n-gram margins are derived from. A test's new clean list
 /// belongs here too.
 const HARD_NEGATIVES: &[&[&str]] = &[
@@ -632,6 +642,7 @@ const HARD_NEGATIVES: &[&[&str]] = &[
     FIFTH_DEV_CLEAN,
     SEVENTH_DEV_CLEAN,
     EIGHTH_DEV_CLEAN,
+    NINTH_CLEAN,
 ];
 
 /// The margins follow their rule (see [`NGRAM_MARGIN`]): per category, the next tenth above the highest log-odds the
