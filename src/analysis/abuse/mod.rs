@@ -218,8 +218,9 @@ const GATING_STRUCTURE: f64 = 0.2;
 /// hai, mubarak ho" at 0.75). Insults: "What a stupid decision by the cricket board" ("what a stupid …" is said of
 /// people too) at 1.16 with the fifth session's data, 1.42 with the sixth's, 1.08 with the seventh's, 0.38 with the
 /// eighth's (back to 0.8); threats: "We will beat you in the semis, mark my words" at 1.01 with the seventh's, 1.12
-/// with the eighth's, 1.02 with the ninth's first retrain (`fresh21`–`fresh25`), 1.41 with its second (`fresh26`–`fresh30`:
-/// with the idiom cut out, "We will …, mark my words" reads as the veiled menaces those files hold). Chosen on those cases only, never on an evaluation set; `tests.rs`
+/// with the eighth's, 1.02 with the ninth's first retrain (`fresh21`–`fresh25`), 1.41 with its second
+/// (`fresh26`–`fresh30`: with the idiom cut out, "We will …, mark my words" reads as the veiled menaces those files
+/// hold). Chosen on those cases only, never on an evaluation set; `tests.rs`
 /// (`ngram_margins_follow_the_hard_negative_rule`) applies the rule to the shipped model, so a retrain fails there
 /// until the margins are derived again.
 pub const NGRAM_MARGIN: [f64; 5] = [1.5, 0.8, 0.8, 0.8, 0.8];
