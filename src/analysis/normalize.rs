@@ -10,7 +10,7 @@
 //!
 //! # What normalisation does
 //!
-//! First, every run under a right-to-left override (U+202E) is put in display order ([`visual`]): `\u{202E}onisac`
+//! First, every run under a right-to-left override (U+202E) is put in display order (`visual`): `\u{202E}onisac`
 //! is displayed "casino", so it matches as "casino". Then, in this order, per segment (see below):
 //!
 //! 1. **NFKC**: fullwidth forms, ligatures, circled and mathematical letters and digits, presentation forms and other

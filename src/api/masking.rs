@@ -104,7 +104,7 @@ pub fn email_for_moderator(email: &str) -> String {
 }
 
 /// IPv4 to its /24 (`203.0.113.x`), IPv6 to its /48: enough to see a pattern across comments, not to find a home.
-/// An IPv6 address that carries an IPv4 one ([`embedded_ipv4`]) is shown as that IPv4's /24: its /48 would show
+/// An IPv6 address that carries an IPv4 one (`embedded_ipv4`) is shown as that IPv4's /24: its /48 would show
 /// the whole IPv4 for 6to4 (`2002:c633:6461::/48` is 198.51.100.97), and the same host then looks the same
 /// whichever way it connected.
 pub fn ip_for_moderator(ip: &str) -> String {

@@ -121,7 +121,7 @@ const QUOTE_OPENERS: [char; 6] = ['"', '“', '«', '「', '\'', '‘'];
 pub struct Scan<'a> {
     pub candidates: Vec<Candidate>,
     /// The text the n-gram model reads: the folded text without its quoted words (someone else's, which
-    /// [`Doc::mention`] reads as mentioned) and without its idioms ("beat you in the semis", "photo shoot": uses
+    /// `Doc::mention` reads as mentioned) and without its idioms ("beat you in the semis", "photo shoot": uses
     /// the lexicons have explained as harmless). Borrowed as it is when there are neither. A bag of n-grams cannot
     /// tell a quote or an idiom from a use; this keeps it from reading them at all.
     pub ngram_text: Cow<'a, str>,

@@ -4,7 +4,7 @@
 //! # Why MinHash with LSH bands
 //!
 //! The similarity that matters is the overlap of two comments' feature sets (the spam model's own words, word
-//! pairs and character 4-grams, [`tokens`](super::tokens)): a one-word edit of a 25-word comment keeps about 90% of
+//! pairs and character 4-grams, [`tokens`]): a one-word edit of a 25-word comment keeps about 90% of
 //! them. MinHash estimates that overlap (Jaccard similarity) and, cut into [`BANDS`] bands of [`ROWS`] values, lets
 //! the store find near copies by exact lookups: it keeps, per site and band, which recent comments had that band
 //! value. Two comments agree on a band with probability `s^ROWS`; we call them near copies when they agree on at

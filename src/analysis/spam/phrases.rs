@@ -402,7 +402,7 @@ const DISGUISED: &[&str] = &[
     "xxx",
 ];
 
-/// Whether a word recovered from obfuscation is one spammers disguise (see [`DISGUISED`]) or on the phrase lists.
+/// Whether a word recovered from obfuscation is one spammers disguise (see `DISGUISED`) or on the phrase lists.
 pub fn is_disguised_target(word: &str) -> bool {
     DISGUISED.binary_search(&word).is_ok() || word_strength(word).is_some()
 }

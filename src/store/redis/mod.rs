@@ -7,7 +7,7 @@
 //! background after a dropped connection; the service recovers by itself when Redis returns. A response timeout
 //! does NOT drop the connection: while Redis is paused, later commands queue on the same connection and Redis runs
 //! them all when it resumes — so a write that timed out is `Outcome::Unknown` (resolved by retrying it: every write
-//! is idempotent), and only failures that certainly wrote nothing are `NotApplied` (see [`outcome_of`]). Worst case
+//! is idempotent), and only failures that certainly wrote nothing are `NotApplied` (see `outcome_of`). Worst case
 //! for one request: lookup + script (+ `SCRIPT LOAD` and a second call after a Redis restart) + `WAIT`, each bounded
 //! by the timeout; a reconnect adds up to three connection attempts.
 //! The review workflow's scripts and their callers live in `review.rs`.
