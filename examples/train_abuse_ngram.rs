@@ -14,8 +14,11 @@
 //! 0.963 / 0.577, sexual 0.957 / 0.657, profanity 0.981 / 0.775. Word pairs two apart as a fourth feature family did
 //! worse in every category (threat 0.966 / 0.723, insult 0.957 / 0.555: more keys in the same buckets). Lower
 //! margins trade precision for recall about evenly in the whole detector on those files (threat margin 1.2 → 0.8:
-//! 8 more threats held, 5 more false holds; → 0.5: 16 and 9, clean held 2.9% → 3.3%), so the hard-negative rule
-//! stays.
+//! 8 more threats held, 5 more false holds; → 0.5: 16 and 9, clean held 2.9% → 3.3%). With `fresh26`–`fresh30`
+//! held back (the model trained on everything else) the trade was better: threat margin 1.5 → 0.8 held 17 more
+//! threats for 3 more false holds (precision 0.960 → 0.950, recall 0.731 → 0.795). The hard-negative rule stays for
+//! now — a lower threat margin holds the hand-written "We will beat you in the semis, mark my words" — but it is the
+//! clearest lever on threat recall.
 //!
 //! Training texts: `tests/fixtures/abuse/` [`TRAINING`]. Never the validation sets `blind10.jsonl` and
 //! `blind11.jsonl`, never `heldout.jsonl` (not even opened). `blind4.jsonl` (the settings were chosen on it) and
