@@ -450,22 +450,21 @@ fn held_back_files() -> Vec<String> {
 fn report_held_back(model: &NgramModel, files: &[String]) {
     let samples: Vec<Sample> = files.iter().flat_map(|f| load(f)).collect();
     println!("held back: {} ({} texts), n-gram model alone", files.join(", "), samples.len());
+    let logits: Vec<[f64; CATEGORIES]> = samples.iter().map(|s| model.logits(&s.text)).collect();
+    // (true positives, false positives, positives) of category `i` held at `margin`.
+    let counts = |i: usize, margin: f64| {
+        samples.iter().zip(&logits).fold((0u32, 0u32, 0u32), |(tp, fp, pos), (s, l)| {
+            let held = l[i] >= margin;
+            (tp + u32::from(held && s.y[i]), fp + u32::from(held && !s.y[i]), pos + u32::from(s.y[i]))
+        })
+    };
+    let ratio = |a: u32, b: u32| f64::from(a) / f64::from(b.max(1));
     let mut total = [0.0f64; 2];
     for (label, margin) in [("p >= 0.5", [0.0; CATEGORIES]), ("at margins", abuse::NGRAM_MARGIN)] {
         for c in Category::ALL {
-            let i = c.index();
-            let (mut tp, mut fp, mut fn_) = (0u32, 0u32, 0u32);
-            for s in &samples {
-                let held = model.logits(&s.text)[i] >= margin[i];
-                match (held, s.y[i]) {
-                    (true, true) => tp += 1,
-                    (true, false) => fp += 1,
-                    (false, true) => fn_ += 1,
-                    _ => {}
-                }
-            }
-            let (p, r) = (f64::from(tp) / f64::from((tp + fp).max(1)), f64::from(tp) / f64::from((tp + fn_).max(1)));
-            println!("  {label:<11} {:<16} P {p:.3} R {r:.3} (tp {tp} fp {fp} fn {fn_})", c.name());
+            let (tp, fp, pos) = counts(c.index(), margin[c.index()]);
+            let (p, r) = (ratio(tp, tp + fp), ratio(tp, pos));
+            println!("  {label:<11} {:<16} P {p:.3} R {r:.3} (tp {tp} fp {fp} fn {})", c.name(), pos - tp);
             if label == "at margins" {
                 total[0] += p;
                 total[1] += r;
@@ -474,22 +473,13 @@ fn report_held_back(model: &NgramModel, files: &[String]) {
     }
     println!("  mean at margins: P {:.3} R {:.3}", total[0] / 5.0, total[1] / 5.0);
     println!("  precision / recall by margin:");
-    let logits: Vec<[f64; CATEGORIES]> = samples.iter().map(|s| model.logits(&s.text)).collect();
     for tenth in 0..=14 {
         let margin = f64::from(tenth) / 10.0;
         let cells: Vec<String> = Category::ALL
             .iter()
             .map(|c| {
-                let i = c.index();
-                let (mut tp, mut fp, mut pos) = (0u32, 0u32, 0u32);
-                for (s, l) in samples.iter().zip(&logits) {
-                    pos += u32::from(s.y[i]);
-                    if l[i] >= margin {
-                        if s.y[i] { tp += 1 } else { fp += 1 }
-                    }
-                }
-                let p = f64::from(tp) / f64::from((tp + fp).max(1));
-                format!("{p:.3}/{:.3}", f64::from(tp) / f64::from(pos.max(1)))
+                let (tp, fp, pos) = counts(c.index(), margin);
+                format!("{:.3}/{:.3}", ratio(tp, tp + fp), ratio(tp, pos))
             })
             .collect();
         println!("    {margin:.1}  {}", cells.join("  "));
