@@ -31,7 +31,7 @@
 //! # Training
 //!
 //! `cargo run --release --example train_abuse_ngram` reads the development sets of `tests/fixtures/abuse/` (never
-//! the validation sets `blind10.jsonl` and `blind11.jsonl`, never `heldout.jsonl`), with chat from the spam
+//! the validation sets `blind10.jsonl`–`blind13.jsonl`, never `heldout.jsonl`), with chat from the spam
 //! collections as non-abusive background, and writes `ngram_model.bin` next to this file (see
 //! `tests/fixtures/abuse/README.md` for the figures). Training is deterministic (fixed seed, fixed order): the same
 //! texts give the same bytes.
