@@ -303,7 +303,7 @@ fn main() {
     let check = std::env::args().any(|a| a == "--check");
     let held_back = held_back_files();
     let mut samples: Vec<Sample> =
-        TRAINING.iter().filter(|f| !held_back.contains(&f.to_string())).flat_map(|f| load(f)).collect();
+        TRAINING.iter().filter(|f| !held_back.iter().any(|h| h == *f)).flat_map(|f| load(f)).collect();
     let labelled = samples.len();
     if background() {
         samples.extend(background_texts());

@@ -199,10 +199,9 @@ pub const NGRAM_CONTEXT_GATE: f64 = 0.6;
 /// mild insult in a comment said fondly ([`structure::BANTER`]).
 fn gates_ngram(candidates: &[Candidate], category: Category) -> bool {
     candidates.iter().any(|c| {
-        c.category == category
-            && (c.why == structure::BANTER
-                || (category != Category::Threat || c.features.structure >= GATING_STRUCTURE)
-                    && c.features.negated.max(c.features.mention) >= NGRAM_CONTEXT_GATE)
+        let in_context = c.features.negated.max(c.features.mention) >= NGRAM_CONTEXT_GATE;
+        let has_structure = category != Category::Threat || c.features.structure >= GATING_STRUCTURE;
+        c.category == category && (c.why == structure::BANTER || in_context && has_structure)
     })
 }
 
