@@ -447,9 +447,10 @@ fn spaced_runs(text: &str) -> Vec<Range<usize>> {
 /// before `spaced_runs` does the real work.
 fn has_spaced_letters(text: &str) -> bool {
     let b = text.as_bytes();
-    let lone = (1..b.len().saturating_sub(1)).any(|i| {
-        b[i].is_ascii_alphanumeric() && is_spacer(b[i - 1]) && is_spacer(b[i + 1]) && b[i] != b'a' && b[i] != b'i'
-    });
+    // Spacers first: most bytes are letters, few are spacers.
+    let lone = b
+        .windows(3)
+        .any(|w| is_spacer(w[0]) && is_spacer(w[2]) && w[1].is_ascii_alphanumeric() && !matches!(w[1], b'a' | b'i'));
     lone && !spaced_runs(text).is_empty()
 }
 

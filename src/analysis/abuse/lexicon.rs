@@ -44,14 +44,21 @@
 //!
 //! Invariant: every term compiles to a non-empty pattern; matching is whole-word in the folded text.
 
+mod keyed;
+
+pub use keyed::{Keyed, key_text, roman_key};
+
 use super::fold::{Folded, is_word};
 use crate::analysis::normalize::Normalized;
 use crate::analysis::patterns::expand;
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use serde::Deserialize;
 use std::collections::HashMap;
-use std::ops::Range;
 use std::sync::LazyLock;
+
+/// The hasher of the tables looked up per word of a comment: keys are short and trusted (built from the shipped
+/// lexicons; a comment's words are only looked up), so a fast non-cryptographic hash is enough.
+type FastHash = foldhash::fast::RandomState;
 
 /// The lexicon files, in the order they are compiled.
 pub const FILES: &[(&str, &str)] = &[
@@ -187,15 +194,15 @@ pub struct Lexicon {
     /// ([`Lexicon::short_words`]) instead of searched for: in the automaton they matched inside nearly every longer
     /// word (some 200 matches per Roman Urdu comment, each then refused as not whole). Urdu script stays in the
     /// automaton, where it is cheaper (its short words are most words).
-    pub short: HashMap<String, usize>,
+    pub short: HashMap<String, usize, FastHash>,
     /// Meanings of each pattern, by pattern id; the spelling-key patterns of [`Lexicon::keyed`] follow the plain
     /// ones (their ids are offset by [`Lexicon::keyed_base`]).
     pub entries: Vec<Vec<Entry>>,
-    /// The Roman Urdu/Hindi patterns by their spelling key ([`roman_key`]), matched over the keyed text of a comment
-    /// that reads as Roman Urdu/Hindi: one entry covers `kuttay`/`kutte`/`kuttey`/`kuty`, `bewaqoof`/`bevakuf`,
+    /// The Roman Urdu/Hindi patterns by their spelling key ([`roman_key`]), matched word by word in a comment that
+    /// reads as Roman Urdu/Hindi: one entry covers `kuttay`/`kutte`/`kuttey`/`kuty`, `bewaqoof`/`bevakuf`,
     /// `maarenge`/`marainge`. Roman Urdu has no standard spelling; listing every variant cannot keep up.
-    pub keyed: Option<AhoCorasick>,
-    /// Id in [`Lexicon::entries`] of the keyed automaton's pattern 0.
+    pub keyed: Keyed,
+    /// Id in [`Lexicon::entries`] of the keyed pattern 0.
     pub keyed_base: usize,
     /// The one-word patterns of content roles, by length in chars, for masked words (`ch**t`, `bh*nch*d`).
     pub words: HashMap<usize, Vec<(String, usize)>>,
@@ -332,7 +339,7 @@ pub fn build(files: &[(&str, &str)]) -> Lexicon {
             }
         }
     }
-    let mut short = HashMap::new();
+    let mut short = HashMap::default();
     let (mut long, mut matcher_ids) = (Vec::new(), Vec::new());
     for (id, p) in patterns.iter().enumerate() {
         if p.len() <= SHORT_CHARS && p.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'*') {
@@ -344,7 +351,7 @@ pub fn build(files: &[(&str, &str)]) -> Lexicon {
     }
     // A contiguous NFA: nearly as fast as a DFA on short comments, at a few MiB instead of hundreds (the patterns
     // are many and multilingual, so a DFA's byte classes are large); a test bounds the memory.
-    let matcher = automaton(&long, MatchKind::Standard, "automaton", &mut problems);
+    let matcher = automaton(&long, "automaton", &mut problems);
     let mut words: HashMap<usize, Vec<(String, usize)>> = HashMap::new();
     for (id, p) in patterns.iter().enumerate() {
         if p.chars().all(|c| c != '*' && is_word(c)) && has_content(&entries[id]) {
@@ -356,26 +363,24 @@ pub fn build(files: &[(&str, &str)]) -> Lexicon {
     roman_ids.sort_unstable();
     roman_ids.dedup();
     let keyed_base = entries.len();
-    let mut keyed_ids: HashMap<String, usize> = HashMap::new();
-    let mut keyed_patterns: Vec<String> = Vec::new();
+    let mut keyed = Keyed::default();
     for &id in &roman_ids {
         // Only abusive patterns are keyed: targets, fillers and function words are a closed, listed class, and
         // keying them would only repeat the plain matches, at a cost on every Roman comment.
         if !has_content(&entries[id]) {
             continue;
         }
-        let (key, _) = key_text(&patterns[id]);
+        let key = key_text(&patterns[id]);
         // Keys are coarser than spellings, so they collide more: an abusive word whose key is a short single word
         // (`dalla` pimp keys like `dala` put, `saalon` like English `salon`) is matched only as listed, and an idiom
         // (which takes every other meaning of its words away) too (`maar khai` got beaten, not `maar ke`).
         if key.is_empty() || (!key.contains(' ') && key.len() < 6) {
             continue;
         }
-        let kid = *keyed_ids.entry(key.clone()).or_insert_with(|| {
-            keyed_patterns.push(key);
+        let kid = keyed_base + keyed.insert(&key);
+        if kid == entries.len() {
             entries.push(Vec::new());
-            entries.len() - 1
-        });
+        }
         let meanings: Vec<Entry> = entries[id].iter().filter(|e| e.role != Role::Idiom).copied().collect();
         for e in meanings {
             let list = &mut entries[kid];
@@ -385,9 +390,6 @@ pub fn build(files: &[(&str, &str)]) -> Lexicon {
             }
         }
     }
-    // The longest phrase at each place is all the keyed pass needs (the plain pass has already found the words
-    // nested in it): leftmost-longest, without the overlapping search's cost.
-    let keyed = automaton(&keyed_patterns, MatchKind::LeftmostLongest, "keyed automaton", &mut problems);
     Lexicon { matcher, matcher_ids, short, entries, keyed, keyed_base, words, files: metas, problems }
 }
 
@@ -456,142 +458,18 @@ impl Lexicon {
 }
 
 /// A contiguous-NFA automaton over `patterns` (`None`, with a problem noted, if it does not build).
-fn automaton<P: AsRef<[u8]>>(
-    patterns: &[P],
-    kind: MatchKind,
-    what: &str,
-    problems: &mut Vec<String>,
-) -> Option<AhoCorasick> {
+fn automaton<P: AsRef<[u8]>>(patterns: &[P], what: &str, problems: &mut Vec<String>) -> Option<AhoCorasick> {
     if patterns.is_empty() {
         return None;
     }
     let nfa = Some(AhoCorasickKind::ContiguousNFA);
-    match AhoCorasick::builder().match_kind(kind).kind(nfa).build(patterns) {
+    match AhoCorasick::builder().match_kind(MatchKind::Standard).kind(nfa).build(patterns) {
         Ok(m) => Some(m),
         Err(e) => {
             problems.push(format!("{what}: {e}"));
             None
         }
     }
-}
-
-/// The spelling key of one Roman Urdu/Hindi word (ASCII lower-case letters; anything else is copied as it is),
-/// appended to `out`. Roman Urdu writes one sound many ways, so the key folds what varies:
-///
-/// * long vowels: `aa` → `a`, `ee` → `i`, `oo` → `u`; the diphthongs `ai`, `ei`, `ay`, `ey` → `e`; a word-final `y`
-///   after a consonant → `e` (`kutty` = `kutte`), a word-final `h` after a vowel is dropped (`dallah` = `dalla`);
-/// * aspiration after `k g p b d t j` (`kh` → `k`, `bh` → `b`, `th` → `t`; `ph` → `f`) and `chh` → `ch` (writers
-///   drop it anyway: `chorenge` for `chhorenge`); `ch` and `sh` are sounds of their own and stay;
-/// * `q` → `k`, `w` → `v`; doubled letters → one (`pattha` = `patha` = `pata`).
-///
-/// So `kuttay`/`kutte`/`kuttey`/`kuty` all key to `kute`, `bewaqoof`/`bevakuf` to `bevakuf`, `maarenge`/
-/// `marainge` to `marenge`/`marenge`. Letters `z`/`j` stay apart (`zaleel` is an insult, `Jaleel` a name).
-pub fn roman_key(word: &str, out: &mut Vec<u8>) {
-    let b = word.as_bytes();
-    if !b.iter().all(u8::is_ascii_lowercase) {
-        out.extend_from_slice(b);
-        return;
-    }
-    let vowel = |x: u8| matches!(x, b'a' | b'e' | b'i' | b'o' | b'u');
-    let start = out.len();
-    let mut i = 0;
-    while i < b.len() {
-        let c = b[i];
-        let next = b.get(i + 1).copied();
-        let mapped: u8 = match (c, next) {
-            (b'a', Some(b'a')) | (b'e', Some(b'e')) | (b'o', Some(b'o')) | (b'i', Some(b'i')) | (b'u', Some(b'u')) => {
-                i += 1;
-                match c {
-                    b'e' => b'i',
-                    b'o' => b'u',
-                    x => x,
-                }
-            }
-            (b'a' | b'e', Some(b'i' | b'y'))
-                if !(c == b'a' && next == Some(b'y') && b.get(i + 2).is_some_and(|&x| vowel(x))) =>
-            {
-                i += 1;
-                b'e'
-            }
-            (b'k' | b'g' | b'p' | b'b' | b'd' | b't' | b'j', Some(b'h')) => {
-                i += 1;
-                if c == b'p' { b'f' } else { c }
-            }
-            (b'c', Some(b'h')) if b.get(i + 2) == Some(&b'h') => {
-                // "chh" → "ch"
-                out.push(b'c');
-                i += 2;
-                b'h'
-            }
-            (b'q', _) => b'k',
-            (b'w', _) => b'v',
-            (b'y', None) if i > 0 && !vowel(b[i - 1]) => b'e',
-            (b'h', None) if i > 0 && vowel(b[i - 1]) && b.len() > 2 => {
-                i += 1;
-                continue;
-            }
-            (x, _) => x,
-        };
-        // Doubled letters → one.
-        if out.len() > start && out.last() == Some(&mapped) {
-            i += 1;
-            continue;
-        }
-        out.push(mapped);
-        i += 1;
-    }
-}
-
-/// Per keyed word: its byte range in the keyed text, and in the text it was keyed from.
-pub type KeyedWords = Vec<(Range<usize>, Range<usize>)>;
-
-/// The keyed text of `text` (each word through [`roman_key`], words joined by one space) and, per keyed word, its
-/// byte range in the keyed text and in `text`.
-///
-/// Runs on every Roman Urdu/Hindi comment, so it walks bytes and decodes a character only where one is not ASCII
-/// (a fifth of a Roman Urdu scan went here when it decoded every character into a `String`).
-pub fn key_text(text: &str) -> (String, KeyedWords) {
-    let b = text.as_bytes();
-    let mut out: Vec<u8> = Vec::with_capacity(text.len() + 16);
-    let mut words = Vec::with_capacity(text.len() / 4);
-    let mut start: Option<usize> = None;
-    // Punctuation between two words (a comma, a full stop) keeps them apart: no keyed phrase spans it.
-    let mut cut = false;
-    let push = |out: &mut Vec<u8>, words: &mut KeyedWords, s: usize, e: usize, cut: bool| {
-        if !out.is_empty() {
-            out.extend_from_slice(if cut { b" | " } else { b" " });
-        }
-        let k = out.len();
-        roman_key(&text[s..e], out);
-        words.push((k..out.len(), s..e));
-    };
-    let mut i = 0;
-    while i < b.len() {
-        let (word, space, len) = match b[i] {
-            x if x.is_ascii() => (x.is_ascii_alphanumeric() || x == b'*', char::from(x).is_whitespace(), 1),
-            _ => match text.get(i..).and_then(|t| t.chars().next()) {
-                Some(c) => (is_word(c), c.is_whitespace(), c.len_utf8()),
-                None => break,
-            },
-        };
-        match (word, start) {
-            (true, None) => start = Some(i),
-            (false, Some(s)) => {
-                push(&mut out, &mut words, s, i, cut);
-                start = None;
-                cut = !space;
-            }
-            (false, None) => cut |= !space,
-            _ => {}
-        }
-        i += len;
-    }
-    if let Some(s) = start {
-        push(&mut out, &mut words, s, text.len(), cut);
-    }
-    // Only whole words of `text` (valid UTF-8), ASCII keys and spaces were written.
-    let out = String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
-    (out, words)
 }
 
 /// Forces the lexicons to be compiled (start-up, benchmarks).
@@ -616,9 +494,9 @@ mod tests {
         let ac = lex.matcher.as_ref().expect("the lexicons compile");
         assert!(ac.memory_usage() < 16 << 20, "{} bytes", ac.memory_usage());
         println!("{} patterns, {} KiB", ac.patterns_len(), ac.memory_usage() >> 10);
-        let keyed = lex.keyed.as_ref().expect("the keyed automaton compiles");
-        assert!(keyed.memory_usage() < 8 << 20, "{} bytes", keyed.memory_usage());
-        println!("keyed: {} patterns, {} KiB", keyed.patterns_len(), keyed.memory_usage() >> 10);
+        assert!(lex.keyed.len() > 1000, "the Roman patterns are keyed: {}", lex.keyed.len());
+        assert!(lex.keyed.memory_usage() < 8 << 20, "{} bytes", lex.keyed.memory_usage());
+        println!("keyed: {} patterns, {} KiB", lex.keyed.len(), lex.keyed.memory_usage() >> 10);
     }
 
     #[test]
@@ -627,34 +505,6 @@ mod tests {
         assert_eq!(fold_term("You're  an  IDIOT"), "youre an idiot");
         assert_eq!(fold_term("we ll find you"), fold_term("we'll find you"));
         assert_eq!(fold_term("i m coming"), "im coming");
-    }
-
-    fn key(w: &str) -> String {
-        let mut s = Vec::new();
-        roman_key(w, &mut s);
-        String::from_utf8(s).expect("keys of a str are UTF-8")
-    }
-
-    #[test]
-    fn roman_spelling_keys_join_variants_and_keep_sounds_apart() {
-        for same in [
-            ["kuttay", "kutte", "kuttey"],
-            ["bewaqoof", "bevakoof", "bewakuf"],
-            ["pathay", "patthe", "pattay"],
-            ["maarenge", "marainge", "maarengay"],
-            ["khota", "kota", "khotta"],
-            ["chhorenge", "chorenge", "chhorengay"],
-        ] {
-            assert_eq!(key(same[0]), key(same[1]), "{same:?}");
-            assert_eq!(key(same[0]), key(same[2]), "{same:?}");
-        }
-        assert_eq!(key("kutty"), key("kutte"));
-        assert_ne!(key("zaleel"), key("jaleel"));
-        assert_ne!(key("gaya"), key("ge"));
-        assert_eq!(key("تم"), "تم");
-        let (k, words) = key_text("tum kuttay ho, saale");
-        assert_eq!(k, "tum kute ho | sale");
-        assert_eq!(words[1], (4..8, 4..10));
     }
 
     #[test]

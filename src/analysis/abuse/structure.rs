@@ -266,27 +266,14 @@ impl Doc {
         // matched adds nothing.
         let roman =
             raw.iter().any(|&(_, _, id)| lex.entries.get(id).is_some_and(|e| e.iter().any(|x| x.role == Role::Roman)));
-        if let (true, Some(keyed)) = (roman, lex.keyed.as_ref()) {
-            let (ktext, kwords) = lexicon::key_text(text);
+        if roman {
             let plain = raw.len();
-            for m in keyed.find_iter(&ktext) {
-                if raw.len() >= MAX_MATCHES {
-                    break;
+            lex.keyed.find(text, |r, k| {
+                let listed = raw[..plain].iter().any(|&(s, e, _)| s == r.start && e == r.end);
+                if raw.len() < MAX_MATCHES && !listed {
+                    raw.push((r.start, r.end, lex.keyed_base + k));
                 }
-                if !is_whole(&ktext, m.start(), m.end()) {
-                    continue;
-                }
-                let first = kwords.partition_point(|(k, _)| k.end <= m.start());
-                let last = kwords.partition_point(|(k, _)| k.start < m.end());
-                if first >= last {
-                    continue;
-                }
-                let (ms, me) = (kwords[first].1.start, kwords[last - 1].1.end);
-                if raw[..plain].iter().any(|&(s, e, _)| s == ms && e == me) {
-                    continue;
-                }
-                raw.push((ms, me, lex.keyed_base + m.pattern().as_usize()));
-            }
+            });
         }
         // Most comments hold no abusive term at all: nothing more to do.
         if !whole && !raw.iter().any(|&(_, _, id)| lex.has_content(id)) && !text.contains('*') {
