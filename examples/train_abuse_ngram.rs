@@ -5,7 +5,16 @@
 //! cargo run --release --example train_abuse_ngram            # writes the model, prints out-of-fold figures
 //! cargo run --release --example train_abuse_ngram -- --check # trains, compares with the file, writes nothing
 //! cargo run --release --example train_abuse_ngram -- --holdout fresh21.jsonl,fresh22.jsonl  # see below
+//! cargo run --release --example train_abuse_ngram -- --margins  # see below
 //! ```
+//!
+//! `--margins`: the whole detector's precision and recall on every labelled text, its n-gram scores out of fold by
+//! groups of files (so by writers the model has not read), at margins 0.4–2.0 (`margin_sweep`). Tenth session, 23,183
+//! texts: threat 0.951 / 0.722 at the shipped 1.5, 0.936 / 0.768 at 0.8 — the hard-negative rule's threat margin is
+//! also the smallest with precision ≥ 0.95 (the issue's target) on unseen writers, so lowering it buys recall with
+//! precision under target; sexual 0.938 / 0.729 at the shipped 1.2 (precision 0.95 from 1.8); identity attacks,
+//! insults and swearing stay under 0.95 precision at every margin on these hard-negative-rich files (the lexicons'
+//! own false holds: no margin removes them), e.g. identity 0.923 / 0.796 at 0.8, 0.940 / 0.720 at 2.0.
 //!
 //! `--holdout`: trains without the named training files and prints the model's precision and recall on them (alone,
 //! at the shipped margins and by margin), writing nothing — a check of a change to the features or settings on
@@ -130,9 +139,12 @@ struct Sample {
     x: Vec<(u32, f32)>,
     y: [bool; CATEGORIES],
     text: String,
+    /// The labelled comment as written and its training file (index in [`TRAINING`]); `None` for background chat.
+    source: Option<(usize, String)>,
 }
 
 fn load(name: &str) -> Vec<Sample> {
+    let file = TRAINING.iter().position(|f| *f == name);
     let path = Path::new(FIXTURES).join(name);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
     text.lines()
@@ -148,13 +160,15 @@ fn load(name: &str) -> Vec<Sample> {
             // reported it" teaches that the frame is harmless). An abusive one is read whole: its label may be for
             // the quoted words ('"journalist" sahab, ab tumhari baari'), and cut out they would teach that the frame
             // words are abuse.
-            let folded = abuse::folded(&Normalized::new(v["text"].as_str().expect("a text")));
+            let body = v["text"].as_str().expect("a text");
+            let folded = abuse::folded(&Normalized::new(body));
             let folded = if y.iter().any(|&a| a) {
                 folded.as_str().to_string()
             } else {
                 abuse::ngram_text(&folded).into_owned()
             };
-            Sample { weight: 1.0, x: features(&folded, bits(), floor()), y, text: folded }
+            let source = file.map(|f| (f, body.to_string()));
+            Sample { weight: 1.0, x: features(&folded, bits(), floor()), y, text: folded, source }
         })
         .collect()
 }
@@ -204,6 +218,7 @@ fn background_texts() -> Vec<Sample> {
                 x: features(&folded, bits(), floor()),
                 y: [false; CATEGORIES],
                 text: folded,
+                source: None,
             })
         })
         .collect()
@@ -335,6 +350,10 @@ fn main() {
             *v *= idf[*k as usize] as f32;
         }
     }
+    if std::env::args().any(|a| a == "--margins") {
+        margin_sweep(&samples, &idf);
+        return;
+    }
     let mut all: Vec<usize> = (0..samples.len()).collect();
     SplitMix(SEED).shuffle(&mut all);
     let mut oof = vec![[0.0f64; CATEGORIES]; samples.len()];
@@ -448,6 +467,89 @@ fn held_back_files() -> Vec<String> {
         assert!(TRAINING.contains(&f.as_str()), "--holdout: {f} is not a training file");
     }
     files
+}
+
+/// `--margins`: the whole detector on writers the n-gram model has not read, by margin. The training files are dealt
+/// into [`FOLDS`] groups, file by file; each group is scored by a model trained without it (the background chat
+/// always in) and those grouped out-of-fold scores are calibrated as the shipped model's are; then every labelled
+/// comment is scanned as `abuse::score` scans it, its n-gram log-odds replaced by that score less each margin. Every
+/// training file was written by its own writer, so this is the margins' effect on unseen writers, measured on all
+/// the labelled texts at once instead of on one held-back round. Writes nothing.
+fn margin_sweep(samples: &[Sample], idf: &[f64]) {
+    let group = |s: &Sample| s.source.as_ref().map(|(f, _)| f % FOLDS);
+    let mut raw = vec![[0.0f64; CATEGORIES]; samples.len()];
+    for g in 0..FOLDS {
+        let train_idx: Vec<usize> = (0..samples.len()).filter(|&i| group(&samples[i]) != Some(g)).collect();
+        let m = train(samples, &train_idx, SEED ^ (0x4d00 + g as u64), idf);
+        for (i, s) in samples.iter().enumerate().filter(|(_, s)| group(s) == Some(g)) {
+            let (_, body) = s.source.as_ref().expect("a grouped sample is labelled");
+            raw[i] = m.raw(&abuse::ngram_text(&abuse::folded(&Normalized::new(body))));
+        }
+    }
+    let labelled: Vec<usize> = (0..samples.len()).filter(|&i| samples[i].source.is_some()).collect();
+    let cal: Vec<(f64, f64)> = (0..CATEGORIES)
+        .map(|c| calibrate(&labelled.iter().map(|&i| (raw[i][c], samples[i].y[c])).collect::<Vec<_>>()))
+        .collect();
+    let assessed: Vec<abuse::Assessment> = labelled
+        .iter()
+        .map(|&i| abuse::assess(&Normalized::new(&samples[i].source.as_ref().expect("labelled").1)))
+        .collect();
+    println!(
+        "{} labelled texts in {FOLDS} groups of files; whole detector, grouped out-of-fold n-gram scores",
+        labelled.len()
+    );
+    println!("  margin  {}  clean held", Category::ALL.map(|c| format!("{:<15}", c.name())).join(" "));
+    let mut chosen: [Option<f64>; CATEGORIES] = [None; CATEGORIES];
+    for tenth in 4..=20 {
+        let margin = f64::from(tenth) / 10.0;
+        let (mut tp, mut fp, mut fn_) = ([0u32; CATEGORIES], [0u32; CATEGORIES], [0u32; CATEGORIES]);
+        let (mut clean, mut clean_held) = (0u32, 0u32);
+        for (&i, a) in labelled.iter().zip(&assessed) {
+            let mut a = a.clone();
+            // The scan's own opinion is kept where it has none (a reported quote) or is barred (a list of groups).
+            a.ngram = a.ngram.map(|shipped| {
+                std::array::from_fn(|c| {
+                    let (slope, offset) = cal[c];
+                    let shift = margin - abuse::NGRAM_MARGIN[c];
+                    if shipped[c] == f64::NEG_INFINITY { shipped[c] } else { slope * raw[i][c] + offset - shift }
+                })
+            });
+            let report = abuse::score(&a, &AbuseModel::BASE);
+            let y = samples[i].y;
+            let mut any = false;
+            for c in Category::ALL {
+                let (k, held) = (c.index(), report.scores.get(c) >= abuse::HOLD);
+                any |= held;
+                tp[k] += u32::from(held && y[k]);
+                fp[k] += u32::from(held && !y[k]);
+                fn_[k] += u32::from(!held && y[k]);
+            }
+            if !y.iter().any(|&l| l) {
+                clean += 1;
+                clean_held += u32::from(any);
+            }
+        }
+        let ratio = |a: u32, b: u32| f64::from(a) / f64::from(b.max(1));
+        let cells: Vec<String> = (0..CATEGORIES)
+            .map(|k| {
+                let p = ratio(tp[k], tp[k] + fp[k]);
+                if p >= 0.95 && chosen[k].is_none() {
+                    chosen[k] = Some(margin);
+                }
+                format!("{:.3}/{:.3}    ", p, ratio(tp[k], tp[k] + fn_[k]))
+            })
+            .collect();
+        println!("  {margin:.1}     {} {:.1}%", cells.join(" "), 100.0 * ratio(clean_held, clean));
+    }
+    for c in Category::ALL {
+        let k = c.index();
+        let at = chosen[k].map_or("none up to 2.0".to_string(), |m| format!("{m:.1}"));
+        println!(
+            "  {:<16} shipped margin {:.1}; smallest with precision >= 0.95: {at}",
+            c.name(),
+            abuse::NGRAM_MARGIN[k]
+        );
+    }
 }
 
 /// The calibrated model's precision and recall on the held-back files, per category, at probability 0.5 and at the
