@@ -49,7 +49,8 @@ const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data");
 /// insult margins 1.1): YouTube 79 / 25, SMS 122 / 34 (insults 19: "use your brain dear" back, thrice). Eighth, after
 /// `blind8`, `blind9` and the eighth session's constructions (threat margin 1.2, insult 0.8): YouTube 80 / 25, SMS
 /// 121 / 33. Ninth, after `fresh21`–`fresh30` (threat margin 1.5): YouTube 80 / 26, SMS 119 / 30.
-/// Tenth, after `fresh31`–`fresh35` (sexual margin 1.2): YouTube 80 / 26, SMS 119 / 31.
+/// Tenth, after `fresh31`–`fresh35` (sexual margin 1.2): YouTube 80 / 26, SMS 119 / 31; with 2^17 buckets (threat
+/// margin 0.8): YouTube 80 / 24, SMS 119 / 32.
 const REAL_DATA_BOUNDS: &[(&str, usize, usize)] =
     &[("YouTube Spam Collection", 85, 30), ("SMS Spam Collection", 125, 35)];
 

@@ -210,20 +210,20 @@ const GATING_STRUCTURE: f64 = 0.2;
 
 /// Per category (by [`Category::index`]), the n-gram model's calibrated log-odds are lowered by this before they meet
 /// [`HOLD`]: it holds a comment on its own only where its out-of-fold calibrated probability is at least sigmoid(0.8) ≈
-/// 0.69 (threats: sigmoid(1.5) ≈ 0.82, sexual remarks: sigmoid(1.2) ≈ 0.77). Without a margin it held hand-written hard
-/// negatives a bag of n-grams cannot tell from abuse (`tests.rs`). The rule: the next round value above the highest
-/// log-odds of those cases in the category (the clean cases of `tests.rs` the model is asked on and not gated in that
-/// category), and no lower than 0.8 — the value that rule gave for every category when it was one margin ("Tumhari
-/// tasveer bohat achi aayi hai, mubarak ho" at 0.75). Insults: "What a stupid decision by the cricket board" ("what a
-/// stupid …" is said of people too) at 1.16 with the fifth session's data, 1.42 with the sixth's, 1.08 with the
-/// seventh's, 0.38 with the eighth's (back to 0.8); threats: "We will beat you in the semis, mark my words" at 1.01
-/// with the seventh's, 1.12 with the eighth's, 1.02 with the ninth's first retrain (`fresh21`–`fresh25`), 1.41 with its
-/// second (`fresh26`–`fresh30`: with the idiom cut out, "We will …, mark my words" reads as the veiled menaces those
-/// files hold); sexual: "Tumhari tasveer bohat achi aayi hai, mubarak ho" at 1.16 with the tenth session's data
-/// (`fresh31`, `fresh32`: compliments on pictures that sexualise). Chosen on those cases only, never on an evaluation
-/// set; `tests.rs` (`ngram_margins_follow_the_hard_negative_rule`) applies the rule to the shipped model, so a retrain
-/// fails there until the margins are derived again.
-pub const NGRAM_MARGIN: [f64; 5] = [1.5, 0.8, 0.8, 1.2, 0.8];
+/// 0.69 (sexual remarks: sigmoid(1.2) ≈ 0.77). Without a margin it held hand-written hard negatives a bag of n-grams
+/// cannot tell from abuse (`tests.rs`). The rule: the next round value above the highest log-odds of those cases in the
+/// category (the clean cases of `tests.rs` the model is asked on and not gated in that category), and no lower than 0.8
+/// — the value that rule gave for every category when it was one margin ("Tumhari tasveer bohat achi aayi hai, mubarak
+/// ho" at 0.75). Insults: "What a stupid decision by the cricket board" ("what a stupid …" is said of people too) at
+/// 1.16 with the fifth session's data, 1.42 with the sixth's, 1.08 with the seventh's, 0.38 with the eighth's (back to
+/// 0.8); threats: "We will beat you in the semis, mark my words" at 1.01 with the seventh's, 1.12 with the eighth's,
+/// 1.02 with the ninth's first retrain (`fresh21`–`fresh25`), 1.41 with its second (`fresh26`–`fresh30`: with the idiom
+/// cut out, "We will …, mark my words" reads as the veiled menaces those files hold); sexual: "Tumhari tasveer bohat
+/// achi aayi hai, mubarak ho" at 1.16 with the tenth session's data (`fresh31`, `fresh32`: compliments on pictures that
+/// sexualise), 1.10 with its 2^17-bucket model (still 1.2), which put the semis sentence at 0.59 (threats back to 0.8).
+/// Chosen on those cases only, never on an evaluation set; `tests.rs` (`ngram_margins_follow_the_hard_negative_rule`)
+/// applies the rule to the shipped model, so a retrain fails there until the margins are derived again.
+pub const NGRAM_MARGIN: [f64; 5] = [0.8, 0.8, 0.8, 1.2, 0.8];
 
 /// The n-gram model's log-odds for `category` as they meet [`HOLD`] (held at 0 or more): `logit` less the category's
 /// margin, and less a site's learned shift where that lowers it (see [`score`]). The one rule both [`score`] and the

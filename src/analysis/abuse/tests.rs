@@ -200,8 +200,9 @@ fn findings_carry_the_category_score_and_the_terms() {
         assert_eq!(f.score, r.scores.get(cat));
         assert!(!f.spans.is_empty());
     }
+    // The term is shown; where the n-gram model scores the category higher, the words it weighed most are too.
     let insult = &fs[1];
-    assert_eq!(insult.spans.iter().map(|s| &body[s.clone()]).collect::<Vec<_>>(), vec!["ullu ke pathay"]);
+    assert!(insult.spans.iter().any(|s| &body[s.clone()] == "ullu ke pathay"), "{:?}", insult.spans);
     assert!(findings(&report("a calm and reasoned comment about the budget")).is_empty());
 }
 
