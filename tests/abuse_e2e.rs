@@ -147,7 +147,8 @@ async fn a_threat_is_decided_with_spans_and_scores_and_each_site_applies_its_own
 const INSULT: &str = "dhakkanwala";
 
 const HELD_OUT: [&str; 4] = [
-    "Ye columnist poora dhakkanwala hai",
+    // Not "… poora dhakkanwala hai": the n-gram model reads "ye columnist poora … hai" as an insult whatever the word.
+    "Ye columnist poora dhakkanwala nikla",
     "Kya dhakkanwala tajzia hai yeh",
     "Anchor sahab ka tajzia dhakkanwala tha",
     "Is dhakkanwala ko koi samjhaye",

@@ -293,7 +293,13 @@ pub fn assess(text: &Normalized) -> Assessment {
     let logits = Category::ALL.into_iter().zip(ngram.unwrap_or([f64::NEG_INFINITY; 5]));
     let mut ngram_words = Vec::new();
     if logits.clone().any(|c| shown(&c)) {
-        let weights = ngram::get().word_weights(&scan.ngram_text);
+        // The model's "words" are runs of letters, digits and any non-ASCII bytes: an emoji is one, but no wording a
+        // moderator is shown.
+        let weights: Vec<_> = ngram::get()
+            .word_weights(&scan.ngram_text)
+            .into_iter()
+            .filter(|(r, _)| scan.ngram_text[r.clone()].chars().any(char::is_alphanumeric))
+            .collect();
         for (cat, _) in logits.filter(shown) {
             for r in strongest(weights.iter().map(|(r, w)| (r.clone(), w[cat.index()])).collect()) {
                 let range = text.original_range(folded.norm_range(uncut(&scan.cut, r)));

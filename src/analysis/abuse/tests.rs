@@ -206,6 +206,24 @@ fn findings_carry_the_category_score_and_the_terms() {
     assert!(findings(&report("a calm and reasoned comment about the budget")).is_empty());
 }
 
+/// Where the n-gram model's score is a category's, the words it weighed most are shown — words, not an emoji (its
+/// features read any non-ASCII run as a word).
+#[test]
+fn the_learned_models_words_are_words() {
+    for body in ["📰 We will find you and kill you, journalist", "🔪🔪 tumhe goli maar denge 🔪🔪"] {
+        let r = report(body);
+        let mut lexicons_alone = assess(&Normalized::new(body));
+        lexicons_alone.ngram = None;
+        let alone = score(&lexicons_alone, &AbuseModel::BASE).scores.get(Category::Threat);
+        assert!(r.scores.get(Category::Threat) > alone, "the model's score is the category's: {body}");
+        let fs = findings(&r);
+        let threat = fs.iter().find(|f| f.code == Category::Threat.code()).expect("a threat finding");
+        for s in &threat.spans {
+            assert!(body[s.clone()].chars().any(char::is_alphanumeric), "{:?} in {body}", &body[s.clone()]);
+        }
+    }
+}
+
 #[test]
 fn a_site_model_can_move_the_scores() {
     let n = Normalized::new("you idiot");
