@@ -351,7 +351,7 @@ pub fn build(files: &[(&str, &str)]) -> Lexicon {
     }
     // A contiguous NFA: nearly as fast as a DFA on short comments, at a few MiB instead of hundreds (the patterns
     // are many and multilingual, so a DFA's byte classes are large); a test bounds the memory.
-    let matcher = automaton(&long, "automaton", &mut problems);
+    let matcher = automaton(&long, &mut problems);
     let mut words: HashMap<usize, Vec<(String, usize)>> = HashMap::new();
     for (id, p) in patterns.iter().enumerate() {
         if p.chars().all(|c| c != '*' && is_word(c)) && has_content(&entries[id]) {
@@ -458,7 +458,7 @@ impl Lexicon {
 }
 
 /// A contiguous-NFA automaton over `patterns` (`None`, with a problem noted, if it does not build).
-fn automaton<P: AsRef<[u8]>>(patterns: &[P], what: &str, problems: &mut Vec<String>) -> Option<AhoCorasick> {
+fn automaton<P: AsRef<[u8]>>(patterns: &[P], problems: &mut Vec<String>) -> Option<AhoCorasick> {
     if patterns.is_empty() {
         return None;
     }
@@ -466,7 +466,7 @@ fn automaton<P: AsRef<[u8]>>(patterns: &[P], what: &str, problems: &mut Vec<Stri
     match AhoCorasick::builder().match_kind(MatchKind::Standard).kind(nfa).build(patterns) {
         Ok(m) => Some(m),
         Err(e) => {
-            problems.push(format!("{what}: {e}"));
+            problems.push(format!("automaton: {e}"));
             None
         }
     }

@@ -218,11 +218,11 @@ const GATING_STRUCTURE: f64 = 0.2;
 /// 1.16 with the fifth session's data, 1.42 with the sixth's, 1.08 with the seventh's, 0.38 with the eighth's (back to
 /// 0.8); threats: "We will beat you in the semis, mark my words" at 1.01 with the seventh's, 1.12 with the eighth's,
 /// 1.02 with the ninth's first retrain (`fresh21`–`fresh25`), 1.41 with its second (`fresh26`–`fresh30`: with the idiom
-/// cut out, "We will …, mark my words" reads as the veiled menaces those files hold); sexual: "Tumhari tasveer bohat
-/// achi aayi hai, mubarak ho" at 1.16 with the tenth session's data (`fresh31`, `fresh32`: compliments on pictures that
-/// sexualise), 1.10 with its 2^17-bucket model (still 1.2), which put the semis sentence at 0.59 (threats back to 0.8).
-/// Chosen on those cases only, never on an evaluation set; `tests.rs` (`ngram_margins_follow_the_hard_negative_rule`)
-/// applies the rule to the shipped model, so a retrain fails there until the margins are derived again.
+/// cut out, "We will …, mark my words" reads as the veiled menaces those files hold), 0.59 with the tenth's model at
+/// 2^17 buckets (back to 0.8); sexual: "Tumhari tasveer bohat achi aayi hai, mubarak ho" at 1.16 with the tenth
+/// session's data (`fresh31`, `fresh32`: compliments on pictures that sexualise), 1.10 at 2^17 buckets. Chosen on those
+/// cases only, never on an evaluation set; `tests.rs` (`ngram_margins_follow_the_hard_negative_rule`) applies the rule
+/// to the shipped model, so a retrain fails there until the margins are derived again.
 pub const NGRAM_MARGIN: [f64; 5] = [0.8, 0.8, 0.8, 1.2, 0.8];
 
 /// The n-gram model's log-odds for `category` as they meet [`HOLD`] (held at 0 or more): `logit` less the category's
