@@ -324,9 +324,27 @@ fn calibrate(points: &[(f64, bool)]) -> (f64, f64) {
     (a, b)
 }
 
+/// The command line (see the module docs; training settings are environment variables, for experiments).
+#[derive(clap::Parser)]
+struct Args {
+    /// Train and compare with the shipped file; write nothing.
+    #[arg(long)]
+    check: bool,
+    /// Train without these training files (comma-separated) and report the model on them; write nothing.
+    #[arg(long, value_delimiter = ',', value_parser = training_file)]
+    holdout: Vec<String>,
+    /// The whole detector on unseen writers by margin (`margin_sweep`); write nothing.
+    #[arg(long, conflicts_with_all = ["check", "holdout"])]
+    margins: bool,
+}
+
+/// A `--holdout` value: one of [`TRAINING`].
+fn training_file(name: &str) -> Result<String, String> {
+    TRAINING.contains(&name).then(|| name.to_string()).ok_or_else(|| format!("{name} is not a training file"))
+}
+
 fn main() {
-    let check = std::env::args().any(|a| a == "--check");
-    let held_back = held_back_files();
+    let Args { check, holdout: held_back, margins } = clap::Parser::parse();
     let mut samples: Vec<Sample> =
         TRAINING.iter().filter(|f| !held_back.iter().any(|h| h == *f)).flat_map(|f| load(f)).collect();
     let labelled = samples.len();
@@ -355,7 +373,7 @@ fn main() {
             *v *= idf[*k as usize] as f32;
         }
     }
-    if std::env::args().any(|a| a == "--margins") {
+    if margins {
         margin_sweep(&samples, &idf);
         return;
     }
@@ -461,19 +479,6 @@ fn use_idf() -> bool {
     param("NGRAM_IDF", 0u8) == 1
 }
 
-/// `--holdout a.jsonl,b.jsonl`: training files left out of this run. The model is then scored on them and nothing is
-/// written — a grouped check of a change to the features or settings: files by writers the model has not read stand
-/// for new writers, as the validation sets do, without spending the validation sets on the choice.
-fn held_back_files() -> Vec<String> {
-    let args: Vec<String> = std::env::args().collect();
-    let Some(i) = args.iter().position(|a| a == "--holdout") else { return Vec::new() };
-    let files: Vec<String> = args.get(i + 1).map(|v| v.split(',').map(str::to_string).collect()).unwrap_or_default();
-    for f in &files {
-        assert!(TRAINING.contains(&f.as_str()), "--holdout: {f} is not a training file");
-    }
-    files
-}
-
 /// `--margins`: the whole detector on writers the n-gram model has not read, by margin. The training files are dealt
 /// into [`FOLDS`] groups, file by file; each group is scored by a model trained without it (the background chat
 /// always in) and those grouped out-of-fold scores are calibrated as the shipped model's are; then every labelled
@@ -534,7 +539,6 @@ fn margin_sweep(samples: &[Sample], idf: &[f64]) {
                 clean_held += u32::from(any);
             }
         }
-        let ratio = |a: u32, b: u32| f64::from(a) / f64::from(b.max(1));
         let cells: Vec<String> = (0..CATEGORIES)
             .map(|k| {
                 let p = ratio(tp[k], tp[k] + fp[k]);
@@ -557,6 +561,11 @@ fn margin_sweep(samples: &[Sample], idf: &[f64]) {
     }
 }
 
+/// `a / b`, 0 when `b` is 0 (a precision or recall with nothing to count).
+fn ratio(a: u32, b: u32) -> f64 {
+    f64::from(a) / f64::from(b.max(1))
+}
+
 /// The calibrated model's precision and recall on the held-back files, per category, at probability 0.5 and at the
 /// shipped margins (where it could raise a category on its own).
 fn report_held_back(model: &NgramModel, files: &[String]) {
@@ -570,7 +579,6 @@ fn report_held_back(model: &NgramModel, files: &[String]) {
             (tp + u32::from(held && s.y[i]), fp + u32::from(held && !s.y[i]), pos + u32::from(s.y[i]))
         })
     };
-    let ratio = |a: u32, b: u32| f64::from(a) / f64::from(b.max(1));
     let mut total = [0.0f64; 2];
     for (label, margin) in [("p >= 0.5", [0.0; CATEGORIES]), ("at margins", abuse::NGRAM_MARGIN)] {
         for c in Category::ALL {
