@@ -1,5 +1,6 @@
 //! The abuse lexicons: data files in `lexicon/` (English, Roman Urdu, Urdu script, Hindi), compiled once into one
-//! Aho-Corasick automaton over the folded text ([`super::fold`]).
+//! Aho-Corasick automaton over the folded text ([`super::fold`]), a table of short words, and the Roman patterns by
+//! spelling key, matched word by word ([`keyed`]).
 //!
 //! # Format
 //!
@@ -44,7 +45,7 @@
 //!
 //! Invariant: every term compiles to a non-empty pattern; matching is whole-word in the folded text.
 
-mod keyed;
+pub mod keyed;
 
 pub use keyed::{Keyed, key_text, roman_key};
 
